@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import Postgres
+
+/// `koki migrate` — applies pending schema migrations.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending migrations from the migrations directory (KOKI_DATABASE_URL or PG* variables).")
+
+    @Option(help: "Directory of NNNN_name.sql files (default: $KOKI_MIGRATIONS_DIR or ./migrations).")
+    var dir: String?
+
+    mutating func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let directory = dir ?? env["KOKI_MIGRATIONS_DIR"] ?? "migrations"
+        do {
+            let migrator = try Migrator(directory: URL(fileURLWithPath: directory))
+            let conn = try await PostgresConnection.connect(PostgresConnection.conninfo(from: env))
+            let applied = try await conn.run { try migrator.apply(on: $0) }
+            if applied.isEmpty {
+                print("koki migrate: up to date (\(migrator.migrations.count) migrations)")
+            } else {
+                for migration in applied { print("applied \(migration.name)") }
+                print("koki migrate: applied \(applied.count), \(migrator.migrations.count) in all")
+            }
+        } catch let error as PostgresError {
+            // Schema files and connection errors carry no personal data: show the server's text.
+            throw fail([error.description, error.serverMessage].compactMap { $0 }.joined(separator: ": "))
+        }
+    }
+}

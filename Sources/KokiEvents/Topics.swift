@@ -1,0 +1,39 @@
+/// koki's topics, as published in the contract (`../shared/docs/EVENTS.md`, the
+/// architecture's outbound list). Versioned by suffix; dead letters go to `<topic>.dlq`.
+public enum Topics {
+    public struct Definition: Sendable, Hashable {
+        public let name: String
+        public let partitions: Int
+    }
+
+    /// What upstream systems publish. Partition counts bound how many replicas of a
+    /// worker can share the load; the clock is one ordered stream.
+    public static let inbound: [Definition] = [
+        Definition(name: "resident.changes.v1", partitions: 6),
+        Definition(name: "welfare.public-assistance.v1", partitions: 3),
+        Definition(name: "counter.applications.v1", partitions: 3),
+        Definition(name: "tax.income.v1", partitions: 6),
+        Definition(name: "pension.deduction-targets.v1", partitions: 3),
+        Definition(name: "collection.payments.v1", partitions: 6),
+        Definition(name: "department.enrollments.v1", partitions: 3),
+        Definition(name: "clock.business-day.v1", partitions: 1),
+    ]
+
+    /// One topic per destination, so Kafka ACLs can follow the law.
+    public static let outbound: [Definition] = [
+        Definition(name: "transfer.koiki.v1", partitions: 6),
+        Definition(name: "transfer.welfare-livelihood.v1", partitions: 3),
+        Definition(name: "transfer.disability-welfare.v1", partitions: 3),
+        Definition(name: "transfer.child-development.v1", partitions: 3),
+        Definition(name: "transfer.municipal-tax.v1", partitions: 3),
+    ]
+
+    public static func deadLetter(of topic: String) -> String { topic + ".dlq" }
+
+    /// A dead-letter topic for every inbound topic.
+    public static let deadLetters: [Definition] = inbound.map {
+        Definition(name: deadLetter(of: $0.name), partitions: 1)
+    }
+
+    public static let all: [Definition] = inbound + outbound + deadLetters
+}

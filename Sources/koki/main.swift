@@ -1,0 +1,3 @@
+import KokiCommands
+
+await Koki.runAsMain()
