@@ -7,9 +7,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "koki", targets: ["koki"]),
+        .executable(name: "koki-relay", targets: ["koki-relay"]),
+        .executable(name: "koki-sample-worker", targets: ["koki-sample-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibrdkafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
@@ -18,14 +23,24 @@ let package = Package(
         .target(name: "Kafka", dependencies: ["CLibrdkafka", "KokiBase"]),
         .target(name: "Postgres", dependencies: ["CLibpq", "KokiBase"]),
         .target(name: "KokiEvents", dependencies: ["KokiBase"]),
-        .target(name: "KokiCommands", dependencies: [
+        .target(name: "WorkerRuntime", dependencies: [
             "Kafka", "Postgres", "KokiBase", "KokiEvents",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "SampleWorker", dependencies: ["WorkerRuntime", "Postgres"]),
+        .executableTarget(name: "koki-sample-worker", dependencies: ["SampleWorker", "WorkerRuntime"]),
+        .executableTarget(name: "koki-relay", dependencies: ["WorkerRuntime"]),
+        .target(name: "KokiCommands", dependencies: [
+            "Kafka", "Postgres", "KokiBase", "KokiEvents", "WorkerRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "koki", dependencies: ["KokiCommands"]),
         .testTarget(name: "KokiBaseTests", dependencies: ["KokiBase"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KokiBase"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "KokiBase"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["WorkerRuntime", "SampleWorker", "Kafka", "Postgres", "KokiBase"]),
     ],
     swiftLanguageModes: [.v6]
 )

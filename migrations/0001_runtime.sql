@@ -25,11 +25,14 @@ CREATE TABLE inbox (
     PRIMARY KEY (consumer_group, ce_id)
 );
 
--- Derived events waiting for koki-relay, in id order per message key.
+-- Derived events waiting for koki-relay, in id order per message key. Relays own buckets
+-- of keys (a hash computed by the runtime), so one key's rows are published in order by a
+-- single relay while several relays share the work and take over a dead one's buckets.
 CREATE TABLE outbox (
     id             bigserial   PRIMARY KEY,
     topic          text        NOT NULL,
     message_key    text,
+    bucket         smallint    NOT NULL,
     ce_id          text        NOT NULL UNIQUE,
     ce_type        text        NOT NULL,
     -- Kafka headers as a JSON object of strings (ce_* attributes, causation, traceparent …).
@@ -38,9 +41,14 @@ CREATE TABLE outbox (
     created_at     timestamptz NOT NULL DEFAULT now(),
     published_at   timestamptz,
     published_partition integer,
-    published_offset    bigint
+    published_offset    bigint,
+    -- Set when the relay's transfer policy refuses the row (no basis for its destination);
+    -- a held row is never published unless an operator releases it.
+    held_at        timestamptz,
+    held_reason    text
 );
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
+CREATE INDEX outbox_unpublished ON outbox (bucket, id) WHERE published_at IS NULL AND held_at IS NULL;
+CREATE INDEX outbox_published ON outbox (published_at) WHERE published_at IS NOT NULL;
 
 -- Events a worker could not apply, with the reason (never personal data in it).
 CREATE TABLE dead_letters (

@@ -168,6 +168,18 @@ public final class KafkaConsumer: Sendable {
         return (low, high)
     }
 
+    /// `close` for an owner on a thread of its own: blocks until the member has left.
+    public func closeBlocking() throws {
+        let client = self.client
+        let code = thread.sync { () -> Int32 in
+            guard !client.consumerClosed.load(ordering: .acquiring) else { return 0 }
+            let code = rd_kafka_consumer_close(client.pointer)
+            client.consumerClosed.store(true, ordering: .releasing)
+            return code.rawValue
+        }
+        if code != 0 { throw KafkaError(.closed, code: KafkaErrorCode(rawValue: code), "consumer close failed") }
+    }
+
     /// Leaves the group cleanly: the revoke hook runs for every assigned partition, then
     /// the member leaves so the others take its partitions at once. Throws `.timeout`
     /// if that takes longer than `timeout` (the close still completes in the background).

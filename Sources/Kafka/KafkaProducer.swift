@@ -72,6 +72,32 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// For an owner on a thread of its own: enqueues every message (sleeping while the
+    /// local queue is full) and blocks until each has its delivery report. Never call it
+    /// from async code.
+    public func sendBlocking(_ messages: [OutgoingMessage]) -> [Result<DeliveryReport, KafkaError>] {
+        guard !messages.isEmpty else { return [] }
+        let collector = BatchCollector(count: messages.count)
+        let done = DispatchSemaphore(value: 0)
+        for (index, message) in messages.enumerated() {
+            let id = registry.register { result in
+                if collector.set(index, result) { done.signal() }
+            }
+            while true {
+                let code = produce(message, id: id)
+                if code == RD_KAFKA_RESP_ERR_NO_ERROR { break }
+                if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                    usleep(2000)
+                    continue
+                }
+                if let completion = registry.take(id) { completion(.failure(KafkaError(.produce, code))) }
+                break
+            }
+        }
+        done.wait()
+        return collector.results
+    }
+
     /// Waits until every enqueued message is delivered or failed, or the deadline passes.
     public func flush(timeout: Duration) async throws {
         let client = self.client
@@ -193,13 +219,21 @@ final class BatchCollector: Sendable {
         state = Mutex((Array(repeating: nil, count: count), count))
     }
 
-    func set(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {
+    /// Records one report; true for the last one.
+    @discardableResult
+    func set(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) -> Bool {
         let finished: [Result<DeliveryReport, KafkaError>]? = state.withLock { state in
             state.results[index] = result
             state.remaining -= 1
             return state.remaining == 0 ? state.results.map { $0! } : nil
         }
         if let finished { promise.complete(.success(finished)) }
+        return finished != nil
+    }
+
+    /// All results, once the last has arrived.
+    var results: [Result<DeliveryReport, KafkaError>] {
+        state.withLock { $0.results.map { $0 ?? .failure(KafkaError(.delivery, "no delivery report")) } }
     }
 }
 

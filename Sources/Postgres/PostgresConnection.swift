@@ -83,6 +83,12 @@ public final class PostgresConnection: @unchecked Sendable {
         try check(result, context: "script")
     }
 
+    /// Hands the raw connection to code in this module, on the connection's thread.
+    func withNativeConnection<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T {
+        queue.precondition()
+        return try body(conn)
+    }
+
     /// Whether the server connection is still usable.
     public var isConnected: Bool {
         queue.precondition()

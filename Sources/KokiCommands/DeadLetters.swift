@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import WorkerRuntime
+
+/// `koki dlq …` — dead-letter operations.
+struct DeadLetters: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq",
+        abstract: "List, inspect, replay or discard dead-lettered events.",
+        subcommands: [List.self, Show.self, Replay.self, Discard.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List open dead letters (no payloads).")
+        @Flag(help: "Include replayed and discarded ones.") var all = false
+        @Option(help: "At most this many.") var limit = 100
+
+        mutating func run() async throws {
+            let (all, limit) = (self.all, self.limit)
+            let rows = try await withDatabase { try DeadLetterOperations.list(includeResolved: all, limit: limit, on: $0) }
+            if rows.isEmpty { print("no dead letters"); return }
+            print("id\tstatus\tgroup\ttopic[partition]@offset\tce_type\tkind\treason")
+            for r in rows {
+                print("\(r.id)\t\(r.status)\t\(r.group)\t\(r.topic)[\(r.partition)]@\(r.offset)\t\(r.ceType ?? "-")\t\(r.errorKind)\t\(r.reason)")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one dead letter; the payload only with --payload.")
+        @Argument var id: Int64
+        @Flag(help: "Print the payload too (it may hold personal data: do not paste it into tickets).") var payload = false
+
+        mutating func run() async throws {
+            let id = self.id
+            let d = try await withDatabase { try DeadLetterOperations.show(id, on: $0) }
+            let s = d.summary
+            print("id:        \(s.id)\nstatus:    \(s.status)\ngroup:     \(s.group)")
+            print("from:      \(s.topic)[\(s.partition)]@\(s.offset)\nce_id:     \(s.ceID ?? "-")\nce_type:   \(s.ceType ?? "-")")
+            print("kind:      \(s.errorKind)\nreason:    \(s.reason)\nat:        \(s.deadLetteredAt)")
+            if let at = d.resolvedAt { print("resolved:  \(at) by \(d.resolvedBy ?? "-"): \(d.note ?? "")") }
+            print("headers:   " + d.headers.map { "\($0.key)=\($0.value.map { String(decoding: $0, as: UTF8.self) } ?? "null")" }
+                .joined(separator: ", "))
+            if payload { print("payload:   " + (d.payload.map { String(decoding: $0, as: UTF8.self) } ?? "null")) }
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-publish a dead letter to its original topic after its cause is fixed.")
+        @Argument var id: Int64
+        @Option(help: "What was fixed.") var note: String?
+        @Option(help: "Who replays it (default: $USER).") var operatorName: String?
+
+        mutating func run() async throws {
+            let (id, note, by) = (self.id, self.note, operatorName ?? defaultOperator())
+            try await withDatabase { try DeadLetterOperations.replay(id, by: by, note: note, on: $0) }
+            print("dead letter \(id) replayed by \(by)")
+        }
+    }
+
+    struct Discard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close a dead letter without applying it.")
+        @Argument var id: Int64
+        @Option(help: "Why it is discarded (required).") var reason: String
+        @Option(help: "Who discards it (default: $USER).") var operatorName: String?
+
+        mutating func run() async throws {
+            let (id, reason, by) = (self.id, self.reason, operatorName ?? defaultOperator())
+            try await withDatabase { try DeadLetterOperations.discard(id, by: by, reason: reason, on: $0) }
+            print("dead letter \(id) discarded by \(by)")
+        }
+    }
+}
+
+func defaultOperator() -> String {
+    ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "operator"
+}
+
+/// Runs `body` on a connection from `KOKI_DATABASE_URL` (or `PG*`); errors become a
+/// non-zero exit with a message.
+func withDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+    do {
+        let conn = try await PostgresConnection.connect(PostgresConnection.conninfo())
+        return try await conn.run(body)
+    } catch let error as DeadLetterOperations.Refused {
+        throw fail(error.description)
+    } catch let error as PostgresError {
+        throw fail(error.description)
+    }
+}

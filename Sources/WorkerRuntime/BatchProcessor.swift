@@ -1,0 +1,179 @@
+import Foundation
+import Kafka
+import Postgres
+
+/// Applies one partition's batch in one transaction: the offset advanced by
+/// compare-and-set, dedupe against the inbox, the handler's changes, outbox rows for what
+/// it derives, and dead letters for what it cannot apply. Runs on the caller's thread
+/// with the connection it is given (inside `PostgresConnection.sync`).
+struct BatchProcessor: Sendable {
+    let group: String
+    let source: String
+    let handler: any EventHandler
+
+    struct Summary: Sendable, Equatable {
+        var applied = 0
+        var duplicates = 0
+        var deadLettered: [Rejection.Kind: Int] = [:]
+        var derived = 0
+        var nextOffset: Int64 = 0
+    }
+
+    /// The other member owns the partition now: roll back and re-read the offset.
+    struct Zombie: Error {}
+
+    /// An error the runtime cannot classify, raised while isolating one event.
+    struct Unclassified: Error, CustomStringConvertible {
+        let type: String
+        var description: String { "the handler threw \(type), which is neither transient nor a rejection" }
+    }
+
+    /// `messages` are one partition's, in offset order, all at or after `expected` (the
+    /// database's next offset; nil when it has none yet).
+    func process(_ messages: [ConsumedMessage], tp: TopicPartition, expected: Int64?,
+                 on conn: PostgresConnection) throws -> Summary {
+        precondition(!messages.isEmpty)
+        do {
+            return try conn.transaction { tx in
+                try apply(messages, tp: tp, expected: expected, isolating: false, on: tx)
+            }
+        } catch let error as PostgresError where error.isTransient {
+            throw error
+        } catch is Zombie {
+            throw Zombie()
+        } catch {
+            // The handler threw something that is not transient: find the event at fault.
+            return try conn.transaction { tx in
+                try apply(messages, tp: tp, expected: expected, isolating: true, on: tx)
+            }
+        }
+    }
+
+    private func apply(_ messages: [ConsumedMessage], tp: TopicPartition, expected: Int64?, isolating: Bool,
+                       on tx: PostgresConnection) throws -> Summary {
+        var summary = Summary()
+        summary.nextOffset = messages.last!.offset + 1
+        // First: the offset row, which also serializes any zombie working on this partition.
+        guard try RuntimeStore.advanceOffset(group: group, tp, expected: expected, next: summary.nextOffset, on: tx) else {
+            throw Zombie()
+        }
+
+        var letters: [DeadLetter] = []
+        var candidates: [(ConsumedMessage, InboundEvent)] = []
+        for message in messages {
+            do throws(Rejection) {
+                let event = try InboundEvent(message)
+                guard handler.acceptedTypes.contains(event.type) else {
+                    throw Rejection(.unknownType, "ce_type \(event.type) is not handled by \(group)")
+                }
+                candidates.append((message, event))
+            } catch {
+                letters.append(DeadLetter(group: group, message: message, rejection: error))
+            }
+        }
+
+        let seen = try RuntimeStore.alreadyApplied(group: group, ids: candidates.map(\.1.id), on: tx)
+        var fresh: [(ConsumedMessage, InboundEvent)] = []
+        var idsInBatch = Set<String>()
+        for candidate in candidates {
+            if seen.contains(candidate.1.id) || !idsInBatch.insert(candidate.1.id).inserted {
+                summary.duplicates += 1
+            } else {
+                fresh.append(candidate)
+            }
+        }
+
+        var outbox: [OutboxRow] = []
+        var applied: [InboundEvent] = []
+        if isolating {
+            for (message, event) in fresh {
+                do {
+                    let outcome = try tx.savepoint { sp -> EventOutcome in
+                        let outcome = try handler.apply([event], in: sp).first ?? .rejected(
+                            Rejection(.validation, "the handler returned no outcome"))
+                        // A rejection must leave nothing behind, whatever the handler wrote.
+                        if case .rejected(let rejection) = outcome { throw rejection }
+                        return outcome
+                    }
+                    if case .applied(let derived) = outcome {
+                        applied.append(event)
+                        outbox += derived.map { row(for: $0, cause: event) }
+                    }
+                } catch let rejection as Rejection {
+                    letters.append(DeadLetter(group: group, message: message, rejection: rejection))
+                } catch let error as PostgresError where !error.isTransient {
+                    letters.append(DeadLetter(group: group, message: message,
+                                              rejection: Rejection(.store, error.description)))
+                } catch let error as PostgresError {
+                    throw error
+                } catch {
+                    throw Unclassified(type: String(describing: Swift.type(of: error)))
+                }
+            }
+        } else if !fresh.isEmpty {
+            let outcomes = try handler.apply(fresh.map(\.1), in: tx)
+            guard outcomes.count == fresh.count else {
+                throw Unclassified(type: "an outcome count of \(outcomes.count) for \(fresh.count) events")
+            }
+            for ((message, event), outcome) in zip(fresh, outcomes) {
+                switch outcome {
+                case .applied(let derived):
+                    applied.append(event)
+                    outbox += derived.map { row(for: $0, cause: event) }
+                case .rejected(let rejection):
+                    letters.append(DeadLetter(group: group, message: message, rejection: rejection))
+                }
+            }
+        }
+
+        try RuntimeStore.recordApplied(group: group, applied, on: tx)
+        outbox += letters.map(deadLetterRow)
+        try RuntimeStore.enqueue(outbox, on: tx)
+        try RuntimeStore.deadLetter(letters, on: tx)
+
+        summary.applied = applied.count
+        summary.derived = outbox.count - letters.count
+        for letter in letters { summary.deadLettered[letter.rejection.kind, default: 0] += 1 }
+        return summary
+    }
+
+    /// A derived event's outbox row: a new id, the CloudEvents headers, the cause's id and
+    /// its trace continued.
+    func row(for event: DerivedEvent, cause: InboundEvent) -> OutboxRow {
+        let id = UUID().uuidString.lowercased()
+        let headers = [
+            KafkaHeader("ce_specversion", "1.0"),
+            KafkaHeader("ce_id", id),
+            KafkaHeader("ce_type", event.type),
+            KafkaHeader("ce_source", source),
+            KafkaHeader("ce_time", Timestamp.now()),
+            KafkaHeader("content-type", "application/json"),
+            KafkaHeader("traceparent", TraceContext.child(of: cause.traceparent)),
+            KafkaHeader(KokiHeader.causationID, cause.id),
+        ]
+        return OutboxRow(topic: event.topic, key: event.key, ceID: id, ceType: event.type, headers: headers,
+                         payload: Data(event.data))
+    }
+
+    /// The dead letter's copy for `<topic>.dlq`: the original key, headers and bytes, plus
+    /// where it came from and why it stopped.
+    func deadLetterRow(_ letter: DeadLetter) -> OutboxRow {
+        let m = letter.message
+        var headers = m.headers
+        headers += [
+            KafkaHeader(KokiHeader.originalTopic, m.topic),
+            KafkaHeader(KokiHeader.originalPartition, String(m.partition)),
+            KafkaHeader(KokiHeader.originalOffset, String(m.offset)),
+            KafkaHeader(KokiHeader.originalTimestamp, m.timestampMillis.map(String.init) ?? ""),
+            KafkaHeader(KokiHeader.consumerGroup, group),
+            KafkaHeader(KokiHeader.errorKind, letter.rejection.kind.rawValue),
+            KafkaHeader(KokiHeader.errorReason, letter.rejection.reason),
+        ]
+        // The dead letter's own id: one per (group, topic, partition, offset), so a retried
+        // batch cannot enqueue it twice.
+        let id = "dlq:\(group):\(m.topic):\(m.partition):\(m.offset)"
+        return OutboxRow(topic: m.topic + ".dlq", key: m.keyText, ceID: id,
+                         ceType: m.headers.text("ce_type") ?? "unknown", headers: headers,
+                         payload: m.value.map { Data($0) })
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import Synchronization
+
+/// Publishes outbox rows to Kafka with the idempotent producer and marks them published
+/// only after their delivery reports. Relays own buckets of message keys through
+/// PostgreSQL advisory locks, so several can run at once: each bucket is published by one
+/// relay, in id order, and a dead relay's buckets are taken over when its session ends.
+public final class OutboxRelay: Sendable {
+    public struct Options: Sendable {
+        public var batchSize = 1000
+        /// The polling fallback when no notification arrives.
+        public var pollInterval: Duration = .seconds(1)
+        /// Published rows are deleted after this long.
+        public var retention: Duration = .seconds(7 * 24 * 3600)
+        public var retryMax: Duration = .seconds(5)
+        public var instance: String
+
+        public init(instance: String) { self.instance = instance }
+    }
+
+    private let kafka: KafkaConfig
+    private let databaseURL: String
+    private let options: Options
+    private let policy: any PublishPolicy
+    private let metrics: RuntimeMetrics
+    public let status: WorkerStatus
+    private let logger: Logger
+    private let stopRequested = Atomic<Bool>(false)
+
+    /// Advisory-lock class for relay buckets (the second key is the bucket number).
+    static let lockClass: Int32 = 0x6B6F6B69
+
+    public init(kafka: KafkaConfig, databaseURL: String, options: Options, policy: any PublishPolicy,
+                metrics: RuntimeMetrics, status: WorkerStatus, logger: Logger) {
+        self.kafka = kafka
+        self.databaseURL = databaseURL
+        self.options = options
+        self.policy = policy
+        self.metrics = metrics
+        self.status = status
+        self.logger = logger
+    }
+
+    public func requestStop() { stopRequested.store(true, ordering: .releasing) }
+
+    private var stopping: Bool { stopRequested.load(ordering: .acquiring) }
+
+    /// Runs until `requestStop`; blocks the calling thread.
+    public func run() throws {
+        let producer = try KafkaProducer(config: kafka, onError: { [logger] error in
+            logger.warning("producer error", metadata: ["error": "\(error)"])
+        })
+        var session = Session()
+        var attempt = 0
+        var lastHousekeeping = ContinuousClock.now - .seconds(3600)
+        logger.info("relay started", metadata: ["instance": "\(options.instance)"])
+        while !stopping {
+            do {
+                try session.ensureConnected(databaseURL)
+                if ContinuousClock.now - lastHousekeeping > .seconds(5) {
+                    try session.acquireBuckets()
+                    try housekeeping(session.conn!)
+                    lastHousekeeping = .now
+                }
+                var published = 0
+                for bucket in session.owned.sorted() where !stopping {
+                    published += try publishBatch(bucket: bucket, on: session.conn!, producer: producer)
+                }
+                attempt = 0
+                status.update {
+                    $0.lastLoop = .now
+                    $0.databaseReachable = true
+                    $0.backingOff = 0
+                    $0.assigned = session.owned.count
+                    status.settle(&$0)
+                }
+                if published == 0 {
+                    _ = try session.listener!.sync { try $0.waitForNotifications(timeout: options.pollInterval) }
+                }
+            } catch {
+                attempt += 1
+                let transient = (error as? PostgresError)?.isTransient ?? true
+                session.dropIfBroken()
+                status.update {
+                    $0.lastLoop = .now
+                    $0.databaseReachable = session.conn != nil
+                    $0.backingOff = 1
+                    status.settle(&$0)
+                }
+                logger.warning("relay cycle failed; backing off", metadata: [
+                    "attempt": "\(attempt)", "error": "\(error)", "transient": "\(transient)"])
+                Thread.sleep(forTimeInterval: Backoff(maximum: options.retryMax).delay(attempt: attempt).seconds)
+            }
+        }
+        logger.info("relay stopping: flushing the producer")
+        let flushed = DispatchSemaphore(value: 0)
+        Task { try? await producer.flush(timeout: .seconds(10)); flushed.signal() }
+        flushed.wait()
+        logger.info("relay stopped")
+    }
+
+    /// The database side of the relay: a working connection holding the bucket locks, and
+    /// a listening connection for wake-ups.
+    struct Session {
+        var conn: PostgresConnection?
+        var listener: PostgresConnection?
+        var owned: Set<Int16> = []
+
+        mutating func ensureConnected(_ url: String) throws {
+            if conn == nil {
+                owned = []
+                conn = try PostgresConnection(connecting: url, label: "koki.relay.db")
+            }
+            if listener == nil {
+                let listener = try PostgresConnection(connecting: url, label: "koki.relay.listen")
+                try listener.sync { try $0.listen("koki_outbox") }
+                self.listener = listener
+            }
+        }
+
+        /// Takes every bucket no other relay holds (session-level advisory locks, released
+        /// when this connection ends).
+        mutating func acquireBuckets() throws {
+            guard let conn else { return }
+            for bucket in Int16(0)..<Int16(OutboxRow.bucketCount) where !owned.contains(bucket) {
+                let got = try conn.sync {
+                    try $0.query("SELECT pg_try_advisory_lock(\(OutboxRelay.lockClass), \(Int32(bucket)))")[0]
+                        .decode(Bool.self, at: 0)
+                }
+                if got { owned.insert(bucket) }
+            }
+        }
+
+        /// After a failure, forget connections that are gone (their locks went with them).
+        mutating func dropIfBroken() {
+            if let c = conn, !c.sync({ $0.isConnected }) { conn = nil; owned = [] }
+            if let l = listener, !l.sync({ $0.isConnected }) { listener = nil }
+        }
+    }
+
+    /// Publishes up to a batch of one bucket's rows; returns how many were published.
+    private func publishBatch(bucket: Int16, on conn: PostgresConnection, producer: KafkaProducer) throws -> Int {
+        let rows = try conn.sync { conn in
+            try conn.query("""
+                SELECT id, topic, message_key, ce_id, ce_type, headers, payload, created_at FROM outbox
+                WHERE bucket = \(bucket) AND published_at IS NULL AND held_at IS NULL
+                ORDER BY id LIMIT \(options.batchSize)
+                """).map { row in
+                OutboxMessage(id: try row.decode(Int64.self, at: 0), topic: try row.decode(String.self, at: 1),
+                              key: try row.decode(String?.self, at: 2), ceID: try row.decode(String.self, at: 3),
+                              ceType: try row.decode(String.self, at: 4),
+                              headers: HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 5)),
+                              payload: try row.decode(Data?.self, at: 6).map { Array($0) },
+                              createdAt: try row.decode(Date.self, at: 7))
+            }
+        }
+        guard !rows.isEmpty else { return 0 }
+        var toSend: [(OutboxMessage, OutgoingMessage)] = []
+        var held: [(Int64, String)] = []
+        for row in rows {
+            switch policy.decide(row) {
+            case .publish(let message): toSend.append((row, message))
+            case .hold(let reason): held.append((row.id, reason))
+            }
+        }
+        let results = producer.sendBlocking(toSend.map(\.1))
+        var ids: [Int64] = [], partitions: [Int32] = [], offsets: [Int64] = []
+        var firstFailure: KafkaError? = nil
+        for ((row, _), result) in zip(toSend, results) {
+            switch result {
+            case .success(let report):
+                ids.append(row.id)
+                partitions.append(report.partition)
+                offsets.append(report.offset)
+                metrics.published(row.topic, 1)
+                metrics.publishLatency.record(.milliseconds(Int64(Date().timeIntervalSince(row.createdAt) * 1000)))
+            case .failure(let error):
+                if firstFailure == nil { firstFailure = error }
+            }
+        }
+        try conn.sync { conn in
+            try conn.transaction { tx in
+                if !ids.isEmpty {
+                    try tx.execute("""
+                        UPDATE outbox SET published_at = now(), published_partition = u.p, published_offset = u.o
+                        FROM unnest(\(ids)::bigint[], \(partitions)::int[], \(offsets)::bigint[]) AS u(id, p, o)
+                        WHERE outbox.id = u.id
+                        """)
+                }
+                if !held.isEmpty {
+                    try tx.execute("""
+                        UPDATE outbox SET held_at = now(), held_reason = u.reason
+                        FROM unnest(\(held.map(\.0))::bigint[], \(held.map(\.1))::text[]) AS u(id, reason)
+                        WHERE outbox.id = u.id
+                        """)
+                }
+            }
+        }
+        for (id, reason) in held {
+            logger.error("outbox row held by the publish policy", metadata: ["outbox_id": "\(id)", "reason": "\(reason)"])
+        }
+        if let firstFailure { throw firstFailure }
+        return ids.count
+    }
+
+    private func housekeeping(_ conn: PostgresConnection) throws {
+        let retentionSeconds = Int(options.retention.components.seconds)
+        let backlog = try conn.sync { conn -> Int in
+            try conn.execute("""
+                DELETE FROM outbox WHERE id IN (
+                    SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => \(retentionSeconds))
+                    LIMIT 10000)
+                """)
+            return try conn.query("SELECT count(*) FROM outbox WHERE published_at IS NULL AND held_at IS NULL")[0]
+                .decode(Int.self, at: 0)
+        }
+        metrics.outboxBacklog(backlog)
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The shared `main` of koki's long-running executables: JSON logs, configuration from
+/// the environment (a bad variable exits 2 with its name), the health listener, and a
+/// service group that turns SIGTERM/SIGINT into a graceful stop within the budget.
+public enum ProcessMain {
+    public static func runWorker(name: String, topics: [String], source: String, defaultHTTPPort: Int,
+                                 handler: any EventHandler) async -> Never {
+        JSONLogHandler.bootstrap(label: name)
+        let logger = Logger(label: name)
+        let config: WorkerConfig
+        do {
+            config = try WorkerConfig.fromEnvironment(name: name, defaultHTTPPort: defaultHTTPPort)
+        } catch {
+            exitWithConfigurationError(name, error)
+        }
+        let metrics = RuntimeMetrics()
+        let status = WorkerStatus()
+        let loop = WorkerLoop(config: config, topics: topics, source: source, handler: handler,
+                              metrics: metrics, status: status, logger: logger)
+        let service = BlockingService(name: name, body: { try loop.run() }, stop: { loop.requestStop() })
+        await run(name: name, service: service, port: config.httpPort, budget: config.shutdownBudget,
+                  status: status, metrics: metrics, logger: logger)
+    }
+
+    public static func runRelay(name: String, defaultHTTPPort: Int, policy: any PublishPolicy) async -> Never {
+        JSONLogHandler.bootstrap(label: name)
+        let logger = Logger(label: name)
+        let config: WorkerConfig
+        var options = OutboxRelay.Options(instance: ProcessInfo.processInfo.hostName + ":\(getpid())")
+        do {
+            config = try WorkerConfig.fromEnvironment(name: name, defaultHTTPPort: defaultHTTPPort)
+            let env = ProcessInfo.processInfo.environment
+            if let text = env["KOKI_RELAY_BATCH"] {
+                guard let value = Int(text), (1...100_000).contains(value) else {
+                    throw WorkerConfig.Invalid(variable: "KOKI_RELAY_BATCH", expected: "a whole number in 1...100000")
+                }
+                options.batchSize = value
+            }
+            if let text = env["KOKI_OUTBOX_RETENTION_HOURS"] {
+                guard let hours = Int(text), hours >= 0 else {
+                    throw WorkerConfig.Invalid(variable: "KOKI_OUTBOX_RETENTION_HOURS", expected: "a whole number of hours")
+                }
+                options.retention = .seconds(hours * 3600)
+            }
+            options.retryMax = config.retryMax
+        } catch {
+            exitWithConfigurationError(name, error)
+        }
+        let metrics = RuntimeMetrics()
+        let status = WorkerStatus()
+        let relay = OutboxRelay(kafka: config.kafka, databaseURL: config.databaseURL, options: options, policy: policy,
+                                metrics: metrics, status: status, logger: logger)
+        let service = BlockingService(name: name, body: { try relay.run() }, stop: { relay.requestStop() })
+        await run(name: name, service: service, port: config.httpPort, budget: config.shutdownBudget,
+                  status: status, metrics: metrics, logger: logger)
+    }
+
+    static func run(name: String, service: BlockingService, port: Int, budget: Duration, status: WorkerStatus,
+                    metrics: RuntimeMetrics, logger: Logger) async -> Never {
+        let health: HealthServer
+        do {
+            health = try HealthServer(port: port, status: status, metrics: { metrics.text() })
+        } catch {
+            exitWithConfigurationError(name, error)
+        }
+        logger.info("health listener up", metadata: ["port": "\(health.port)"])
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                      failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: HealthService(server: health)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        configuration.maximumGracefulShutdownDuration = budget
+        let group = ServiceGroup(configuration: configuration)
+        do {
+            try await group.run()
+            logger.info("exiting")
+            exit(0)
+        } catch {
+            logger.error("exiting after a failure", metadata: ["error": "\(error)"])
+            exit(1)
+        }
+    }
+
+    static func exitWithConfigurationError(_ name: String, _ error: Error) -> Never {
+        FileHandle.standardError.write(Data("\(name): configuration error: \(error)\n".utf8))
+        exit(2)
+    }
+}

@@ -1,0 +1,85 @@
+import Prometheus
+import Synchronization
+
+/// The runtime's metrics, in Prometheus text at `/metrics`.
+public final class RuntimeMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let counters = Mutex<[String: Counter]>([:])
+    private let gauges = Mutex<[String: Gauge]>([:])
+    let batchSize: ValueHistogram
+    let batchDuration: DurationHistogram
+    let publishLatency: DurationHistogram
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        batchSize = registry.makeValueHistogram(name: "koki_batch_size", buckets: [1, 10, 50, 100, 250, 500, 1000, 5000],
+                                                help: "Events per applied partition batch")
+        batchDuration = registry.makeDurationHistogram(
+            name: "koki_batch_duration_seconds",
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                      .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)],
+            help: "Time to apply one partition batch in its transaction")
+        publishLatency = registry.makeDurationHistogram(
+            name: "koki_publish_latency_seconds",
+            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)],
+            help: "From outbox insert to the broker's delivery report")
+    }
+
+    /// A labelled counter, created once and cached.
+    func counter(_ name: String, _ help: String, _ labels: [(String, String)]) -> Counter {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        return counters.withLock { cache in
+            if let counter = cache[key] { return counter }
+            let counter = registry.makeCounter(name: name, labels: labels, help: help)
+            cache[key] = counter
+            return counter
+        }
+    }
+
+    func gauge(_ name: String, _ help: String, _ labels: [(String, String)]) -> Gauge {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        return gauges.withLock { cache in
+            if let gauge = cache[key] { return gauge }
+            let gauge = registry.makeGauge(name: name, labels: labels, help: help)
+            cache[key] = gauge
+            return gauge
+        }
+    }
+
+    func consumed(_ topic: String, _ n: Int) {
+        counter("koki_events_consumed_total", "Events read from Kafka", [("topic", topic)]).increment(by: Int64(n))
+    }
+
+    func applied(_ topic: String, _ n: Int) {
+        counter("koki_events_applied_total", "Events applied to the store", [("topic", topic)]).increment(by: Int64(n))
+    }
+
+    func duplicates(_ topic: String, _ n: Int) {
+        counter("koki_events_duplicate_total", "Events skipped as already applied", [("topic", topic)]).increment(by: Int64(n))
+    }
+
+    func deadLettered(_ topic: String, kind: String, _ n: Int) {
+        counter("koki_events_dead_lettered_total", "Events dead-lettered, by error kind",
+                [("topic", topic), ("kind", kind)]).increment(by: Int64(n))
+    }
+
+    func retried(_ topic: String) {
+        counter("koki_batch_retries_total", "Batches retried after a transient failure", [("topic", topic)]).increment()
+    }
+
+    func lag(_ topic: String, _ partition: Int32, _ value: Int64) {
+        gauge("koki_consumer_lag", "High watermark minus the database offset",
+              [("topic", topic), ("partition", String(partition))]).set(Double(value))
+    }
+
+    func published(_ topic: String, _ n: Int) {
+        counter("koki_outbox_published_total", "Outbox rows published", [("topic", topic)]).increment(by: Int64(n))
+    }
+
+    func outboxBacklog(_ value: Int) {
+        gauge("koki_outbox_backlog", "Outbox rows not yet published", []).set(Double(value))
+    }
+
+    public func text() -> String { registry.emitToString() }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Kafka
+import Postgres
+
+/// The runtime's SQL: consumer offsets, inbox, outbox and dead letters, in one place.
+enum RuntimeStore {
+    /// The next offset to read per partition, as the database holds it.
+    static func offsets(group: String, partitions: [TopicPartition],
+                        on conn: PostgresConnection) throws -> [TopicPartition: Int64] {
+        let rows = try conn.query("""
+            SELECT topic, partition, next_offset FROM consumer_offsets
+            WHERE consumer_group = \(group)
+              AND (topic, partition) IN (SELECT * FROM unnest(\(partitions.map(\.topic))::text[],
+                                                              \(partitions.map(\.partition))::int[]))
+            """)
+        var result: [TopicPartition: Int64] = [:]
+        for row in rows {
+            let (topic, partition, next) = try row.decode(String.self, Int32.self, Int64.self)
+            result[TopicPartition(topic, partition)] = next
+        }
+        return result
+    }
+
+    /// Advances a partition's offset from `expected` (nil: no row yet) to `next`. False
+    /// means another member moved it first: this one is a zombie and must roll back.
+    static func advanceOffset(group: String, _ tp: TopicPartition, expected: Int64?, next: Int64,
+                              on conn: PostgresConnection) throws -> Bool {
+        if let expected {
+            return try conn.execute("""
+                UPDATE consumer_offsets SET next_offset = \(next), updated_at = now()
+                WHERE consumer_group = \(group) AND topic = \(tp.topic) AND partition = \(tp.partition)
+                  AND next_offset = \(expected)
+                """) == 1
+        }
+        return try conn.execute("""
+            INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)
+            VALUES (\(group), \(tp.topic), \(tp.partition), \(next))
+            ON CONFLICT DO NOTHING
+            """) == 1
+    }
+
+    /// Which of these event ids this group has applied before.
+    static func alreadyApplied(group: String, ids: [String], on conn: PostgresConnection) throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try conn.query("""
+            SELECT ce_id FROM inbox WHERE consumer_group = \(group) AND ce_id = ANY(\(ids)::text[])
+            """).map { try $0.decode(String.self, at: 0) })
+    }
+
+    static func recordApplied(group: String, _ events: [InboundEvent], on conn: PostgresConnection) throws {
+        guard !events.isEmpty else { return }
+        try conn.execute("""
+            INSERT INTO inbox (consumer_group, ce_id, ce_type, topic, partition, "offset")
+            SELECT \(group), * FROM unnest(\(events.map(\.id))::text[], \(events.map(\.type))::text[],
+                                           \(events.map(\.topic))::text[], \(events.map(\.partition))::int[],
+                                           \(events.map(\.offset))::bigint[])
+            ON CONFLICT DO NOTHING
+            """)
+    }
+
+    /// One outbox row per message, in order; wakes the relays.
+    static func enqueue(_ rows: [OutboxRow], on conn: PostgresConnection) throws {
+        guard !rows.isEmpty else { return }
+        try conn.execute("""
+            INSERT INTO outbox (topic, message_key, bucket, ce_id, ce_type, headers, payload)
+            SELECT * FROM unnest(\(rows.map(\.topic))::text[], \(rows.map(\.key))::text[],
+                                 \(rows.map(\.bucket))::smallint[], \(rows.map(\.ceID))::text[],
+                                 \(rows.map(\.ceType))::text[], \(rows.map(\.headersJSON))::jsonb[],
+                                 \(rows.map(\.payload))::bytea[])
+            """)
+        try conn.execute("SELECT pg_notify('koki_outbox', '')")
+    }
+
+    static func deadLetter(_ letters: [DeadLetter], on conn: PostgresConnection) throws {
+        guard !letters.isEmpty else { return }
+        try conn.execute("""
+            INSERT INTO dead_letters (consumer_group, topic, partition, "offset", message_key, ce_id, ce_type,
+                                      headers, payload, error_kind, reason, event_time)
+            SELECT * FROM unnest(\(letters.map(\.group))::text[], \(letters.map(\.message.topic))::text[],
+                                 \(letters.map(\.message.partition))::int[], \(letters.map(\.message.offset))::bigint[],
+                                 \(letters.map(\.message.keyText))::text[], \(letters.map { $0.message.headers.text("ce_id") })::text[],
+                                 \(letters.map { $0.message.headers.text("ce_type") })::text[],
+                                 \(letters.map(\.headersJSON))::jsonb[], \(letters.map { $0.message.value.map { Data($0) } })::bytea[],
+                                 \(letters.map(\.rejection.kind.rawValue))::text[], \(letters.map(\.rejection.reason))::text[],
+                                 \(letters.map(\.eventTime))::timestamptz[])
+            ON CONFLICT DO NOTHING
+            """)
+    }
+}
+
+/// A row for the outbox table.
+struct OutboxRow: Sendable {
+    let topic: String
+    let key: String?
+    let ceID: String
+    let ceType: String
+    let headers: [KafkaHeader]
+    let payload: Data?
+
+    /// Relays own buckets, not rows: one bucket's rows go out in order from one relay.
+    var bucket: Int16 { OutboxRow.bucket(of: key) }
+
+    static let bucketCount = 16
+
+    /// FNV-1a over the key's bytes; keyless rows share bucket 0.
+    static func bucket(of key: String?) -> Int16 {
+        guard let key else { return 0 }
+        var hash: UInt32 = 2_166_136_261
+        for byte in key.utf8 {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        return Int16(hash % UInt32(bucketCount))
+    }
+
+    var headersJSON: PostgresJSON { HeaderJSON.encode(headers) }
+}
+
+struct DeadLetter: Sendable {
+    let group: String
+    let message: ConsumedMessage
+    let rejection: Rejection
+
+    var headersJSON: PostgresJSON { HeaderJSON.encode(message.headers) }
+
+    var eventTime: Date? {
+        message.timestampMillis.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+    }
+}
+
+/// Kafka headers stored as a JSON array of `[name, value]` pairs (order and repeats kept;
+/// non-UTF-8 values as base64 with a `b64:` prefix).
+enum HeaderJSON {
+    static func encode(_ headers: [KafkaHeader]) -> PostgresJSON {
+        let pairs: [[String?]] = headers.map { header in
+            guard let value = header.value else { return [header.key, nil] }
+            if let text = String(validating: value, as: UTF8.self), !text.hasPrefix("b64:") {
+                return [header.key, text]
+            }
+            return [header.key, "b64:" + Data(value).base64EncodedString()]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: pairs.map { $0.map { $0 ?? NSNull() as Any } }, options: [])) ?? Data("[]".utf8)
+        return PostgresJSON(text: String(decoding: data, as: UTF8.self))
+    }
+
+    static func decode(_ json: PostgresJSON) -> [KafkaHeader] {
+        guard let array = try? JSONSerialization.jsonObject(with: Data(json.text.utf8)) as? [[Any]] else { return [] }
+        return array.compactMap { pair in
+            guard pair.count == 2, let name = pair[0] as? String else { return nil }
+            guard let text = pair[1] as? String else { return KafkaHeader(name, nil) }
+            if text.hasPrefix("b64:"), let data = Data(base64Encoded: String(text.dropFirst(4))) {
+                return KafkaHeader(name, Array(data))
+            }
+            return KafkaHeader(name, text)
+        }
+    }
+}

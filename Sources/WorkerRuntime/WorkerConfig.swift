@@ -1,0 +1,77 @@
+import Foundation
+import Kafka
+import Postgres
+
+/// Everything a worker process reads from its environment, once, at start-up. Every koki
+/// executable reads the same names (README, "Configuration").
+public struct WorkerConfig: Sendable, CustomStringConvertible {
+    public var kafka: KafkaConfig
+    /// `KOKI_DATABASE_URL`, or empty for libpq's `PG*` variables.
+    public var databaseURL: String
+    /// `KOKI_GROUP_ID` (default: the worker's name).
+    public var groupID: String
+    /// `KOKI_BATCH_MAX_EVENTS` (default 1000).
+    public var maxBatch: Int
+    /// `KOKI_BATCH_MAX_WAIT_MS` (default 100).
+    public var maxWait: Duration
+    /// `KOKI_TRANSACTION_PER_EVENT=true`: the naive mode, one transaction per event (for benchmarks).
+    public var transactionPerEvent: Bool
+    /// `KOKI_HTTP_PORT` (default: the executable's own; 0 picks a free port).
+    public var httpPort: Int
+    /// `KOKI_SHUTDOWN_BUDGET_S` (default 20): the time SIGTERM allows to finish and leave.
+    public var shutdownBudget: Duration
+    /// `KOKI_RETRY_MAX_MS` (default 5000): the cap on back-off between retries.
+    public var retryMax: Duration
+
+    public init(kafka: KafkaConfig, databaseURL: String, groupID: String, maxBatch: Int = 1000,
+                maxWait: Duration = .milliseconds(100), transactionPerEvent: Bool = false, httpPort: Int = 0,
+                shutdownBudget: Duration = .seconds(20), retryMax: Duration = .seconds(5)) {
+        self.kafka = kafka
+        self.databaseURL = databaseURL
+        self.groupID = groupID
+        self.maxBatch = maxBatch
+        self.maxWait = maxWait
+        self.transactionPerEvent = transactionPerEvent
+        self.httpPort = httpPort
+        self.shutdownBudget = shutdownBudget
+        self.retryMax = retryMax
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let variable: String
+        public let expected: String
+        public var description: String { "\(variable) must be \(expected)" }
+    }
+
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment,
+                                       name: String, defaultHTTPPort: Int) throws -> WorkerConfig {
+        func int(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            guard let text = env[key], !text.isEmpty else { return fallback }
+            guard let value = Int(text), range.contains(value) else {
+                throw Invalid(variable: key, expected: "a whole number in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return value
+        }
+        let transactionPerEvent: Bool
+        switch env["KOKI_TRANSACTION_PER_EVENT"]?.lowercased() {
+        case nil, "", "false", "0", "no": transactionPerEvent = false
+        case "true", "1", "yes": transactionPerEvent = true
+        default: throw Invalid(variable: "KOKI_TRANSACTION_PER_EVENT", expected: "true or false")
+        }
+        return WorkerConfig(
+            kafka: try KafkaConfig.fromEnvironment(env, clientID: name),
+            databaseURL: PostgresConnection.conninfo(from: env),
+            groupID: env["KOKI_GROUP_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? name,
+            maxBatch: try int("KOKI_BATCH_MAX_EVENTS", 1000, 1...100_000),
+            maxWait: .milliseconds(try int("KOKI_BATCH_MAX_WAIT_MS", 100, 1...60_000)),
+            transactionPerEvent: transactionPerEvent,
+            httpPort: try int("KOKI_HTTP_PORT", defaultHTTPPort, 0...65535),
+            shutdownBudget: .seconds(try int("KOKI_SHUTDOWN_BUDGET_S", 20, 1...600)),
+            retryMax: .milliseconds(try int("KOKI_RETRY_MAX_MS", 5000, 10...600_000)))
+    }
+
+    public var description: String {
+        "WorkerConfig(group: \(groupID), batch: \(maxBatch)/\(maxWait), perEvent: \(transactionPerEvent), "
+            + "http: \(httpPort), shutdown: \(shutdownBudget), \(kafka))"
+    }
+}

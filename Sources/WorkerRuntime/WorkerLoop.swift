@@ -1,0 +1,227 @@
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import Synchronization
+
+/// The consume → transaction → commit loop of one worker process, on a thread of its own:
+/// it polls a batch, applies each partition's part in one transaction (`BatchProcessor`),
+/// then commits the offset to Kafka as a copy. The rebalance hooks run inside its poll,
+/// between batches, so a revoked partition never has work in flight.
+public final class WorkerLoop: Sendable {
+    private let config: WorkerConfig
+    private let topics: [String]
+    private let processor: BatchProcessor
+    private let metrics: RuntimeMetrics
+    public let status: WorkerStatus
+    private let logger: Logger
+    private let stopRequested = Atomic<Bool>(false)
+    private let partitions = PartitionTable()
+    /// Attempts before a batch that fails for an unclassified reason stops its partition.
+    static let unclassifiedAttempts = 5
+
+    public init(config: WorkerConfig, topics: [String], source: String, handler: any EventHandler,
+                metrics: RuntimeMetrics, status: WorkerStatus, logger: Logger) {
+        self.config = config
+        self.topics = topics
+        self.processor = BatchProcessor(group: config.groupID, source: source, handler: handler)
+        self.metrics = metrics
+        self.status = status
+        self.logger = logger
+    }
+
+    /// Asks the loop to finish its current batch, leave the group and return.
+    public func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+    }
+
+    /// Runs until `requestStop`; blocks the calling thread (never call it from async code).
+    public func run() throws {
+        let conn = try connectWithRetry()
+        let table = partitions
+        let group = config.groupID
+        let log = logger
+        let hooks = RebalanceHooks(
+            assigned: { assigned in
+                let offsets = try? conn.sync { try RuntimeStore.offsets(group: group, partitions: assigned, on: $0) }
+                table.assign(assigned, offsets: offsets)
+                log.info("partitions assigned", metadata: ["partitions": "\(assigned.sorted())",
+                                                           "positioned": "\(offsets != nil)"])
+                return Dictionary(uniqueKeysWithValues: assigned.map { ($0, offsets?[$0] ?? KafkaOffset.beginning) })
+            },
+            revoked: { revoked, lost in
+                table.revoke(revoked)
+                log.info("partitions revoked", metadata: ["partitions": "\(revoked.sorted())", "lost": "\(lost)"])
+            })
+        let consumer = try KafkaConsumer(config: config.kafka, groupID: config.groupID, hooks: hooks)
+        try consumer.subscribe(topics)
+        logger.info("worker started", metadata: ["topics": "\(topics)", "group": "\(config.groupID)"])
+
+        while !stopRequested.load(ordering: .acquiring) {
+            let result = consumer.pollBlocking(maxMessages: config.maxBatch, timeout: config.maxWait)
+            for error in result.errors {
+                logger.warning("consumer error", metadata: ["error": "\(error)"])
+            }
+            for (tp, messages) in result.batches.sorted(by: { $0.key < $1.key }) {
+                metrics.consumed(tp.topic, messages.count)
+                guard case .ready(let position) = partitions.state(of: tp) else { continue }
+                let fresh = messages.filter { position == nil || $0.offset >= position! }
+                if !fresh.isEmpty { run(fresh, tp: tp, position: position, consumer: consumer, conn: conn) }
+            }
+            retryDue(consumer: consumer, conn: conn)
+            positionWaiting(consumer: consumer, conn: conn)
+            report(consumer: consumer)
+        }
+        logger.info("stopping: leaving the group")
+        try consumer.closeBlocking()
+        logger.info("worker stopped")
+    }
+
+    private func connectWithRetry() throws -> PostgresConnection {
+        var attempt = 0
+        let backoff = Backoff(maximum: config.retryMax)
+        while true {
+            do {
+                return try PostgresConnection(connecting: config.databaseURL, label: "koki.worker.db")
+            } catch let error as PostgresError where error.isTransient && !stopRequested.load(ordering: .acquiring) {
+                attempt += 1
+                status.update { $0.databaseReachable = false; $0.lastLoop = .now; status.settle(&$0) }
+                logger.warning("database unreachable at start-up; retrying", metadata: ["attempt": "\(attempt)"])
+                Thread.sleep(forTimeInterval: backoff.delay(attempt: attempt).seconds)
+            }
+        }
+    }
+
+    /// Applies `messages` of one partition (all at or after its position).
+    private func run(_ messages: [ConsumedMessage], tp: TopicPartition, position: Int64?,
+                     consumer: KafkaConsumer, conn: PostgresConnection) {
+        let chunks = config.transactionPerEvent ? messages.map { [$0] } : [messages]
+        var expected = position
+        for (index, chunk) in chunks.enumerated() {
+            let start = ContinuousClock.now
+            do {
+                let summary = try conn.sync { try processor.process(chunk, tp: tp, expected: expected, on: $0) }
+                expected = summary.nextOffset
+                partitions.advance(tp, to: summary.nextOffset)
+                try? consumer.commit([tp: summary.nextOffset])
+                record(summary, tp: tp, size: chunk.count, elapsed: ContinuousClock.now - start)
+                status.update { $0.databaseReachable = true }
+            } catch {
+                let rest = Array(chunks[index...].joined())
+                fail(rest, tp: tp, error: error, consumer: consumer, conn: conn)
+                return
+            }
+        }
+    }
+
+    private func record(_ summary: BatchProcessor.Summary, tp: TopicPartition, size: Int, elapsed: Duration) {
+        metrics.applied(tp.topic, summary.applied)
+        if summary.duplicates > 0 { metrics.duplicates(tp.topic, summary.duplicates) }
+        for (kind, count) in summary.deadLettered {
+            metrics.deadLettered(tp.topic, kind: kind.rawValue, count)
+            logger.warning("events dead-lettered", metadata: [
+                "topic": "\(tp.topic)", "partition": "\(tp.partition)", "kind": "\(kind.rawValue)", "count": "\(count)",
+            ])
+        }
+        metrics.batchSize.record(Double(size))
+        metrics.batchDuration.record(elapsed)
+    }
+
+    /// Decides between retry, re-positioning and stopping after a batch failed.
+    private func fail(_ messages: [ConsumedMessage], tp: TopicPartition, error: Error,
+                      consumer: KafkaConsumer, conn: PostgresConnection) {
+        try? consumer.pause([tp])
+        let meta: Logger.Metadata = ["topic": "\(tp.topic)", "partition": "\(tp.partition)",
+                                     "offset": "\(messages.first?.offset ?? -1)"]
+        switch error {
+        case is BatchProcessor.Zombie:
+            logger.warning("offset moved by another member; re-reading it", metadata: meta)
+            partitions.unposition(tp)
+        case let error as PostgresError where error.isTransient:
+            let attempt = partitions.backOff(tp, messages, delay: { Backoff(maximum: config.retryMax).delay(attempt: $0) })
+            metrics.retried(tp.topic)
+            status.update { $0.databaseReachable = conn.sync { $0.isConnected } }
+            logger.warning("transient failure; backing off", metadata: meta.merging(
+                ["attempt": "\(attempt)", "error": "\(error)"], uniquingKeysWith: { $1 }))
+        default:
+            let attempt = partitions.backOff(tp, messages, delay: { Backoff(maximum: config.retryMax).delay(attempt: $0) })
+            if attempt >= Self.unclassifiedAttempts {
+                partitions.stop(tp, reason: "\(error)")
+                logger.error("partition stopped: a batch keeps failing for a reason the runtime cannot classify",
+                             metadata: meta.merging(["error": "\(error)"], uniquingKeysWith: { $1 }))
+            } else {
+                metrics.retried(tp.topic)
+                logger.warning("unclassified failure; retrying", metadata: meta.merging(
+                    ["attempt": "\(attempt)", "error": "\(error)"], uniquingKeysWith: { $1 }))
+            }
+        }
+    }
+
+    /// Retries batches whose back-off has passed; on success the partition resumes right
+    /// after the batch.
+    private func retryDue(consumer: KafkaConsumer, conn: PostgresConnection) {
+        for (tp, messages, position) in partitions.dueRetries() {
+            if !conn.sync({ $0.isConnected }) {
+                do { try conn.sync { try $0.reset() } } catch {
+                    fail(messages, tp: tp, error: error, consumer: consumer, conn: conn)
+                    continue
+                }
+            }
+            partitions.clearPending(tp)
+            run(messages, tp: tp, position: position, consumer: consumer, conn: conn)
+            if case .ready(let next?) = partitions.state(of: tp) {
+                try? consumer.seek([tp: next])
+                try? consumer.resume([tp])
+                logger.info("partition resumed", metadata: ["topic": "\(tp.topic)", "partition": "\(tp.partition)"])
+            }
+        }
+    }
+
+    /// Reads the database offset of partitions that lack one (the database was down at
+    /// assignment, or another member moved it), then seeks there and resumes.
+    private func positionWaiting(consumer: KafkaConsumer, conn: PostgresConnection) {
+        let waiting = partitions.unpositioned()
+        guard !waiting.isEmpty else { return }
+        try? consumer.pause(waiting)
+        if !conn.sync({ $0.isConnected }) { try? conn.sync { try $0.reset() } }
+        guard let offsets = try? conn.sync({ try RuntimeStore.offsets(group: config.groupID, partitions: waiting, on: $0) }) else {
+            status.update { $0.databaseReachable = false }
+            return
+        }
+        for tp in waiting {
+            let offset = offsets[tp]
+            partitions.position(tp, at: offset)
+            try? consumer.seek([tp: offset ?? KafkaOffset.beginning])
+            try? consumer.resume([tp])
+        }
+    }
+
+    private let lastReport = Mutex(ContinuousClock.now - .seconds(10))
+
+    private func report(consumer: KafkaConsumer) {
+        let counts = partitions.counts()
+        status.update {
+            $0.lastLoop = .now
+            $0.assigned = counts.assigned
+            $0.backingOff = counts.backingOff + counts.unpositioned
+            $0.stopped = counts.stopped
+            status.settle(&$0)
+        }
+        let due = lastReport.withLock { last -> Bool in
+            guard ContinuousClock.now - last > .seconds(2) else { return false }
+            last = .now
+            return true
+        }
+        guard due else { return }
+        for (tp, position) in partitions.positions() {
+            guard let high = consumer.cachedWatermarks(tp)?.high else { continue }
+            metrics.lag(tp.topic, tp.partition, max(0, high - (position ?? 0)))
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
