@@ -33,8 +33,9 @@ let package = Package(
         .executableTarget(name: "koki-sample-worker", dependencies: ["SampleWorker", "WorkerRuntime"]),
         .executableTarget(name: "koki-relay", dependencies: ["WorkerRuntime"]),
         .target(name: "KokiCommands", dependencies: [
-            "Kafka", "Postgres", "KokiBase", "KokiEvents", "WorkerRuntime",
+            "Kafka", "Postgres", "KokiBase", "KokiEvents", "WorkerRuntime", "SampleWorker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "koki", dependencies: ["KokiCommands"]),
         .testTarget(name: "KokiBaseTests", dependencies: ["KokiBase"]),

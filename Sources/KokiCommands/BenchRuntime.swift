@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import SampleWorker
+import WorkerRuntime
+
+/// `koki bench runtime` — the sample worker end to end: N events produced up front, then
+/// timed from the worker's assignment until every event is applied and every derived
+/// event published by the relay. Runs the worker loop and the relay in this process
+/// against an in-process mock cluster and a fresh database on the configured server.
+struct RuntimeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runtime",
+        abstract: "End-to-end events/s of the sample worker at several batch sizes, and in one-transaction-per-event mode.")
+
+    @Option(help: "Events per batched run.")
+    var events: Int = 20_000
+
+    @Option(help: "Events per run for batch size 1 and the per-event mode (they are slow).")
+    var slowEvents: Int = 3_000
+
+    @Option(parsing: .upToNextOption, help: "Batch sizes to measure.")
+    var batchSizes: [Int] = [1, 100, 1000]
+
+    mutating func run() async throws {
+        let server = PostgresConnection.conninfo()
+        let cluster = try MockKafkaCluster(brokers: 3)
+        var lines: [String] = []
+        for perEvent in [false, true] {
+            for size in batchSizes {
+                let n = (size == 1 || perEvent) ? slowEvents : events
+                let seconds = try await Self.measure(events: n, batch: size, perEvent: perEvent, cluster: cluster, server: server)
+                let mode = perEvent ? "one transaction per event" : "one transaction per batch"
+                let line = BenchFigure(name: "runtime \(mode), batch \(size)", count: n, seconds: seconds, unit: "events").line
+                print(line)
+                fflush(nil)
+                lines.append(line)
+            }
+        }
+    }
+
+    static func measure(events n: Int, batch: Int, perEvent: Bool, cluster: MockKafkaCluster, server: String) async throws -> Double {
+        let tag = "\(UInt32.random(in: 0...UInt32.max))"
+        let input = "bench.events.\(tag)", output = "bench.derived.\(tag)"
+        try cluster.createTopic(input, partitions: 6, replicationFactor: 3)
+        try cluster.createTopic(output, partitions: 6, replicationFactor: 3)
+        try cluster.createTopic(input + ".dlq", partitions: 1, replicationFactor: 3)
+        let databaseURL = try await BenchDatabase.create(server: server, name: "koki_bench_\(tag)")
+
+        let producer = try KafkaProducer(config: cluster.config())
+        var sent = 0
+        while sent < n {
+            let count = min(10_000, n - sent)
+            _ = try await producer.send((sent..<sent + count).map { i in
+                OutgoingMessage(topic: input, key: "item-\(i % 5000)", value: "{\"itemId\":\"item-\(i % 5000)\",\"value\":\(i)}",
+                                headers: [KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", "bench-\(tag)-\(i)"),
+                                          KafkaHeader("ce_type", SampleHandler.eventType), KafkaHeader("ce_source", "urn:bench"),
+                                          KafkaHeader("content-type", "application/json")])
+            })
+            sent += count
+        }
+
+        let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+        let config = WorkerConfig(kafka: cluster.config(properties: ["session.timeout.ms": "6000"]), databaseURL: databaseURL,
+                                  groupID: "bench-\(tag)", maxBatch: batch, maxWait: .milliseconds(20),
+                                  transactionPerEvent: perEvent)
+        let status = WorkerStatus()
+        let loop = WorkerLoop(config: config, topics: [input], source: "urn:koki:bench",
+                              handler: SampleHandler(outputTopic: output), metrics: RuntimeMetrics(), status: status,
+                              logger: quiet)
+        var relayOptions = OutboxRelay.Options(instance: "bench")
+        relayOptions.pollInterval = .milliseconds(50)
+        let relay = OutboxRelay(kafka: cluster.config(), databaseURL: databaseURL, options: relayOptions,
+                                policy: PassThroughPolicy(), metrics: RuntimeMetrics(), status: WorkerStatus(), logger: quiet)
+        let loopThread = Thread { try? loop.run() }
+        let relayThread = Thread { try? relay.run() }
+        loopThread.start()
+        relayThread.start()
+        defer {
+            loop.requestStop()
+            relay.requestStop()
+        }
+
+        let conn = try await PostgresConnection.connect(databaseURL)
+        // The clock starts once the group has assigned the partitions (the mock's first
+        // join takes seconds; that is not throughput).
+        while status.notReadyReason != nil { try await Task.sleep(for: .milliseconds(5)) }
+        let start = ContinuousClock.now
+        while true {
+            let done = try await conn.run { conn -> Bool in
+                let row = try conn.query("""
+                    SELECT (SELECT count(*) FROM inbox)::int, (SELECT count(*) FROM outbox WHERE published_at IS NULL)::int,
+                           (SELECT count(*) FROM outbox)::int
+                    """)[0]
+                let (applied, unpublished, derived) = try row.decode(Int.self, Int.self, Int.self)
+                return applied == n && derived == n && unpublished == 0
+            }
+            if done { break }
+            try await Task.sleep(for: .milliseconds(10))
+            if ContinuousClock.now - start > .seconds(600) { throw fail("the run did not finish in 10 minutes") }
+        }
+        return (ContinuousClock.now - start).benchSeconds
+    }
+}
+
+enum BenchDatabase {
+    /// A new database on the server, with koki's migrations.
+    static func create(server: String, name: String) async throws -> String {
+        let admin = try await PostgresConnection.connect(server)
+        try await admin.run { try $0.executeScript(unsafeSQL: "CREATE DATABASE \(name)") }
+        let url = try database(name, on: server)
+        let migrator = try Migrator(directory: URL(fileURLWithPath: ProcessInfo.processInfo.environment["KOKI_MIGRATIONS_DIR"] ?? "migrations"))
+        let conn = try await PostgresConnection.connect(url)
+        try await conn.run { try migrator.apply(on: $0) }
+        return url
+    }
+}
+
+/// The same server, another database: a URI gets a new path; a `key=value` string (or
+/// the empty one, for `PG*` variables) gets `dbname`, which libpq lets the last one win.
+func database(_ name: String, on server: String) throws -> String {
+    guard server.hasPrefix("postgres://") || server.hasPrefix("postgresql://") else {
+        return server + " dbname=\(name)"
+    }
+    guard var components = URLComponents(string: server) else { throw fail("KOKI_DATABASE_URL is not a valid URI") }
+    components.path = "/" + name
+    return components.string ?? server
+}
+
+extension Duration {
+    var benchSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Kafka
+import Postgres
+import Testing
+
+/// The runtime as operators run it: koki-sample-worker and koki-relay as child processes
+/// against the mock cluster and PostgreSQL, killed, restarted and starved on purpose.
+@Suite("Worker runtime processes", .serialized)
+struct ProcessTests {
+    @Test func crashConsistencyUnderRepeatedSigkill() async throws {
+        let stack = try await Stack()
+        defer { stack.stopAll() }
+        var relay = try stack.startRelay()
+        // Small batches, and every other life one transaction per event, so that the
+        // worker is busy for a while and each kill lands in the middle of its work.
+        func start(_ life: Int) throws -> ChildProcess {
+            try stack.startWorker(extra: ["KOKI_BATCH_MAX_EVENTS": "100",
+                                          "KOKI_TRANSACTION_PER_EVENT": life % 2 == 0 ? "true" : "false"])
+        }
+        var worker = try start(0)
+        let total = 20_000
+        try await stack.send(0..<total)
+        var kills = 0
+        var lastSeen = 0
+        for life in 1...6 {
+            let progressed = try await stack.waitUntil(.seconds(60)) {
+                try await stack.count("SELECT count(*) FROM inbox") > lastSeen + 300
+            }
+            lastSeen = try await stack.count("SELECT count(*) FROM inbox")
+            guard progressed, lastSeen < total - 500 else { break }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...400)))
+            await worker.kill()
+            kills += 1
+            if life == 3 { await relay.kill(); relay = try stack.startRelay() }
+            worker = try start(life)
+        }
+        #expect(kills >= 5, "only \(kills) kills landed before the work ran out")
+        try await stack.verifyExactlyOnce(events: total)
+        #expect(worker.isRunning, "the last worker is still running:\n\(worker.log.suffix(2000))")
+        withExtendedLifetime(relay) {}
+    }
+
+    @Test func aDatabaseOutageIsWaitedOutWithReadinessDown() async throws {
+        let postgres = try await TemporaryPostgres.start()
+        defer { postgres.stop() }
+        let stack = try await Stack(databaseURL: try await MigratedDatabase.create(serverURL: postgres.url))
+        defer { stack.stopAll() }
+        try stack.startRelay()
+        let port = freePort()
+        let worker = try stack.startWorker(port: port)
+        try await stack.send(0..<3000)
+        #expect(try await stack.waitUntil(.seconds(60)) { httpStatus(port: port, path: "/readyz") == 200 })
+        #expect(try await stack.waitUntil(.seconds(60)) { try await stack.count("SELECT count(*) FROM inbox") == 3000 })
+        postgres.stop()
+        try await stack.send(3000..<6000)
+        let notReady = try await stack.waitUntil(.seconds(20)) { httpStatus(port: port, path: "/readyz") == 503 }
+        #expect(notReady, "/readyz reports the outage")
+        #expect(httpStatus(port: port, path: "/livez") == 200, "the loop itself stays alive")
+        try await Task.sleep(for: .seconds(10))
+        #expect(worker.isRunning)
+        try postgres.restart()
+        try await stack.verifyExactlyOnce(events: 6000)
+        #expect(try await stack.waitUntil(.seconds(30)) { httpStatus(port: port, path: "/readyz") == 200 })
+        let metrics = httpGet(port: port, path: "/metrics")?.body ?? ""
+        #expect(metrics.contains("koki_events_applied_total{topic=\"sample.events.v1\"} 6000"))
+        #expect(metrics.contains("koki_batch_retries_total"))
+        #expect(metrics.contains("koki_consumer_lag"))
+    }
+
+    @Test func aBrokerOutageBacksUpTheRelayWhichDrainsAfter() async throws {
+        let stack = try await Stack()
+        defer { stack.stopAll() }
+        let relay = try stack.startRelay()
+        try stack.startWorker()
+        try await stack.send(0..<3000)
+        #expect(try await stack.waitUntil(.seconds(60)) { try await stack.count("SELECT count(*) FROM inbox") == 3000 })
+        try stack.cluster.setAllBrokers(up: false)
+        // Work already consumed keeps producing outbox rows the relay cannot send.
+        try await Task.sleep(for: .seconds(10))
+        #expect(relay.isRunning)
+        try stack.cluster.setAllBrokers(up: true)
+        try await stack.send(3000..<5000)
+        try await stack.verifyExactlyOnce(events: 5000)
+    }
+
+    @Test func aMemberKilledMidRunHandsOverWithNothingLostOrDoubled() async throws {
+        let stack = try await Stack()
+        defer { stack.stopAll() }
+        try stack.startRelay()
+        let first = try stack.startWorker()
+        let second = try stack.startWorker()
+        try await stack.send(0..<5000)
+        // Both members are working before one dies.
+        try await stack.waitUntil(.seconds(60)) { try await stack.count("SELECT count(*) FROM inbox") > 500 }
+        try await stack.send(5000..<8000)
+        await first.kill()
+        try await stack.send(8000..<10_000)
+        try await stack.verifyExactlyOnce(events: 10_000)
+        #expect(second.isRunning)
+        let partitionsUsed = try await stack.count("SELECT count(DISTINCT partition) FROM inbox")
+        #expect(partitionsUsed == 4)
+    }
+
+    @Test func poisonIsDeadLetteredAndTheWorkerKeepsGoing() async throws {
+        let stack = try await Stack()
+        defer { stack.stopAll() }
+        try stack.startRelay()
+        let worker = try stack.startWorker()
+        var messages: [OutgoingMessage] = []
+        var poison = 0
+        for i in 0..<5000 {
+            guard i % 100 == 37 else {
+                messages.append(sampleEvent(topic: stack.input, id: "e\(i)", item: "i\(i % 500)", value: i))
+                continue
+            }
+            poison += 1
+            var m = sampleEvent(topic: stack.input, id: "e\(i)", item: "i\(i % 500)", value: i)
+            switch poison % 5 {
+            case 0: m.value = (0..<64).map { _ in UInt8.random(in: 0...255) } + [0xff]
+            case 1: m.value = Array("{\"itemId\": \"i1\", \"value\": ".utf8)
+            case 2: m.value = Array("{\"itemId\": 12, \"value\": \"many\"}".utf8)
+            case 3: m.headers = m.headers.filter { $0.key != "ce_type" } + [KafkaHeader("ce_type", "sample.item-deleted")]
+            default: m.headers = m.headers.filter { $0.key != "ce_id" }
+            }
+            messages.append(m)
+        }
+        try await stack.send(messages)
+        try await stack.verifyExactlyOnce(events: 5000, deadLetters: poison)
+        #expect(worker.isRunning)
+        let kinds = try await stack.db().run { conn in
+            try conn.query("SELECT error_kind, count(*)::int FROM dead_letters GROUP BY 1 ORDER BY 1")
+                .map { "\(try $0.decode(String.self, at: 0))=\(try $0.decode(Int.self, at: 1))" }
+        }
+        #expect(kinds == ["invalid-envelope=10", "invalid-json=10", "schema=10", "undecodable=10", "unknown-type=10"])
+        // Every dead letter is also on the dead-letter topic, with its reason.
+        let consumer = try KafkaConsumer(config: stack.cluster.config(properties: ["session.timeout.ms": "4000"]),
+                                         groupID: "dlq-check")
+        try consumer.subscribe([stack.input + ".dlq"])
+        var dead: [ConsumedMessage] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while dead.count < poison, ContinuousClock.now < deadline {
+            dead += try await consumer.poll(maxMessages: 100, timeout: .milliseconds(300)).messages
+        }
+        try await consumer.close()
+        #expect(dead.count == poison)
+        #expect(dead.allSatisfy { $0.headers.text("koki_dlq_reason") != nil && $0.headers.text("koki_dlq_topic") == stack.input })
+    }
+
+    @Test func sigtermDuringLoadExitsCleanlyWithinTheBudget() async throws {
+        let stack = try await Stack()
+        defer { stack.stopAll() }
+        let worker = try stack.startWorker()
+        try await stack.send(0..<10_000)
+        try await stack.waitUntil(.seconds(60)) { try await stack.count("SELECT count(*) FROM inbox") > 1000 }
+        let start = ContinuousClock.now
+        worker.terminate()
+        let status = await worker.waitForExit(timeout: .seconds(25))
+        #expect(status == 0, "exit status \(String(describing: status)):\n\(worker.log.suffix(3000))")
+        #expect(ContinuousClock.now - start < .seconds(25))
+        #expect(worker.log.contains("leaving the group"))
+        // Whatever was applied, was applied whole: state, inbox and outbox agree.
+        let conn = try await stack.db()
+        try await conn.run { conn throws in
+            let inbox = try conn.count("SELECT count(*) FROM inbox")
+            #expect(try conn.count("SELECT coalesce(sum(updates), 0)::int FROM sample_items") == inbox)
+            #expect(try conn.count("SELECT count(*) FROM outbox") == inbox)
+            #expect(try conn.count("SELECT coalesce(sum(next_offset), 0)::int FROM consumer_offsets") == inbox)
+        }
+        // A successor finishes the rest.
+        try stack.startWorker()
+        try stack.startRelay()
+        try await stack.verifyExactlyOnce(events: 10_000)
+    }
+
+    @Test func aDeadLetterReplayedAfterItsCauseIsFixedIsAppliedOnce() async throws {
+        let stack = try await Stack()
+        defer { stack.stopAll() }
+        let conn = try await stack.db()
+        try await conn.run { try $0.executeScript(unsafeSQL: "ALTER TABLE sample_items ADD CONSTRAINT cap CHECK (value < 1000000)") }
+        try stack.startRelay()
+        try stack.startWorker()
+        try await stack.send([sampleEvent(topic: stack.input, id: "big", item: "big", value: 2_000_000)] +
+                             (0..<10).map { sampleEvent(topic: stack.input, id: "e\($0)", item: "i\($0)", value: $0) })
+        #expect(try await stack.waitUntil(.seconds(60)) { try await stack.count("SELECT count(*) FROM dead_letters") == 1 })
+        let id = try await conn.run { try $0.query("SELECT id::int, error_kind FROM dead_letters")[0].decode(Int.self, String.self) }
+        #expect(id.1 == "store")
+        // The fix: the constraint was wrong.
+        try await conn.run { try $0.executeScript(unsafeSQL: "ALTER TABLE sample_items DROP CONSTRAINT cap") }
+        var env = stack.environment
+        env["USER"] = "tester"
+        let (status, output) = try await runCommand("koki", ["dlq", "replay", String(id.0), "--note", "cap removed"], environment: env)
+        #expect(status == 0, "\(output)")
+        #expect(try await stack.waitUntil(.seconds(60)) {
+            try await stack.count("SELECT count(*) FROM sample_items WHERE item_id = 'big' AND updates = 1") == 1
+        })
+        let (again, message) = try await runCommand("koki", ["dlq", "replay", String(id.0)], environment: env)
+        #expect(again != 0)
+        #expect(message.contains("already replayed"))
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await stack.count("SELECT updates FROM sample_items WHERE item_id = 'big'") == 1)
+        let resolved = try await conn.run { try $0.query("SELECT status, resolved_by FROM dead_letters")[0].decode(String.self, String.self) }
+        #expect(resolved == ("replayed", "tester"))
+        let (listStatus, listing) = try await runCommand("koki", ["dlq", "list", "--all"], environment: env)
+        #expect(listStatus == 0 && listing.contains("replayed") && listing.contains("store"))
+    }
+}
