@@ -19,7 +19,7 @@ struct BenchFigure {
 
     var line: String {
         let rate = seconds > 0 ? Double(count) / seconds : 0
-        return "\(name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(count) \(unit) in "
+        return "\(name.padding(toLength: 46, withPad: " ", startingAt: 0)) \(count) \(unit) in "
             + String(format: "%.3f s = %.0f %@/s", seconds, rate, unit)
     }
 }

@@ -174,21 +174,23 @@ public struct PostgresJSON: PostgresEncodable, PostgresTextDecodable, Hashable {
 /// Arrays (`int[]`, `text[]`, `date[]` …) in text format, for `unnest` batches.
 extension Array: PostgresEncodable where Element: PostgresEncodable {
     public var postgresText: String? {
-        var text = "{"
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(count * 16 + 2)
         for (i, element) in enumerated() {
-            if i > 0 { text += "," }
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
             guard let value = element.postgresText else {
-                text += "NULL"
+                bytes += [UInt8(ascii: "N"), UInt8(ascii: "U"), UInt8(ascii: "L"), UInt8(ascii: "L")]
                 continue
             }
-            text += "\""
-            for ch in value.unicodeScalars {
-                if ch == "\"" || ch == "\\" { text += "\\" }
-                text.unicodeScalars.append(ch)
+            bytes.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
             }
-            text += "\""
+            bytes.append(UInt8(ascii: "\""))
         }
-        return text + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -56,12 +56,14 @@ enum TraceContext {
         return "00-\(randomHex(bytes: 16))-\(span)-01"
     }
 
+    /// Hex of `bytes` random bytes (8 or 16), from one system random draw per 8 bytes.
     static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            return String(byte, radix: 16).leftPadded(to: 2)
-        }.joined()
+        var text = ""
+        for _ in 0..<(bytes / 8) {
+            text += String(generator.next() as UInt64, radix: 16).leftPadded(to: 16)
+        }
+        return text
     }
 }
 

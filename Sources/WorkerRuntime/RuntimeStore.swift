@@ -132,15 +132,41 @@ struct DeadLetter: Sendable {
 /// non-UTF-8 values as base64 with a `b64:` prefix).
 enum HeaderJSON {
     static func encode(_ headers: [KafkaHeader]) -> PostgresJSON {
-        let pairs: [[String?]] = headers.map { header in
-            guard let value = header.value else { return [header.key, nil] }
-            if let text = String(validating: value, as: UTF8.self), !text.hasPrefix("b64:") {
-                return [header.key, text]
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (i, header) in headers.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "["))
+            appendString(header.key, to: &out)
+            out.append(UInt8(ascii: ","))
+            if let value = header.value {
+                if let text = String(validating: value, as: UTF8.self), !text.hasPrefix("b64:") {
+                    appendString(text, to: &out)
+                } else {
+                    appendString("b64:" + Data(value).base64EncodedString(), to: &out)
+                }
+            } else {
+                out += Array("null".utf8)
             }
-            return [header.key, "b64:" + Data(value).base64EncodedString()]
+            out.append(UInt8(ascii: "]"))
         }
-        let data = (try? JSONSerialization.data(withJSONObject: pairs.map { $0.map { $0 ?? NSNull() as Any } }, options: [])) ?? Data("[]".utf8)
-        return PostgresJSON(text: String(decoding: data, as: UTF8.self))
+        out.append(UInt8(ascii: "]"))
+        return PostgresJSON(text: String(decoding: out, as: UTF8.self))
+    }
+
+    /// A JSON string literal (RFC 8259 escapes; control characters as \u00XX).
+    static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [92, UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [92, 92]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     static func decode(_ json: PostgresJSON) -> [KafkaHeader] {

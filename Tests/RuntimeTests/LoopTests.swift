@@ -1,0 +1,74 @@
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import SampleWorker
+import Testing
+@testable import WorkerRuntime
+
+@Suite("Worker loop in process")
+struct LoopTests {
+    struct Mystery: Error {}
+
+    /// Always throws something the runtime cannot classify.
+    struct Broken: EventHandler {
+        let acceptedTypes: Set<String> = [SampleHandler.eventType]
+        func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] { throw Mystery() }
+    }
+
+    @Test func aBatchThatKeepsFailingUnclassifiedStopsItsPartitionAndReadinessSaysSo() async throws {
+        let stack = try await Stack(inputPartitions: 1)
+        let config = WorkerConfig(kafka: stack.cluster.config(properties: ["session.timeout.ms": "4000"]),
+                                  databaseURL: stack.databaseURL, groupID: "broken", maxWait: .milliseconds(20),
+                                  retryMax: .milliseconds(20))
+        let status = WorkerStatus()
+        let loop = WorkerLoop(config: config, topics: [stack.input], source: "urn:test", handler: Broken(),
+                              metrics: RuntimeMetrics(), status: status,
+                              logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let thread = Thread { try? loop.run() }
+        thread.start()
+        defer { loop.requestStop() }
+        try await stack.send(0..<3)
+        let stopped = try await stack.waitUntil(.seconds(30)) {
+            status.notReadyReason?.contains("stopped partitions: sample.events.v1[0]") == true
+        }
+        #expect(stopped, "readiness: \(status.notReadyReason ?? "ready")")
+        #expect(status.isLive, "the loop keeps running")
+        // Nothing skipped, nothing dead-lettered: the events wait for a fix.
+        #expect(try await stack.count("SELECT count(*) FROM dead_letters") == 0)
+        #expect(try await stack.count("SELECT count(*) FROM consumer_offsets") == 0)
+    }
+
+    @Test func discardNeedsAReasonAndIsRecorded() async throws {
+        let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+        let processor = BatchProcessor(group: "g", source: "urn:test", handler: SampleHandler())
+        var bad = sampleEvent(topic: "sample.events.v1", id: "x", item: "i", value: 1)
+        bad.value = Array("nope".utf8)
+        let message = consumed(bad, offset: 0)
+        _ = try await conn.run { try processor.process([message], tp: TopicPartition("sample.events.v1", 0), expected: nil, on: $0) }
+        let id = try await conn.run { try $0.query("SELECT id FROM dead_letters")[0].decode(Int64.self, at: 0) }
+        await #expect(throws: DeadLetterOperations.Refused.self) {
+            try await conn.run { try DeadLetterOperations.discard(id, by: "ops", reason: "  ", on: $0) }
+        }
+        try await conn.run { try DeadLetterOperations.discard(id, by: "ops", reason: "upstream resent a corrected event", on: $0) }
+        let detail = try await conn.run { try DeadLetterOperations.show(id, on: $0) }
+        #expect(detail.summary.status == "discarded")
+        #expect(detail.resolvedBy == "ops")
+        #expect(detail.note == "upstream resent a corrected event")
+        #expect(detail.summary.errorKind == "invalid-json")
+        await #expect(throws: DeadLetterOperations.Refused.self) {
+            try await conn.run { try DeadLetterOperations.replay(id, by: "ops", note: nil, on: $0) }
+        }
+    }
+
+    @Test("headers survive their JSON column", arguments: [
+        [KafkaHeader("ce_id", "a\"b\\c"), KafkaHeader("n", nil), KafkaHeader("jp", "川口\n\t\u{1}")],
+        [KafkaHeader("bin", [0xff, 0x00, 0x80]), KafkaHeader("b64:looking", "b64:AAAA")],
+        [],
+    ])
+    func headerJSONRoundTrips(headers: [KafkaHeader]) throws {
+        let json = HeaderJSON.encode(headers)
+        #expect(HeaderJSON.decode(json) == headers)
+        #expect(try JSONSerialization.jsonObject(with: Data(json.text.utf8)) is [Any])
+    }
+}
