@@ -28,22 +28,21 @@ public final class RuntimeMetrics: Sendable {
 
     /// A labelled counter, created once and cached.
     func counter(_ name: String, _ help: String, _ labels: [(String, String)]) -> Counter {
-        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        return counters.withLock { cache in
-            if let counter = cache[key] { return counter }
-            let counter = registry.makeCounter(name: name, labels: labels, help: help)
-            cache[key] = counter
-            return counter
-        }
+        Self.cached(counters, name, labels) { registry.makeCounter(name: name, labels: labels, help: help) }
     }
 
     func gauge(_ name: String, _ help: String, _ labels: [(String, String)]) -> Gauge {
+        Self.cached(gauges, name, labels) { registry.makeGauge(name: name, labels: labels, help: help) }
+    }
+
+    private static func cached<Metric>(_ cache: borrowing Mutex<[String: Metric]>, _ name: String,
+                                       _ labels: [(String, String)], make: () -> Metric) -> Metric {
         let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        return gauges.withLock { cache in
-            if let gauge = cache[key] { return gauge }
-            let gauge = registry.makeGauge(name: name, labels: labels, help: help)
-            cache[key] = gauge
-            return gauge
+        return cache.withLock { cache in
+            if let metric = cache[key] { return metric }
+            let metric = make()
+            cache[key] = metric
+            return metric
         }
     }
 
