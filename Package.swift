@@ -22,6 +22,7 @@ let package = Package(
         .target(name: "KokiBase"),
         .target(name: "Kafka", dependencies: ["CLibrdkafka", "KokiBase"]),
         .target(name: "Postgres", dependencies: ["CLibpq", "KokiBase"]),
+        .target(name: "KokiDomain", dependencies: ["KokiBase"]),
         .target(name: "KokiEvents", dependencies: ["KokiBase"]),
         .target(name: "WorkerRuntime", dependencies: [
             "Kafka", "Postgres", "KokiBase", "KokiEvents",
@@ -39,6 +40,7 @@ let package = Package(
         ]),
         .executableTarget(name: "koki", dependencies: ["KokiCommands"]),
         .testTarget(name: "KokiBaseTests", dependencies: ["KokiBase"]),
+        .testTarget(name: "KokiDomainTests", dependencies: ["KokiDomain", "KokiBase"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KokiBase"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "KokiBase"]),
         .testTarget(name: "RuntimeTests", dependencies: ["WorkerRuntime", "SampleWorker", "Kafka", "Postgres", "KokiBase"]),

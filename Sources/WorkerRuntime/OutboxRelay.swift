@@ -65,10 +65,7 @@ public final class OutboxRelay: Sendable {
                     try housekeeping(session.conn!)
                     lastHousekeeping = .now
                 }
-                var published = 0
-                for bucket in session.owned.sorted() where !stopping {
-                    published += try publishBatch(bucket: bucket, on: session.conn!, producer: producer)
-                }
+                let published = try publishBatch(buckets: session.owned, on: session.conn!, producer: producer)
                 attempt = 0
                 status.update {
                     $0.lastLoop = .now
@@ -141,13 +138,19 @@ public final class OutboxRelay: Sendable {
         }
     }
 
-    /// Publishes up to a batch of one bucket's rows; returns how many were published.
-    private func publishBatch(bucket: Int16, on conn: PostgresConnection, producer: KafkaProducer) throws -> Int {
+    /// Publishes up to a batch of rows from each owned bucket, all in one round (enqueued
+    /// in id order, so each key's rows keep their order); returns how many were published.
+    private func publishBatch(buckets: Set<Int16>, on conn: PostgresConnection, producer: KafkaProducer) throws -> Int {
+        guard !buckets.isEmpty else { return 0 }
         let rows = try conn.sync { conn in
             try conn.query("""
-                SELECT id, topic, message_key, ce_id, ce_type, headers, payload, created_at FROM outbox
-                WHERE bucket = \(bucket) AND published_at IS NULL AND held_at IS NULL
-                ORDER BY id LIMIT \(options.batchSize)
+                SELECT o.id, o.topic, o.message_key, o.ce_id, o.ce_type, o.headers, o.payload, o.created_at
+                FROM unnest(\(buckets.sorted())::smallint[]) AS b(bucket)
+                CROSS JOIN LATERAL (
+                    SELECT * FROM outbox
+                    WHERE outbox.bucket = b.bucket AND published_at IS NULL AND held_at IS NULL
+                    ORDER BY id LIMIT \(options.batchSize)) AS o
+                ORDER BY o.id
                 """).map { row in
                 OutboxMessage(id: try row.decode(Int64.self, at: 0), topic: try row.decode(String.self, at: 1),
                               key: try row.decode(String?.self, at: 2), ceID: try row.decode(String.self, at: 3),
