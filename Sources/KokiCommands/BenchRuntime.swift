@@ -27,7 +27,6 @@ struct RuntimeBench: AsyncParsableCommand {
     mutating func run() async throws {
         let server = PostgresConnection.conninfo()
         let cluster = try MockKafkaCluster(brokers: 3)
-        var lines: [String] = []
         for perEvent in [false, true] {
             for size in batchSizes {
                 let n = (size == 1 || perEvent) ? slowEvents : events
@@ -37,7 +36,6 @@ struct RuntimeBench: AsyncParsableCommand {
                     + String(format: " (all applied after %.3f s)", applied)
                 print(line)
                 fflush(nil)
-                lines.append(line)
             }
         }
     }

@@ -140,7 +140,8 @@ public final class WorkerLoop: Sendable {
         case let error as PostgresError where error.isTransient:
             let attempt = partitions.backOff(tp, messages, delay: { Backoff(maximum: config.retryMax).delay(attempt: $0) })
             metrics.retried(tp.topic)
-            status.update { $0.databaseReachable = conn.sync { $0.isConnected } }
+            let reachable = conn.sync { $0.isConnected }
+            status.update { $0.databaseReachable = reachable }
             logger.warning("transient failure; backing off", metadata: meta.merging(
                 ["attempt": "\(attempt)", "error": "\(error)"], uniquingKeysWith: { $1 }))
         default:
