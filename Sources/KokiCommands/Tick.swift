@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import KokiBase
+
+/// `koki tick` — publishes the business-day clock (`clock.business-day.v1`), which is how
+/// dates arrive in koki: workers never read the wall clock.
+struct Tick: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Publish business-day events to clock.business-day.v1 (KOKI_KAFKA_BROKERS).",
+        discussion: """
+            Each event has the id business-day:<date>, so publishing a day twice is harmless: workers \
+            apply an id once. With --through, every weekday from --date through that date is published, \
+            in order (national holidays are not skipped yet; workers treat each date as "as of").
+            """)
+
+    @Option(help: "The business date, YYYY-MM-DD.")
+    var date: String
+
+    @Option(help: "Publish every weekday from --date through this date, YYYY-MM-DD.")
+    var through: String?
+
+    func validate() throws {
+        guard let first = LocalDate(iso: date) else { throw ValidationError("--date must be a date YYYY-MM-DD") }
+        if let through {
+            guard let last = LocalDate(iso: through) else { throw ValidationError("--through must be a date YYYY-MM-DD") }
+            guard first <= last else { throw ValidationError("--through must not be before --date") }
+            guard first.days(until: last) <= 3660 else { throw ValidationError("--through may be at most ten years after --date") }
+        }
+    }
+
+    /// The days to publish: one date, or the weekdays of a range.
+    static func days(from first: LocalDate, through last: LocalDate?) -> [LocalDate] {
+        guard let last else { return [first] }
+        return (0...first.days(until: last)).map { first.adding(days: $0) }.filter { day in
+            // 1970-01-01 was a Thursday: day 0 → weekday index 4 (0 = Sunday).
+            let weekday = ((day.daysSinceEpoch % 7) + 7 + 4) % 7
+            return weekday != 0 && weekday != 6
+        }
+    }
+
+    mutating func run() async throws {
+        let days = Self.days(from: LocalDate(iso: date)!, through: through.flatMap { LocalDate(iso: $0) })
+        let config: KafkaConfig
+        do {
+            config = try KafkaConfig.fromEnvironment(clientID: "koki-tick")
+        } catch {
+            throw fail("\(error)")
+        }
+        let producer = try KafkaProducer(config: config)
+        let messages = days.map { day in
+            OutgoingMessage(topic: "clock.business-day.v1", key: "clock", value: "{\"date\":\"\(day)\"}", headers: [
+                KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", "business-day:\(day)"),
+                KafkaHeader("ce_type", "clock.business-day"), KafkaHeader("ce_source", "urn:koki:clock"),
+                KafkaHeader("ce_time", "\(day)T00:00:00Z"), KafkaHeader("content-type", "application/json"),
+            ])
+        }
+        let results = try await producer.send(messages)
+        if let failure = results.first(where: { if case .failure = $0 { true } else { false } }) {
+            throw fail("publishing failed: \(failure)")
+        }
+        print(days.count == 1 ? "published business day \(days[0])"
+                              : "published \(days.count) business days, \(days.first!) through \(days.last!)")
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Kafka
+import Testing
+
+@Suite("koki tick")
+struct TickTests {
+    @Test func publishesOneBusinessDayAndAWeekdayRange() async throws {
+        let cluster = try MockKafkaCluster(brokers: 1)
+        try cluster.createTopic("clock.business-day.v1", partitions: 1)
+        let env = ["KOKI_KAFKA_BROKERS": cluster.bootstrapServers]
+        let (one, oneOut) = try await runCommand("koki", ["tick", "--date", "2026-07-31"], environment: env)
+        #expect(one == 0, "\(oneOut)")
+        // Fri 2026-07-31 … Tue 2026-08-04: the weekend is skipped.
+        let (range, rangeOut) = try await runCommand("koki", ["tick", "--date", "2026-07-31", "--through", "2026-08-04"],
+                                                     environment: env)
+        #expect(range == 0, "\(rangeOut)")
+        #expect(rangeOut.contains("published 3 business days"))
+
+        let consumer = try KafkaConsumer(config: cluster.config(properties: ["session.timeout.ms": "4000"]), groupID: "tick-check")
+        try consumer.subscribe(["clock.business-day.v1"])
+        var messages: [ConsumedMessage] = []
+        let deadline = ContinuousClock.now + .seconds(20)
+        while messages.count < 4, ContinuousClock.now < deadline {
+            messages += try await consumer.poll(maxMessages: 10, timeout: .milliseconds(200)).messages
+        }
+        try await consumer.close()
+        #expect(messages.map { String(decoding: $0.value ?? [], as: UTF8.self) } == [
+            "{\"date\":\"2026-07-31\"}", "{\"date\":\"2026-07-31\"}", "{\"date\":\"2026-08-03\"}", "{\"date\":\"2026-08-04\"}",
+        ])
+        #expect(messages.allSatisfy { $0.keyText == "clock" && $0.headers.text("ce_type") == "clock.business-day" })
+        #expect(messages.map { $0.headers.text("ce_id") } == [
+            "business-day:2026-07-31", "business-day:2026-07-31", "business-day:2026-08-03", "business-day:2026-08-04",
+        ], "the same day always has the same id, so workers apply it once")
+    }
+
+    @Test func aBadDateExitsNonZeroNamingTheOption() async throws {
+        let (status, output) = try await runCommand("koki", ["tick", "--date", "2026-02-30"], environment: ["KOKI_KAFKA_BROKERS": "127.0.0.1:1"])
+        #expect(status != 0)
+        #expect(output.contains("--date must be a date YYYY-MM-DD"))
+        let (missing, message) = try await runCommand("koki", ["tick", "--date", "2026-02-27"], environment: ["KOKI_KAFKA_BROKERS": ""])
+        #expect(missing != 0)
+        #expect(message.contains("KOKI_KAFKA_BROKERS"))
+    }
+}
