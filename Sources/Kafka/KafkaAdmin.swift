@@ -65,9 +65,9 @@ enum AdminCalls {
         let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS)
         defer { rd_kafka_AdminOptions_destroy(options) }
         var errstr = [CChar](repeating: 0, count: 256)
-        _ = rd_kafka_AdminOptions_set_operation_timeout(options, milliseconds(timeout), &errstr, errstr.count)
+        _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout.clampedMilliseconds, &errstr, errstr.count)
         rd_kafka_CreateTopics(rk, &newTopics, newTopics.count, options, queue)
-        guard let event = rd_kafka_queue_poll(queue, milliseconds(timeout) + 1000) else {
+        guard let event = rd_kafka_queue_poll(queue, (timeout + .seconds(1)).clampedMilliseconds) else {
             throw KafkaError(.timeout, "CreateTopics got no answer in \(timeout)")
         }
         defer { rd_kafka_event_destroy(event) }
@@ -91,7 +91,7 @@ enum AdminCalls {
 
     static func metadata(_ rk: OpaquePointer, timeout: Duration) throws -> ClusterMetadata {
         var md: UnsafePointer<rd_kafka_metadata>? = nil
-        let code = rd_kafka_metadata(rk, 1, nil, &md, milliseconds(timeout))
+        let code = rd_kafka_metadata(rk, 1, nil, &md, timeout.clampedMilliseconds)
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let md else { throw KafkaError(.metadata, code) }
         defer { rd_kafka_metadata_destroy(md) }
         let brokers = (0..<Int(md.pointee.broker_cnt)).map { md.pointee.brokers[$0].id }

@@ -141,7 +141,7 @@ public final class KafkaConsumer: Sendable {
         let client = self.client
         return try await queries.run {
             try TopicPartitionList.with(partitions) { list in
-                let code = rd_kafka_committed(client.pointer, list, milliseconds(timeout))
+                let code = rd_kafka_committed(client.pointer, list, timeout.clampedMilliseconds)
                 if code != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.commit, code) }
                 return Dictionary(TopicPartitionList.read(list).map { ($0.0, $0.1) }, uniquingKeysWith: { $1 })
             }
@@ -154,7 +154,7 @@ public final class KafkaConsumer: Sendable {
         return try await queries.run {
             var low: Int64 = 0, high: Int64 = 0
             let code = rd_kafka_query_watermark_offsets(client.pointer, tp.topic, tp.partition, &low, &high,
-                                                        milliseconds(timeout))
+                                                        timeout.clampedMilliseconds)
             if code != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.metadata, code) }
             return (low, high)
         }
@@ -268,13 +268,13 @@ enum ConsumerPoll {
         var result = PollResult()
         result.messages.reserveCapacity(min(maxMessages, 4096))
         let deadline = ContinuousClock.now + timeout
-        var wait = milliseconds(timeout)
+        var wait = timeout.clampedMilliseconds
         while result.messages.count < maxMessages {
             guard let message = rd_kafka_consumer_poll(rk, wait) else {
                 // Nothing more within the wait: return what we have, or keep waiting for a
                 // first message until the deadline.
                 if !result.messages.isEmpty || ContinuousClock.now >= deadline { break }
-                wait = milliseconds(deadline - ContinuousClock.now)
+                wait = (deadline - ContinuousClock.now).clampedMilliseconds
                 continue
             }
             defer { rd_kafka_message_destroy(message) }

@@ -1,5 +1,6 @@
 internal import CLibrdkafka
 import Foundation
+import KokiBase
 import Synchronization
 
 /// Owns one `rd_kafka_t`. Destroying the handle is this object's job alone, in `deinit`;
@@ -90,10 +91,4 @@ final class Promise<Value: Sendable>: Sendable {
             }
         }
     }
-}
-
-func milliseconds(_ duration: Duration) -> Int32 {
-    let (seconds, attoseconds) = duration.components
-    let ms = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    return Int32(clamping: max(0, ms))
 }

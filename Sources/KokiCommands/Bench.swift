@@ -28,7 +28,7 @@ func measure<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
     let start = ContinuousClock.now
     let value = try await body()
     let elapsed = ContinuousClock.now - start
-    return (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    return (value, elapsed.inSeconds)
 }
 
 struct KafkaBench: AsyncParsableCommand {
@@ -101,7 +101,7 @@ struct KafkaBench: AsyncParsableCommand {
         }
         let elapsed = first.map { ContinuousClock.now - $0 } ?? .zero
         print(BenchFigure(name: "kafka consume (group, after the join)", count: received,
-                          seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                          seconds: elapsed.inSeconds,
                           unit: "msgs").line)
         if received < messages { print("kafka consume: only \(received) of \(messages) arrived within 60 s") }
         try await consumer.close()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import KokiBase
 import Logging
 import Postgres
 import SampleWorker
@@ -104,8 +105,8 @@ struct RuntimeBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(10))
             if ContinuousClock.now - start > .seconds(600) { throw fail("the run did not finish in 10 minutes") }
         }
-        let published = (ContinuousClock.now - start).benchSeconds
-        return ((appliedAt ?? .zero).benchSeconds, published)
+        let published = (ContinuousClock.now - start).inSeconds
+        return ((appliedAt ?? .zero).inSeconds, published)
     }
 }
 
@@ -131,8 +132,4 @@ func database(_ name: String, on server: String) throws -> String {
     guard var components = URLComponents(string: server) else { throw fail("KOKI_DATABASE_URL is not a valid URI") }
     components.path = "/" + name
     return components.string ?? server
-}
-
-extension Duration {
-    var benchSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

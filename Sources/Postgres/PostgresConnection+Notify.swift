@@ -1,5 +1,6 @@
 internal import CLibpq
 import Foundation
+import KokiBase
 
 extension PostgresConnection {
     /// Starts listening on a channel (a fixed identifier chosen by code).
@@ -14,9 +15,7 @@ extension PostgresConnection {
             var channels = Self.drainNotifications(conn)
             if !channels.isEmpty { return channels }
             var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
-            let (seconds, attoseconds) = timeout.components
-            let ms = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-            let ready = poll(&descriptor, 1, ms)
+            let ready = poll(&descriptor, 1, timeout.clampedMilliseconds)
             if ready < 0 && errno != EINTR {
                 throw PostgresError(.connection, "waiting for notifications", connectionLost: true)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import KokiBase
 import Logging
 import Postgres
 import Synchronization
@@ -89,7 +90,7 @@ public final class OutboxRelay: Sendable {
                 }
                 logger.warning("relay cycle failed; backing off", metadata: [
                     "attempt": "\(attempt)", "error": "\(error)", "transient": "\(transient)"])
-                Thread.sleep(forTimeInterval: Backoff(maximum: options.retryMax).delay(attempt: attempt).seconds)
+                Thread.sleep(forTimeInterval: Backoff(maximum: options.retryMax).delay(attempt: attempt).inSeconds)
             }
         }
         logger.info("relay stopping: flushing the producer")

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import KokiBase
 import Logging
 import Postgres
 import Synchronization
@@ -87,7 +88,7 @@ public final class WorkerLoop: Sendable {
                 attempt += 1
                 status.update { $0.databaseReachable = false; $0.lastLoop = .now; status.settle(&$0) }
                 logger.warning("database unreachable at start-up; retrying", metadata: ["attempt": "\(attempt)"])
-                Thread.sleep(forTimeInterval: backoff.delay(attempt: attempt).seconds)
+                Thread.sleep(forTimeInterval: backoff.delay(attempt: attempt).inSeconds)
             }
         }
     }
@@ -218,11 +219,5 @@ public final class WorkerLoop: Sendable {
             guard let high = consumer.cachedWatermarks(tp)?.high else { continue }
             metrics.lag(tp.topic, tp.partition, max(0, high - (position ?? 0)))
         }
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
