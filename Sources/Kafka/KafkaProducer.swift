@@ -100,11 +100,14 @@ public final class KafkaProducer: Sendable {
 
     /// Waits until every enqueued message is delivered or failed, or the deadline passes.
     public func flush(timeout: Duration) async throws {
-        let client = self.client
-        let code = try await blocking.run { rd_kafka_flush(client.pointer, timeout.clampedMilliseconds).rawValue }
-        if code != RD_KAFKA_RESP_ERR_NO_ERROR.rawValue {
-            throw KafkaError(.timeout, code: KafkaErrorCode(rawValue: code),
-                             "flush left \(rd_kafka_outq_len(client.pointer)) messages undelivered")
+        try await blocking.run { [self] in try flushBlocking(timeout: timeout) }
+    }
+
+    /// The same, for an owner on a thread of its own (never from async code).
+    public func flushBlocking(timeout: Duration) throws {
+        let code = rd_kafka_flush(client.pointer, timeout.clampedMilliseconds)
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(.timeout, code, "flush left \(rd_kafka_outq_len(client.pointer)) messages undelivered")
         }
     }
 

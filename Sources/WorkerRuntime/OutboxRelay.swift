@@ -56,6 +56,7 @@ public final class OutboxRelay: Sendable {
         })
         var session = Session()
         var attempt = 0
+        let backoff = Backoff(maximum: options.retryMax)
         var lastHousekeeping = ContinuousClock.now - .seconds(3600)
         logger.info("relay started", metadata: ["instance": "\(options.instance)"])
         while !stopping {
@@ -90,13 +91,15 @@ public final class OutboxRelay: Sendable {
                 }
                 logger.warning("relay cycle failed; backing off", metadata: [
                     "attempt": "\(attempt)", "error": "\(error)", "transient": "\(transient)"])
-                Thread.sleep(forTimeInterval: Backoff(maximum: options.retryMax).delay(attempt: attempt).inSeconds)
+                Thread.sleep(forTimeInterval: backoff.delay(attempt: attempt).inSeconds)
             }
         }
         logger.info("relay stopping: flushing the producer")
-        let flushed = DispatchSemaphore(value: 0)
-        Task { try? await producer.flush(timeout: .seconds(10)); flushed.signal() }
-        flushed.wait()
+        do {
+            try producer.flushBlocking(timeout: .seconds(10))
+        } catch {
+            logger.warning("relay stopped with messages undelivered; their rows stay unpublished", metadata: ["error": "\(error)"])
+        }
         logger.info("relay stopped")
     }
 

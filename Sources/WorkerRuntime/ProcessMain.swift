@@ -33,18 +33,9 @@ public enum ProcessMain {
         do {
             config = try WorkerConfig.fromEnvironment(name: name, defaultHTTPPort: defaultHTTPPort)
             let env = ProcessInfo.processInfo.environment
-            if let text = env["KOKI_RELAY_BATCH"] {
-                guard let value = Int(text), (1...100_000).contains(value) else {
-                    throw WorkerConfig.Invalid(variable: "KOKI_RELAY_BATCH", expected: "a whole number in 1...100000")
-                }
-                options.batchSize = value
-            }
-            if let text = env["KOKI_OUTBOX_RETENTION_HOURS"] {
-                guard let hours = Int(text), hours >= 0 else {
-                    throw WorkerConfig.Invalid(variable: "KOKI_OUTBOX_RETENTION_HOURS", expected: "a whole number of hours")
-                }
-                options.retention = .seconds(hours * 3600)
-            }
+            options.batchSize = try WorkerConfig.integer(env, "KOKI_RELAY_BATCH", options.batchSize, 1...100_000)
+            let hours = Int(options.retention.components.seconds / 3600)
+            options.retention = .seconds(try WorkerConfig.integer(env, "KOKI_OUTBOX_RETENTION_HOURS", hours, 0...87_600) * 3600)
             options.retryMax = config.retryMax
         } catch {
             exitWithConfigurationError(name, error)

@@ -46,11 +46,7 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment,
                                        name: String, defaultHTTPPort: Int) throws -> WorkerConfig {
         func int(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
-            guard let text = env[key], !text.isEmpty else { return fallback }
-            guard let value = Int(text), range.contains(value) else {
-                throw Invalid(variable: key, expected: "a whole number in \(range.lowerBound)...\(range.upperBound)")
-            }
-            return value
+            try integer(env, key, fallback, range)
         }
         let transactionPerEvent: Bool
         switch env["KOKI_TRANSACTION_PER_EVENT"]?.lowercased() {
@@ -68,6 +64,15 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
             httpPort: try int("KOKI_HTTP_PORT", defaultHTTPPort, 0...65535),
             shutdownBudget: .seconds(try int("KOKI_SHUTDOWN_BUDGET_S", 20, 1...600)),
             retryMax: .milliseconds(try int("KOKI_RETRY_MAX_MS", 5000, 10...600_000)))
+    }
+
+    /// A whole-number variable, or `fallback` when unset; out of `range` is an error naming it.
+    static func integer(_ env: [String: String], _ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+        guard let text = env[key], !text.isEmpty else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw Invalid(variable: key, expected: "a whole number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
     }
 
     public var description: String {

@@ -18,6 +18,7 @@ public final class WorkerLoop: Sendable {
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private let partitions = PartitionTable()
+    private let backoff: Backoff
     /// Attempts before a batch that fails for an unclassified reason stops its partition.
     static let unclassifiedAttempts = 5
 
@@ -26,6 +27,7 @@ public final class WorkerLoop: Sendable {
         self.config = config
         self.topics = topics
         self.processor = BatchProcessor(group: config.groupID, source: source, handler: handler)
+        self.backoff = Backoff(maximum: config.retryMax)
         self.metrics = metrics
         self.status = status
         self.logger = logger
@@ -80,7 +82,6 @@ public final class WorkerLoop: Sendable {
 
     private func connectWithRetry() throws -> PostgresConnection {
         var attempt = 0
-        let backoff = Backoff(maximum: config.retryMax)
         while true {
             do {
                 return try PostgresConnection(connecting: config.databaseURL, label: "koki.worker.db")
@@ -139,14 +140,14 @@ public final class WorkerLoop: Sendable {
             logger.warning("offset moved by another member; re-reading it", metadata: meta)
             partitions.unposition(tp)
         case let error as PostgresError where error.isTransient:
-            let attempt = partitions.backOff(tp, messages, delay: { Backoff(maximum: config.retryMax).delay(attempt: $0) })
+            let attempt = partitions.backOff(tp, messages, delay: backoff.delay(attempt:))
             metrics.retried(tp.topic)
             let reachable = conn.sync { $0.isConnected }
             status.update { $0.databaseReachable = reachable }
             logger.warning("transient failure; backing off", metadata: meta.merging(
                 ["attempt": "\(attempt)", "error": "\(error)"], uniquingKeysWith: { $1 }))
         default:
-            let attempt = partitions.backOff(tp, messages, delay: { Backoff(maximum: config.retryMax).delay(attempt: $0) })
+            let attempt = partitions.backOff(tp, messages, delay: backoff.delay(attempt:))
             if attempt >= Self.unclassifiedAttempts {
                 partitions.stop(tp, reason: "\(error)")
                 logger.error("partition stopped: a batch keeps failing for a reason the runtime cannot classify",
@@ -163,11 +164,9 @@ public final class WorkerLoop: Sendable {
     /// after the batch.
     private func retryDue(consumer: KafkaConsumer, conn: PostgresConnection) {
         for (tp, messages, position) in partitions.dueRetries() {
-            if !conn.sync({ $0.isConnected }) {
-                do { try conn.sync { try $0.reset() } } catch {
-                    fail(messages, tp: tp, error: error, consumer: consumer, conn: conn)
-                    continue
-                }
+            do { try reconnectIfNeeded(conn) } catch {
+                fail(messages, tp: tp, error: error, consumer: consumer, conn: conn)
+                continue
             }
             partitions.clearPending(tp)
             run(messages, tp: tp, position: position, consumer: consumer, conn: conn)
@@ -185,7 +184,7 @@ public final class WorkerLoop: Sendable {
         let waiting = partitions.unpositioned()
         guard !waiting.isEmpty else { return }
         try? consumer.pause(waiting)
-        if !conn.sync({ $0.isConnected }) { try? conn.sync { try $0.reset() } }
+        try? reconnectIfNeeded(conn)
         guard let offsets = try? conn.sync({ try RuntimeStore.offsets(group: config.groupID, partitions: waiting, on: $0) }) else {
             status.update { $0.databaseReachable = false }
             return
@@ -195,6 +194,13 @@ public final class WorkerLoop: Sendable {
             partitions.position(tp, at: offset)
             try? consumer.seek([tp: offset ?? KafkaOffset.beginning])
             try? consumer.resume([tp])
+        }
+    }
+
+    /// After an outage the connection is gone: re-establish it before using it again.
+    private func reconnectIfNeeded(_ conn: PostgresConnection) throws {
+        try conn.sync { conn in
+            if !conn.isConnected { try conn.reset() }
         }
     }
 
