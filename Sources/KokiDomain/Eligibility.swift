@@ -9,17 +9,7 @@ import KokiBase
 public enum Eligibility {
     /// The person's qualification periods as known on `businessDate`.
     public static func periods(_ facts: PersonFacts, asOf businessDate: LocalDate) -> [QualificationPeriod] {
-        // Eligibility can only change on these days; between two of them it is constant.
-        var changes = Set<LocalDate>()
-        changes.insert(facts.birthDate.birthday(65))
-        changes.insert(facts.birthDate.birthday(75))
-        if let death = facts.deathDate { changes.insert(death.adding(days: 1)) }
-        for range in facts.saitamaResidence + facts.specialAddress + facts.disabilityCertified
-            + facts.publicAssistance + facts.assistanceSuspended {
-            if let from = range.from { changes.insert(from) }
-            if let through = range.through { changes.insert(through.adding(days: 1)) }
-        }
-        let days = changes.filter { $0 > facts.birthDate && $0 <= businessDate }.sorted()
+        let days = changeDays(facts).filter { $0 > facts.birthDate && $0 <= businessDate }.sorted()
 
         var periods: [QualificationPeriod] = []
         var open: (LocalDate, AcquisitionReason)? = nil
@@ -44,6 +34,27 @@ public enum Eligibility {
             periods.append(QualificationPeriod(acquiredOn: start, acquisitionReason: reason, lostOn: nil, lossReason: nil))
         }
         return periods
+    }
+
+    /// The first day after `day` on which the person's eligibility may change (a
+    /// birthday, a death, the edge of a period), or nil when nothing further is known.
+    /// A worker re-checks the person when the business date reaches it.
+    public static func nextChange(_ facts: PersonFacts, after day: LocalDate) -> LocalDate? {
+        changeDays(facts).filter { $0 > day && $0 > facts.birthDate }.min()
+    }
+
+    /// Eligibility can only change on these days; between two of them it is constant.
+    static func changeDays(_ facts: PersonFacts) -> Set<LocalDate> {
+        var changes = Set<LocalDate>()
+        changes.insert(facts.birthDate.birthday(65))
+        changes.insert(facts.birthDate.birthday(75))
+        if let death = facts.deathDate { changes.insert(death.adding(days: 1)) }
+        for range in facts.saitamaResidence + facts.specialAddress + facts.disabilityCertified
+            + facts.publicAssistance + facts.assistanceSuspended {
+            if let from = range.from { changes.insert(from) }
+            if let through = range.through { changes.insert(through.adding(days: 1)) }
+        }
+        return changes
     }
 
     struct State: Equatable {

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import KokiBase
+import KokiDomain
+import KokiEvents
+import KokiStore
+import Postgres
+
+/// `koki person <atenaNo>` — the counter inquiry: everything current about one person.
+struct Person: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show everything current about one person (the counter inquiry; KOKI_DATABASE_URL or PG*).",
+        discussion: "個人番号 is shown masked. Output holds personal data: do not paste it into tickets.")
+
+    @Argument(help: "The person's 宛名番号 (10 digits).")
+    var atenaNo: String
+
+    @Flag(help: "Print JSON (dates YYYY-MM-DD or null).")
+    var json = false
+
+    func validate() throws {
+        guard atenaNo.utf8.count == 10, atenaNo.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            throw ValidationError("the 宛名番号 must be 10 digits")
+        }
+    }
+
+    mutating func run() async throws {
+        let atenaNo = self.atenaNo
+        guard let person = try await withDatabase({ try PersonInquiry.load(atenaNo, on: $0) }) else {
+            throw fail("no person with 宛名番号 \(atenaNo)")
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(person), as: UTF8.self))
+        } else {
+            print(Self.summary(person))
+        }
+    }
+
+    static func summary(_ p: PersonInquiry) -> String {
+        func date(_ d: LocalDate?) -> String { d.map(Wareki.format) ?? "—" }
+        func spans(_ list: [PersonInquiry.Span]) -> String {
+            list.isEmpty ? "なし" : list.map { "\(date($0.from))〜\(date($0.through))\($0.detail.map { "（\($0)）" } ?? "")" }
+                .joined(separator: "、")
+        }
+        var lines = [
+            "宛名番号　　　\(p.atenaNo)",
+            "世帯番号　　　\(p.householdNo ?? "—")",
+            "氏名　　　　　\(p.nameKanji ?? "—")（\(p.nameKana ?? "—")）",
+            "性別　　　　　\(p.sex == "female" ? "女" : p.sex == "male" ? "男" : "—")",
+            "生年月日　　　\(date(p.birthDate))",
+            "個人番号　　　\(p.myNumber ?? "—")",
+            "住所　　　　　\([p.address?.line, p.address?.katagaki].compactMap { $0 }.joined(separator: " "))",
+            "住民区分　　　\(p.residentStatus ?? "—")\(p.livesHere ? "（在住）" : "（非在住）")",
+        ]
+        if let death = p.deathDate { lines.append("死亡日　　　　\(date(death))") }
+        lines.append("被保険者番号　\(p.insuredNumber ?? "—")　\(p.insured ? "被保険者" : "被保険者ではない")（\(date(p.asOf)) 現在）")
+        lines.append("資格")
+        if p.qualifications.isEmpty { lines.append("　なし") }
+        for q in p.qualifications {
+            let loss = q.lostOn.map { "　喪失 \(date($0))（\(Self.reasonLabel(q.lossReason ?? ""))）" } ?? ""
+            lines.append("　取得 \(date(q.acquiredOn))（\(Self.reasonLabel(q.acquisitionReason))）\(loss)")
+        }
+        lines.append("障害認定　　　\(spans(p.disabilityCertified))")
+        lines.append("生活保護　　　\(spans(p.publicAssistance))")
+        lines.append("住所地特例　　\(spans(p.specialAddress))")
+        lines.append("元被扶養者　　\(spans(p.formerDependent))")
+        lines.append("資格確認書　　\(spans(p.certificates))")
+        lines.append("所管課登録　　\(spans(p.enrollments))")
+        lines.append("世帯員　　　　" + (p.household.isEmpty ? "—" : p.household.map {
+            "\($0.nameKanji)（\($0.relationshipToHead)\($0.insured ? "・被保険者" : "")）"
+        }.joined(separator: "、")))
+        return lines.joined(separator: "\n")
+    }
+
+    static func reasonLabel(_ reason: String) -> String {
+        [
+            "age-75": "年齢到達", "moved-in": "転入", "disability-certified": "障害認定", "assistance-ended": "生活保護廃止",
+            "moved-out": "転出", "died": "死亡", "assistance-started": "生活保護開始", "disability-withdrawn": "障害認定撤回",
+        ][reason] ?? reason
+    }
+}

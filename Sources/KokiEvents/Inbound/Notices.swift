@@ -1,0 +1,90 @@
+import KokiBase
+
+/// `welfare.public-assistance.v1` — 生活保護 from 生活福祉課.
+public struct PublicAssistanceNotice: Decodable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case started = "welfare.assistance-started"
+        case ended = "welfare.assistance-ended"
+        case suspended = "welfare.assistance-suspended"
+        case resumed = "welfare.assistance-resumed"
+    }
+
+    public let atenaNo: String
+    public let householdNo: String?
+    public let caseNo: String
+    public let effectiveDate: LocalDate
+}
+
+/// `counter.applications.v1` — 届出・申請 taken at the city's counters. Every type carries
+/// these three; the rest depends on the type.
+public struct CounterApplication: Decodable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case disabilityCertification = "application.disability-certification"
+        case disabilityWithdrawal = "application.disability-withdrawal"
+        case specialAddressStarted = "application.special-address-started"
+        case specialAddressEnded = "application.special-address-ended"
+        case formerDependent = "application.former-dependent"
+        case premiumReduction = "application.premium-reduction"
+        case highCostMedical = "application.high-cost-medical"
+        case funeralExpenses = "application.funeral-expenses"
+        case paymentMethodChange = "application.payment-method-change"
+    }
+
+    public let atenaNo: String
+    public let receivedDate: LocalDate
+    public let applicationNo: String
+}
+
+/// `application.disability-certification`: 障害認定 from `certifiedDate`.
+public struct DisabilityCertification: Decodable, Sendable {
+    public let certifiedDate: LocalDate
+    public let grade: String
+}
+
+/// `application.disability-withdrawal` and the 住所地特例 start/end: one date. For a
+/// withdrawal it is the first day without the certification.
+public struct EffectiveDateOnly: Decodable, Sendable {
+    public let effectiveDate: LocalDate
+}
+
+/// `application.special-address-started|ended` (住所地特例).
+public struct SpecialAddressNotice: Decodable, Sendable {
+    public let effectiveDate: LocalDate
+    public let facilityName: String
+    public let previousInsurer: String
+}
+
+/// `application.former-dependent` (元被扶養者).
+public struct FormerDependentNotice: Decodable, Sendable {
+    public let insurerName: String
+    public let dependentUntil: LocalDate
+}
+
+/// `department.enrollments.v1` — who each department serves.
+public struct EnrollmentNotice: Decodable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case enrolled = "department.enrolled"
+        case unenrolled = "department.unenrolled"
+    }
+
+    public let department: Department
+    public let atenaNo: String
+    public let program: String
+    public let effectiveDate: LocalDate
+}
+
+/// The city departments that receive transfers about the people enrolled with them.
+public enum Department: String, Codable, Sendable, CaseIterable {
+    case welfareLivelihood = "welfare-livelihood"
+    case disabilityWelfare = "disability-welfare"
+    case childDevelopment = "child-development"
+
+    /// The department's transfer topic.
+    public var topic: String { "transfer.\(rawValue).v1" }
+}
+
+/// `clock.business-day.v1`.
+public struct BusinessDay: Decodable, Sendable {
+    public static let type = "clock.business-day"
+    public let date: LocalDate
+}

@@ -1,0 +1,98 @@
+import KokiBase
+import KokiDomain
+import KokiEvents
+import Postgres
+
+/// The counter inquiry (`koki person`): everything current about one person.
+public struct PersonInquiry: Encodable, Sendable {
+    public struct Span: Encodable, Sendable {
+        public let from: LocalDate?
+        public let through: LocalDate?
+        public let detail: String?
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(from, forKey: .from)
+            try c.encode(through, forKey: .through)
+            try c.encodeIfPresent(detail, forKey: .detail)
+        }
+
+        enum CodingKeys: String, CodingKey { case from, through, detail }
+    }
+
+    public struct Member: Encodable, Sendable {
+        public let atenaNo: String
+        public let relationshipToHead: String
+        public let nameKanji: String
+        public let insured: Bool
+    }
+
+    public let atenaNo: String
+    public let householdNo: String?
+    /// 個人番号, masked to the last four digits.
+    public let myNumber: String?
+    public let nameKanji: String?
+    public let nameKana: String?
+    public let sex: String?
+    public let birthDate: LocalDate?
+    public let deathDate: LocalDate?
+    public let residentStatus: String?
+    public let address: ResidentChange.Address?
+    public let livesHere: Bool
+    public let insured: Bool
+    /// 被保険者番号.
+    public let insuredNumber: String?
+    public let asOf: LocalDate?
+    public let qualifications: [PeriodBody]
+    public let disabilityCertified: [Span]
+    public let publicAssistance: [Span]
+    public let specialAddress: [Span]
+    public let formerDependent: [Span]
+    public let enrollments: [Span]
+    public let certificates: [Span]
+    public let household: [Member]
+
+    /// nil when koki knows nothing about `atenaNo`.
+    public static func load(_ atenaNo: String, on conn: PostgresConnection) throws -> PersonInquiry? {
+        guard let r = try conn.query("""
+            SELECT household_no, my_number, current_history_no, birth_date, death_date, lives_here, insured, insured_number, as_of
+            FROM residents WHERE atena_no = \(atenaNo)
+            """).first else { return nil }
+        let store = ResidentStore(conn)
+        let record = try store.history(of: [atenaNo])[atenaNo]?.first { $0.historyNo == (try? r.decode(Int?.self, at: 2)) ?? nil }
+        let periods = try QualificationStore(conn).periods(of: [atenaNo])[atenaNo] ?? []
+        let notices = try NoticeStore(conn).dated(of: [atenaNo])
+        func spans(_ list: [NoticeStore.Dated]?, on: Set<String>) -> [Span] {
+            DayRange.spans((list ?? []).map { Switch(date: $0.effectiveDate, order: $0.seq, on: on.contains($0.kind)) })
+                .map { Span(from: $0.from, through: $0.through, detail: nil) }
+        }
+        let assistance = notices.assistance[atenaNo] ?? []
+        var enrollments: [Span] = []
+        for (department, list) in Dictionary(grouping: notices.enrollment[atenaNo] ?? [], by: \.detail).sorted(by: { $0.key < $1.key }) {
+            enrollments += spans(list, on: ["enrolled"]).map { Span(from: $0.from, through: $0.through, detail: department) }
+        }
+        let dependents = try conn.query("""
+            SELECT dependent_until, insurer_name FROM former_dependents WHERE atena_no = \(atenaNo) ORDER BY seq
+            """).map { Span(from: nil, through: try $0.decode(LocalDate.self, at: 0), detail: try $0.decode(String.self, at: 1)) }
+        let certificates = try conn.query("""
+            SELECT valid_from, insured_number FROM qualification_certificates WHERE atena_no = \(atenaNo) ORDER BY valid_from
+            """).map { Span(from: try $0.decode(LocalDate.self, at: 0), through: nil, detail: try $0.decode(String.self, at: 1)) }
+        let householdNo = try r.decode(String?.self, at: 0)
+        let household = try householdNo.map { try store.currentMembers(of: [$0]) } ?? []
+        return PersonInquiry(
+            atenaNo: atenaNo, householdNo: householdNo, myNumber: try r.decode(String?.self, at: 1).flatMap(MyNumber.init)?.masked,
+            nameKanji: record?.nameKanji, nameKana: record?.nameKana, sex: record?.sex, birthDate: try r.decode(at: 3),
+            deathDate: try r.decode(at: 4), residentStatus: record?.residentStatus, address: record?.address,
+            livesHere: try r.decode(at: 5), insured: try r.decode(at: 6), insuredNumber: try r.decode(at: 7),
+            asOf: try r.decode(at: 8),
+            qualifications: periods.map { PeriodBody(acquiredOn: $0.period.acquiredOn,
+                                                     acquisitionReason: $0.period.acquisitionReason.rawValue,
+                                                     lostOn: $0.period.lostOn, lossReason: $0.period.lossReason?.rawValue) },
+            disabilityCertified: spans(notices.disability[atenaNo], on: ["certified"]),
+            publicAssistance: spans(assistance.filter { $0.kind == "started" || $0.kind == "ended" }, on: ["started"]),
+            specialAddress: spans(notices.specialAddress[atenaNo], on: ["started"]),
+            formerDependent: dependents, enrollments: enrollments, certificates: certificates,
+            household: household.map { Member(atenaNo: $0.row.atenaNo, relationshipToHead: $0.row.relationshipToHead,
+                                              nameKanji: $0.row.nameKanji, insured: $0.insured) })
+    }
+}

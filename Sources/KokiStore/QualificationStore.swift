@@ -1,0 +1,132 @@
+import KokiBase
+import KokiDomain
+import Postgres
+
+/// SQL for 資格: the current periods, their history and 資格確認書 issuance.
+public struct QualificationStore {
+    let tx: PostgresConnection
+
+    public init(_ tx: PostgresConnection) { self.tx = tx }
+
+    /// A stored period with the 履歴番号 of its latest history row.
+    public struct Stored: Sendable {
+        public let period: QualificationPeriod
+        public let historyNo: Int
+    }
+
+    public func periods(of people: [String]) throws -> [String: [Stored]] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: [Stored]] = [:]
+        for row in try tx.query("""
+            SELECT atena_no, acquired_on, acquisition_reason, lost_on, loss_reason, history_no
+            FROM qualification_periods WHERE atena_no = ANY(\(people)::text[]) ORDER BY atena_no, acquired_on
+            """) {
+            guard let acquisition = AcquisitionReason(rawValue: try row.decode(at: 2)) else {
+                throw PostgresError(.decode, "unknown acquisition reason in qualification_periods")
+            }
+            let loss = try row.decode(String?.self, at: 4).map { text -> LossReason in
+                guard let reason = LossReason(rawValue: text) else {
+                    throw PostgresError(.decode, "unknown loss reason in qualification_periods")
+                }
+                return reason
+            }
+            let period = QualificationPeriod(acquiredOn: try row.decode(at: 1), acquisitionReason: acquisition,
+                                             lostOn: try row.decode(at: 3), lossReason: loss)
+            result[try row.decode(String.self, at: 0), default: []].append(Stored(period: period, historyNo: try row.decode(at: 5)))
+        }
+        return result
+    }
+
+    /// The last 履歴番号 per person.
+    public func lastHistoryNumbers(_ people: [String]) throws -> [String: Int] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: Int] = [:]
+        for row in try tx.query("""
+            SELECT atena_no, max(history_no) FROM qualification_history WHERE atena_no = ANY(\(people)::text[]) GROUP BY atena_no
+            """) {
+            result[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+        }
+        return result
+    }
+
+    /// One history row: a change to one period.
+    public struct HistoryRow: Sendable {
+        public let atenaNo: String
+        public let historyNo: Int
+        public let previousHistoryNo: Int?
+        public let insuredNumber: String
+        public let change: String
+        public let period: QualificationPeriod
+        public let eventID: String
+
+        public init(atenaNo: String, historyNo: Int, previousHistoryNo: Int?, insuredNumber: String, change: String,
+                    period: QualificationPeriod, eventID: String) {
+            self.atenaNo = atenaNo
+            self.historyNo = historyNo
+            self.previousHistoryNo = previousHistoryNo
+            self.insuredNumber = insuredNumber
+            self.change = change
+            self.period = period
+            self.eventID = eventID
+        }
+    }
+
+    /// Writes the history rows and replaces the changed people's current periods.
+    /// `current` holds each changed person's periods with the 履歴番号 each now carries.
+    public func record(_ history: [HistoryRow], current: [String: [(QualificationPeriod, Int)]]) throws {
+        guard !history.isEmpty else { return }
+        let h = history
+        try tx.execute("""
+            INSERT INTO qualification_history (atena_no, history_no, previous_history_no, insured_number, change,
+                                               acquired_on, acquisition_reason, lost_on, loss_reason, event_id)
+            SELECT * FROM unnest(\(h.map(\.atenaNo))::text[], \(h.map(\.historyNo))::int[], \(h.map(\.previousHistoryNo))::int[],
+                                 \(h.map(\.insuredNumber))::text[], \(h.map(\.change))::text[],
+                                 \(h.map(\.period.acquiredOn))::date[], \(h.map(\.period.acquisitionReason.rawValue))::text[],
+                                 \(h.map(\.period.lostOn))::date[], \(h.map { $0.period.lossReason?.rawValue })::text[],
+                                 \(h.map(\.eventID))::text[])
+            """)
+        let people = Array(current.keys)
+        try tx.execute("DELETE FROM qualification_periods WHERE atena_no = ANY(\(people)::text[])")
+        let rows = current.flatMap { atenaNo, periods in periods.map { (atenaNo, $0.0, $0.1) } }
+        guard !rows.isEmpty else { return }
+        try tx.execute("""
+            INSERT INTO qualification_periods (atena_no, acquired_on, acquisition_reason, lost_on, loss_reason, history_no)
+            SELECT * FROM unnest(\(rows.map(\.0))::text[], \(rows.map(\.1.acquiredOn))::date[],
+                                 \(rows.map(\.1.acquisitionReason.rawValue))::text[], \(rows.map(\.1.lostOn))::date[],
+                                 \(rows.map { $0.1.lossReason?.rawValue })::text[], \(rows.map(\.2))::int[])
+            """)
+    }
+
+    /// Records 資格確認書 issuances; returns the ones that are new (an issuance already
+    /// recorded for the same period is not issued again).
+    public func issueCertificates(_ issues: [(atenaNo: String, acquiredOn: LocalDate, insuredNumber: String, eventID: String)])
+        throws -> Set<String> {
+        guard !issues.isEmpty else { return [] }
+        return Set(try tx.query("""
+            INSERT INTO qualification_certificates (atena_no, acquired_on, insured_number, valid_from, event_id)
+            SELECT a, d, n, d, e FROM unnest(\(issues.map(\.atenaNo))::text[], \(issues.map(\.acquiredOn))::date[],
+                                          \(issues.map(\.insuredNumber))::text[], \(issues.map(\.eventID))::text[]) AS v(a, d, n, e)
+            ON CONFLICT DO NOTHING RETURNING atena_no
+            """).map { try $0.decode(String.self, at: 0) })
+    }
+}
+
+/// The business calendar the clock events told.
+public struct CalendarStore {
+    let tx: PostgresConnection
+
+    public init(_ tx: PostgresConnection) { self.tx = tx }
+
+    public func businessDate() throws -> LocalDate? {
+        try tx.query("SELECT business_date FROM business_calendar").first.map { try $0.decode(LocalDate.self, at: 0) }
+    }
+
+    /// Moves the business date forward (never back: a late or replayed tick changes nothing).
+    public func advance(to date: LocalDate) throws -> LocalDate {
+        try tx.query("""
+            INSERT INTO business_calendar (id, business_date) VALUES (true, \(date))
+            ON CONFLICT (id) DO UPDATE SET business_date = greatest(business_calendar.business_date, EXCLUDED.business_date)
+            RETURNING business_date
+            """)[0].decode(LocalDate.self, at: 0)
+    }
+}

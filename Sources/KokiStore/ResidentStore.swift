@@ -1,0 +1,279 @@
+import KokiBase
+import KokiEvents
+import Postgres
+
+/// SQL for 宛名 and 世帯: the resident history, the per-person projection, household rows
+/// and memberships. Everything takes the batch's open transaction.
+public struct ResidentStore {
+    let tx: PostgresConnection
+
+    public init(_ tx: PostgresConnection) { self.tx = tx }
+
+    /// Each person's current household (for people the store knows).
+    public func households(of people: [String]) throws -> [String: String] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: String] = [:]
+        for row in try tx.query("""
+            SELECT atena_no, household_no FROM residents WHERE atena_no = ANY(\(people)::text[]) AND household_no IS NOT NULL
+            """) {
+            result[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
+        }
+        return result
+    }
+
+    /// The current members of households (everyone whose current record is in them).
+    public func members(of households: [String]) throws -> [(atenaNo: String, householdNo: String)] {
+        guard !households.isEmpty else { return [] }
+        return try tx.query("""
+            SELECT atena_no, household_no FROM residents WHERE household_no = ANY(\(households)::text[])
+            """).map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+    }
+
+    /// Locks households, then people, each in key order, so concurrent batches (several
+    /// partitions, the clock) queue instead of deadlocking. Rows are created if missing.
+    public func lock(households: [String], people: [String]) throws {
+        let households = Array(Set(households)).sorted()
+        let people = Array(Set(people)).sorted()
+        if !households.isEmpty {
+            try tx.execute("""
+                INSERT INTO households (household_no) SELECT unnest(\(households)::text[]) ON CONFLICT DO NOTHING
+                """)
+            _ = try tx.query("""
+                SELECT household_no FROM households WHERE household_no = ANY(\(households)::text[])
+                ORDER BY household_no FOR UPDATE
+                """)
+        }
+        if !people.isEmpty {
+            try tx.execute("""
+                INSERT INTO residents (atena_no) SELECT unnest(\(people)::text[]) ON CONFLICT DO NOTHING
+                """)
+            _ = try tx.query("""
+                SELECT atena_no FROM residents WHERE atena_no = ANY(\(people)::text[]) ORDER BY atena_no FOR UPDATE
+                """)
+        }
+    }
+
+    /// The highest 履歴番号 per person (0 for someone new).
+    public func lastHistoryNumbers(_ people: [String]) throws -> [String: Int] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: Int] = [:]
+        for row in try tx.query("""
+            SELECT atena_no, max(history_no) FROM resident_history WHERE atena_no = ANY(\(people)::text[]) GROUP BY atena_no
+            """) {
+            result[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+        }
+        return result
+    }
+
+    public func insertHistory(_ rows: [ResidentHistoryRow]) throws {
+        guard !rows.isEmpty else { return }
+        func column<T: PostgresEncodable>(_ value: (ResidentHistoryRow) -> T) -> [T] { rows.map(value) }
+        try tx.execute("""
+            INSERT INTO resident_history (atena_no, history_no, event_id, change_type, effective_date, notified_date,
+                household_no, name_kanji, name_kana, sex, birth_date, relationship_to_head, resident_status,
+                postal_code, city_code, prefecture, address_line, katagaki,
+                previous_postal_code, previous_city_code, previous_prefecture, previous_address_line, previous_katagaki,
+                next_postal_code, next_city_code, next_prefecture, next_address_line, next_katagaki, next_starts_on,
+                death_date)
+            SELECT * FROM unnest(\(column(\.atenaNo))::text[], \(column(\.historyNo))::int[], \(column(\.eventID))::text[],
+                \(column(\.changeType))::text[], \(column(\.effectiveDate))::date[], \(column(\.notifiedDate))::date[],
+                \(column(\.householdNo))::text[], \(column(\.nameKanji))::text[], \(column(\.nameKana))::text[],
+                \(column(\.sex))::text[], \(column(\.birthDate))::date[], \(column(\.relationshipToHead))::text[],
+                \(column(\.residentStatus))::text[],
+                \(column(\.address.postalCode))::text[], \(column(\.address.cityCode))::text[],
+                \(column(\.address.prefecture))::text[], \(column(\.address.line))::text[], \(column(\.address.katagaki))::text[],
+                \(column(\.previousAddress?.postalCode))::text[], \(column(\.previousAddress?.cityCode))::text[],
+                \(column(\.previousAddress?.prefecture))::text[], \(column(\.previousAddress?.line))::text[],
+                \(column(\.previousAddress?.katagaki))::text[],
+                \(column(\.nextAddress?.postalCode))::text[], \(column(\.nextAddress?.cityCode))::text[],
+                \(column(\.nextAddress?.prefecture))::text[], \(column(\.nextAddress?.line))::text[],
+                \(column(\.nextAddress?.katagaki))::text[], \(column(\.nextAddress?.startsOn))::date[],
+                \(column(\.deathDate))::date[])
+            """)
+    }
+
+    /// Stores 個人番号 values (already validated), one column, latest arrival wins.
+    public func setMyNumbers(_ numbers: [(atenaNo: String, myNumber: String)]) throws {
+        guard !numbers.isEmpty else { return }
+        try tx.execute("""
+            UPDATE residents r SET my_number = v.my_number
+            FROM unnest(\(numbers.map(\.atenaNo))::text[], \(numbers.map(\.myNumber))::text[]) AS v(atena_no, my_number)
+            WHERE r.atena_no = v.atena_no
+            """)
+    }
+
+    /// Every history row of these people.
+    public func history(of people: [String]) throws -> [String: [ResidentHistoryRow]] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: [ResidentHistoryRow]] = [:]
+        for row in try tx.query("""
+            SELECT atena_no, history_no, event_id, change_type, effective_date, notified_date, household_no,
+                   name_kanji, name_kana, sex, birth_date, relationship_to_head, resident_status,
+                   postal_code, city_code, prefecture, address_line, katagaki,
+                   previous_postal_code, previous_city_code, previous_prefecture, previous_address_line, previous_katagaki,
+                   next_postal_code, next_city_code, next_prefecture, next_address_line, next_katagaki, next_starts_on,
+                   death_date
+            FROM resident_history WHERE atena_no = ANY(\(people)::text[]) ORDER BY atena_no, history_no
+            """) {
+            let history = try ResidentHistoryRow(row)
+            result[history.atenaNo, default: []].append(history)
+        }
+        return result
+    }
+
+    /// What the rules derived for one person, written back to its projection row.
+    public struct Projection: Sendable {
+        public let atenaNo: String
+        public let currentHistoryNo: Int?
+        public let householdNo: String?
+        public let birthDate: LocalDate?
+        public let deathDate: LocalDate?
+        public let livesHere: Bool
+        public let insured: Bool
+        public let insuredNumber: String?
+        public let asOf: LocalDate?
+        public let nextReviewOn: LocalDate?
+
+        public init(atenaNo: String, currentHistoryNo: Int?, householdNo: String?, birthDate: LocalDate?,
+                    deathDate: LocalDate?, livesHere: Bool, insured: Bool, insuredNumber: String?,
+                    asOf: LocalDate?, nextReviewOn: LocalDate?) {
+            self.atenaNo = atenaNo
+            self.currentHistoryNo = currentHistoryNo
+            self.householdNo = householdNo
+            self.birthDate = birthDate
+            self.deathDate = deathDate
+            self.livesHere = livesHere
+            self.insured = insured
+            self.insuredNumber = insuredNumber
+            self.asOf = asOf
+            self.nextReviewOn = nextReviewOn
+        }
+    }
+
+    public func update(_ projections: [Projection]) throws {
+        guard !projections.isEmpty else { return }
+        let p = projections
+        try tx.execute("""
+            UPDATE residents r SET current_history_no = v.h, household_no = v.hh, birth_date = v.b, death_date = v.d,
+                lives_here = v.l, insured = v.i, insured_number = coalesce(r.insured_number, v.n), as_of = v.a,
+                next_review_on = v.nr
+            FROM unnest(\(p.map(\.atenaNo))::text[], \(p.map(\.currentHistoryNo))::int[], \(p.map(\.householdNo))::text[],
+                        \(p.map(\.birthDate))::date[], \(p.map(\.deathDate))::date[], \(p.map(\.livesHere))::bool[],
+                        \(p.map(\.insured))::bool[], \(p.map(\.insuredNumber))::text[], \(p.map(\.asOf))::date[],
+                        \(p.map(\.nextReviewOn))::date[]) AS v(atena_no, h, hh, b, d, l, i, n, a, nr)
+            WHERE r.atena_no = v.atena_no
+            """)
+    }
+
+    /// What the projection already holds about a person.
+    public struct Known: Sendable {
+        public let insuredNumber: String?
+        public let myNumber: String?
+        public let asOf: LocalDate?
+    }
+
+    /// Each person's 被保険者番号, 個人番号 and last as-of date, where known.
+    public func known(_ people: [String]) throws -> [String: Known] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: Known] = [:]
+        for row in try tx.query("""
+            SELECT atena_no, insured_number, my_number, as_of FROM residents WHERE atena_no = ANY(\(people)::text[])
+            """) {
+            result[try row.decode(String.self, at: 0)] = Known(insuredNumber: try row.decode(at: 1), myNumber: try row.decode(at: 2),
+                                                               asOf: try row.decode(at: 3))
+        }
+        return result
+    }
+
+    /// One membership span of a person in a household.
+    public struct Membership: Sendable {
+        public let atenaNo: String
+        public let householdNo: String
+        public let relationshipToHead: String
+        public let from: LocalDate
+        public let through: LocalDate?
+
+        public init(atenaNo: String, householdNo: String, relationshipToHead: String, from: LocalDate, through: LocalDate?) {
+            self.atenaNo = atenaNo
+            self.householdNo = householdNo
+            self.relationshipToHead = relationshipToHead
+            self.from = from
+            self.through = through
+        }
+    }
+
+    /// Replaces these people's 世帯 membership history with `memberships`.
+    public func replaceMemberships(of people: [String], with memberships: [Membership]) throws {
+        guard !people.isEmpty else { return }
+        try tx.execute("DELETE FROM household_memberships WHERE atena_no = ANY(\(people)::text[])")
+        guard !memberships.isEmpty else { return }
+        let m = memberships
+        try tx.execute("""
+            INSERT INTO household_memberships (atena_no, household_no, relationship_to_head, from_date, through_date)
+            SELECT * FROM unnest(\(m.map(\.atenaNo))::text[], \(m.map(\.householdNo))::text[],
+                                 \(m.map(\.relationshipToHead))::text[], \(m.map(\.from))::date[], \(m.map(\.through))::date[])
+            """)
+    }
+
+    /// Records each household's current 世帯主.
+    public func setHeads(_ heads: [(householdNo: String, atenaNo: String)]) throws {
+        guard !heads.isEmpty else { return }
+        try tx.execute("""
+            UPDATE households h SET head_atena_no = v.a
+            FROM unnest(\(heads.map(\.householdNo))::text[], \(heads.map(\.atenaNo))::text[]) AS v(hh, a)
+            WHERE h.household_no = v.hh
+            """)
+    }
+
+    /// The current members of households who live here, with their current records,
+    /// 個人番号 and whether they are insured — the content of 住基情報.
+    public func currentMembers(of households: [String]) throws -> [(row: ResidentHistoryRow, myNumber: String?, insured: Bool)] {
+        guard !households.isEmpty else { return [] }
+        return try tx.query("""
+            SELECT h.atena_no, h.history_no, h.event_id, h.change_type, h.effective_date, h.notified_date, h.household_no,
+                   h.name_kanji, h.name_kana, h.sex, h.birth_date, h.relationship_to_head, h.resident_status,
+                   h.postal_code, h.city_code, h.prefecture, h.address_line, h.katagaki,
+                   h.previous_postal_code, h.previous_city_code, h.previous_prefecture, h.previous_address_line,
+                   h.previous_katagaki, h.next_postal_code, h.next_city_code, h.next_prefecture, h.next_address_line,
+                   h.next_katagaki, h.next_starts_on, h.death_date, r.my_number, r.insured
+            FROM residents r JOIN resident_history h ON h.atena_no = r.atena_no AND h.history_no = r.current_history_no
+            WHERE r.household_no = ANY(\(households)::text[]) AND r.lives_here
+            ORDER BY h.household_no, h.atena_no
+            """).map { (try ResidentHistoryRow($0), try $0.decode(String?.self, at: 30), try $0.decode(Bool.self, at: 31)) }
+    }
+
+    /// People who live here and were born in `range` (for 年齢到達予定者).
+    public func livingBorn(in range: ClosedRange<LocalDate>) throws -> [(atenaNo: String, birthDate: LocalDate)] {
+        try tx.query("""
+            SELECT atena_no, birth_date FROM residents
+            WHERE lives_here AND birth_date BETWEEN \(range.lowerBound) AND \(range.upperBound) ORDER BY atena_no
+            """).map { (try $0.decode(String.self, at: 0), try $0.decode(LocalDate.self, at: 1)) }
+    }
+
+    /// People whose qualification may change by `date`.
+    public func due(by date: LocalDate) throws -> [(atenaNo: String, householdNo: String?)] {
+        try tx.query("""
+            SELECT atena_no, household_no FROM residents WHERE next_review_on <= \(date) ORDER BY atena_no
+            """).map { (try $0.decode(String.self, at: 0), try $0.decode(String?.self, at: 1)) }
+    }
+}
+
+extension ResidentHistoryRow {
+    init(_ row: PostgresRow) throws {
+        func address(_ first: Int, startsOn: LocalDate? = nil) throws -> ResidentChange.Address? {
+            let fields = try (first..<first + 5).map { try row.decode(String?.self, at: $0) }
+            guard fields.contains(where: { $0 != nil }) || startsOn != nil else { return nil }
+            return ResidentChange.Address(postalCode: fields[0], cityCode: fields[1], prefecture: fields[2],
+                                          line: fields[3], katagaki: fields[4], startsOn: startsOn)
+        }
+        self.init(atenaNo: try row.decode(at: 0), historyNo: try row.decode(at: 1), eventID: try row.decode(at: 2),
+                  changeType: try row.decode(at: 3), effectiveDate: try row.decode(at: 4), notifiedDate: try row.decode(at: 5),
+                  householdNo: try row.decode(at: 6), nameKanji: try row.decode(at: 7), nameKana: try row.decode(at: 8),
+                  sex: try row.decode(at: 9), birthDate: try row.decode(at: 10), relationshipToHead: try row.decode(at: 11),
+                  residentStatus: try row.decode(at: 12),
+                  address: try address(13) ?? ResidentChange.Address(postalCode: nil, cityCode: nil, prefecture: nil,
+                                                                     line: nil, katagaki: nil),
+                  previousAddress: try address(18), nextAddress: try address(23, startsOn: try row.decode(at: 28)),
+                  deathDate: try row.decode(at: 29))
+    }
+}

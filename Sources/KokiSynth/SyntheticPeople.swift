@@ -1,0 +1,80 @@
+import KokiBase
+import KokiDomain
+import KokiEvents
+
+/// Synthetic people for a city shaped like Kawaguchi: names and addresses are assembled
+/// from parts (never a list of real people), 個人番号 are random with valid check digits.
+public struct SyntheticPeople {
+    var random: SeededRandom
+
+    public init(seed: UInt64) { random = SeededRandom(seed: seed) }
+
+    static let familyParts: [(String, String)] = [
+        ("山", "ヤマ"), ("川", "カワ"), ("田", "タ"), ("中", "ナカ"), ("木", "キ"), ("村", "ムラ"), ("石", "イシ"),
+        ("井", "イ"), ("本", "モト"), ("野", "ノ"), ("森", "モリ"), ("林", "ハヤシ"), ("高", "タカ"), ("松", "マツ"),
+        ("小", "コ"), ("大", "オオ"), ("原", "ハラ"), ("島", "シマ"), ("岡", "オカ"), ("藤", "フジ"),
+    ]
+    static let givenParts: [(String, String)] = [
+        ("花", "ハナ"), ("和", "カズ"), ("正", "マサ"), ("明", "アキ"), ("恵", "ケイ"), ("健", "ケン"), ("幸", "ユキ"),
+        ("春", "ハル"), ("秋", "アキ"), ("信", "ノブ"), ("光", "ミツ"), ("静", "シズ"), ("清", "キヨ"), ("達", "タツ"),
+    ]
+    static let givenEndings: [(String, String, ResidentChange.Sex)] = [
+        ("子", "コ", .female), ("江", "エ", .female), ("美", "ミ", .female), ("代", "ヨ", .female),
+        ("男", "オ", .male), ("夫", "オ", .male), ("雄", "オ", .male), ("郎", "ロウ", .male), ("一", "イチ", .male),
+    ]
+    /// Districts of the city, for addresses.
+    static let districts = ["本町", "栄町", "幸町", "元郷", "芝", "青木", "前川", "戸塚", "安行", "神根", "新郷", "鳩ヶ谷本町"]
+
+    public mutating func familyName() -> (kanji: String, kana: String) {
+        let a = Self.familyParts.randomElement(using: &random)!
+        let b = Self.familyParts.randomElement(using: &random)!
+        return (a.0 + b.0, a.1 + b.1)
+    }
+
+    public mutating func givenName(_ sex: ResidentChange.Sex) -> (kanji: String, kana: String) {
+        let a = Self.givenParts.randomElement(using: &random)!
+        let b = Self.givenEndings.filter { $0.2 == sex }.randomElement(using: &random)!
+        return (a.0 + b.0, a.1 + b.1)
+    }
+
+    public mutating func myNumber() -> String {
+        let body = (0..<11).map { _ in Int.random(in: 0...9, using: &random) }
+        return (body + [MyNumber.checkDigit(body)]).map(String.init).joined()
+    }
+
+    public mutating func kawaguchiAddress() -> ResidentChange.Address {
+        let district = Self.districts.randomElement(using: &random)!
+        let line = "川口市\(district)\(Int.random(in: 1...6, using: &random))-\(Int.random(in: 1...30, using: &random))-"
+            + "\(Int.random(in: 1...20, using: &random))"
+        let postal = "33\(Int.random(in: 2...4, using: &random))\(String(Int.random(in: 0...9999, using: &random)).leftPadded(4))"
+        let katagaki = random.chance(25) ? "コーポ\(Self.districts.randomElement(using: &random)!)\(Int.random(in: 101...509, using: &random))号" : nil
+        return ResidentChange.Address(postalCode: postal, cityCode: LocalGovernmentCode.kawaguchi, prefecture: "埼玉県",
+                                      line: line, katagaki: katagaki)
+    }
+
+    /// An address in another prefecture (for moves in and out), or in another Saitama city.
+    public mutating func elsewhere(inSaitama: Bool) -> ResidentChange.Address {
+        let (prefecture, code, city) = inSaitama
+            ? [("埼玉県", "111007", "さいたま市"), ("埼玉県", "112011", "川越市"), ("埼玉県", "112216", "草加市")]
+                .randomElement(using: &random)!
+            : [("東京都", "131130", "渋谷区"), ("東京都", "131211", "足立区"), ("千葉県", "122033", "市川市"),
+               ("神奈川県", "141003", "横浜市")].randomElement(using: &random)!
+        return ResidentChange.Address(postalCode: "1\(String(Int.random(in: 0...999_999, using: &random)).leftPadded(6))",
+                                      cityCode: code, prefecture: prefecture,
+                                      line: "\(city)\(Int.random(in: 1...9, using: &random))-\(Int.random(in: 1...30, using: &random))",
+                                      katagaki: nil)
+    }
+
+    /// A birth date for someone of an age drawn from the city's pyramid (about one in eight 75+).
+    public mutating func birthDate(on day: LocalDate, ageBand: ClosedRange<Int>? = nil) -> LocalDate {
+        let band = ageBand ?? random.weighted([(0...14, 12), (15...39, 28), (40...64, 32), (65...74, 15), (75...99, 13)])
+        let age = Int.random(in: band, using: &random)
+        return day.adding(days: -(age * 365 + Int.random(in: 0...364, using: &random)))
+    }
+
+    public mutating func sex() -> ResidentChange.Sex { random.chance(52) ? .female : .male }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}

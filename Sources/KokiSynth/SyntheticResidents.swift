@@ -1,0 +1,94 @@
+import Kafka
+import KokiBase
+import KokiEvents
+
+/// The resident register of a synthetic city over a period: everyone's current record on
+/// the first day (the register handed over as 職権修正 snapshots), then moves in and out,
+/// births, deaths, household changes and 住登外 registrations on later days. Deterministic
+/// for a seed.
+public struct SyntheticResidents {
+    public struct Options: Sendable {
+        public var residents = 20_000
+        public var seed: UInt64 = 1
+        public var start = LocalDate(year: 2026, month: 4, day: 1)!
+        public var days = 365
+        /// 宛名番号 and 世帯番号 start here, so two cities in one store do not collide.
+        public var firstNumber = 1
+
+        public init() {}
+    }
+
+    /// The events in effective-date order.
+    public static func events(_ options: Options, factory: EventFactory = EventFactory(source: "urn:kawaguchi:juki")) -> [OutgoingMessage] {
+        var people = SyntheticPeople(seed: options.seed)
+        var messages: [(LocalDate, OutgoingMessage)] = []
+        var number = options.firstNumber
+        var eventNumber = 0
+        func nextID() -> String {
+            eventNumber += 1
+            return "synth-\(options.seed)-\(eventNumber)"
+        }
+        func atena(_ n: Int) -> String { String(n).leftPadded(10) }
+        var created = 0
+        while created < options.residents {
+            let householdNo = atena(number)
+            let size = min(options.residents - created, people.random.weighted([(1, 35), (2, 32), (3, 17), (4, 12), (5, 4)]))
+            let family = people.familyName()
+            let address = people.kawaguchiAddress()
+            // Most households were here before the period; some move in during it.
+            let arrival: (LocalDate, ResidentChange.Kind, ResidentChange.Address?) = people.random.chance(90)
+                ? (options.start.adding(days: -1), .corrected, nil)
+                : (options.start.adding(days: Int.random(in: 0..<options.days, using: &people.random)), .movedIn,
+                   people.elsewhere(inSaitama: people.random.chance(40)))
+            for member in 0..<size {
+                let atenaNo = atena(number + member)
+                let sex = people.sex()
+                let given = people.givenName(sex)
+                let birth = people.birthDate(on: options.start, ageBand: member == 0 ? 20...99 : nil)
+                let relationship: ResidentChange.Relationship = member == 0 ? .head : member == 1 ? .spouse : .child
+                let person = ResidentChange.Person(
+                    nameKanji: "\(family.kanji) \(given.kanji)", nameKana: "\(family.kana) \(given.kana)", sex: sex,
+                    birthDate: min(birth, arrival.0), relationshipToHead: relationship, residentStatus: .resident,
+                    address: address, previousAddress: arrival.2)
+                let myNumber: String? = people.random.chance(97) ? people.myNumber() : nil
+                let change = ResidentChange(atenaNo: atenaNo, myNumber: myNumber, householdNo: householdNo,
+                                            change: .init(effectiveDate: arrival.0, notifiedDate: arrival.0), person: person)
+                messages.append((arrival.0, factory.resident(arrival.1, change, id: nextID())))
+                // Later in the period: some leave, some die, some start their own household.
+                let later = arrival.0.adding(days: 1 + Int.random(in: 0..<max(1, options.days / 2), using: &people.random))
+                let age = person.birthDate.age(on: later)
+                if people.random.chance(age >= 75 ? 6 : 0.3) {
+                    let died = ResidentChange(atenaNo: atenaNo, myNumber: myNumber, householdNo: householdNo,
+                                              change: .init(effectiveDate: later, notifiedDate: later.adding(days: 3)),
+                                              person: person.with(deathDate: later))
+                    messages.append((later, factory.resident(.died, died, id: nextID())))
+                } else if people.random.chance(3) {
+                    let next = people.elsewhere(inSaitama: people.random.chance(30))
+                    let moved = ResidentChange(atenaNo: atenaNo, myNumber: myNumber, householdNo: householdNo,
+                                               change: .init(effectiveDate: later, notifiedDate: later),
+                                               person: person.with(nextAddress: next))
+                    messages.append((later, factory.resident(.movedOut, moved, id: nextID())))
+                } else if member > 1, people.random.chance(10) {
+                    let own = atena(options.firstNumber + 5_000_000 + number + member)
+                    let split = ResidentChange(atenaNo: atenaNo, myNumber: myNumber, householdNo: own,
+                                               change: .init(effectiveDate: later, notifiedDate: later),
+                                               person: person.with(relationship: .head))
+                    messages.append((later, factory.resident(.householdChanged, split, id: nextID())))
+                }
+            }
+            number += size
+            created += size
+        }
+        return messages.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element.1)
+    }
+}
+
+extension ResidentChange.Person {
+    func with(deathDate: LocalDate? = nil, nextAddress: ResidentChange.Address? = nil,
+              relationship: ResidentChange.Relationship? = nil) -> ResidentChange.Person {
+        ResidentChange.Person(nameKanji: nameKanji, nameKana: nameKana, sex: sex, birthDate: birthDate,
+                              relationshipToHead: relationship ?? relationshipToHead, residentStatus: residentStatus,
+                              address: address, previousAddress: previousAddress,
+                              nextAddress: nextAddress ?? self.nextAddress, deathDate: deathDate ?? self.deathDate)
+    }
+}

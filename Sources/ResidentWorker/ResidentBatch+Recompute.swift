@@ -1,0 +1,146 @@
+import KokiBase
+import KokiDomain
+import KokiEvents
+import KokiStore
+import Postgres
+import WorkerRuntime
+
+extension ResidentBatch {
+    /// What recomputing found, for the transfers that follow.
+    struct Recomputed {
+        var periods: [String: [QualificationPeriod]] = [:]
+        var insured: [String: Bool] = [:]
+        var insuredNumbers: [String: String] = [:]
+        var asOf: [String: LocalDate] = [:]
+    }
+
+    /// The provisional 被保険者番号: the last eight digits of the 宛名番号 (unique while the
+    /// city's 宛名番号 stay below 10⁸; the column is UNIQUE, so a clash stops the batch
+    /// rather than mixing two people).
+    static func provisionalInsuredNumber(_ atenaNo: String) -> String { String(atenaNo.suffix(8)) }
+
+    /// Recomputes each person's qualification from everything stored, writes the projection,
+    /// memberships and the qualification history, and derives the changes.
+    mutating func recompute(_ people: [String], businessDate: LocalDate?) throws -> Recomputed {
+        let residents = ResidentStore(tx)
+        let qualifications = QualificationStore(tx)
+        let history = try residents.history(of: people)
+        let notices = try NoticeStore(tx).dated(of: people)
+        let stored = try qualifications.periods(of: people)
+        let known = try residents.known(people)
+        var lastHistory = try qualifications.lastHistoryNumbers(people)
+
+        var result = Recomputed()
+        var projections: [ResidentStore.Projection] = []
+        var memberships: [ResidentStore.Membership] = []
+        var historyRows: [QualificationStore.HistoryRow] = []
+        var current: [String: [(QualificationPeriod, Int)]] = [:]
+        var certificates: [(atenaNo: String, acquiredOn: LocalDate, insuredNumber: String, eventID: String)] = []
+        var heads: [(householdNo: String, atenaNo: String)] = []
+
+        for atenaNo in people.sorted() {
+            let file = PersonFile(atenaNo: atenaNo, history: history[atenaNo] ?? [],
+                                  assistance: notices.assistance[atenaNo] ?? [], disability: notices.disability[atenaNo] ?? [],
+                                  specialAddress: notices.specialAddress[atenaNo] ?? [],
+                                  enrollments: notices.enrollment[atenaNo] ?? [])
+            // A notice about someone the register has not told koki about waits for the
+            // register: the person is recomputed when their first resident event arrives.
+            guard let facts = file.facts, let record = file.current,
+                  let computedAsOf = file.asOf(businessDate: businessDate) else { continue }
+            let asOf = max(computedAsOf, known[atenaNo]?.asOf ?? computedAsOf)
+            let periods = Eligibility.periods(facts, asOf: asOf)
+            let before = stored[atenaNo] ?? []
+            let changes = QualificationChange.between(stored: before.map(\.period), computed: periods)
+            let insuredNumber = known[atenaNo]?.insuredNumber
+                ?? (periods.isEmpty && before.isEmpty ? nil : Self.provisionalInsuredNumber(atenaNo))
+            let insured = periods.contains { $0.lostOn == nil }
+            let alive = facts.deathDate.map { asOf <= $0 } ?? true
+            let livesHere = alive && facts.saitamaResidence.contains { $0.contains(asOf) }
+                && record.residentStatus != ResidentChange.ResidentStatus.nonresident.rawValue
+            projections.append(.init(atenaNo: atenaNo, currentHistoryNo: record.historyNo, householdNo: record.householdNo,
+                                     birthDate: facts.birthDate, deathDate: facts.deathDate, livesHere: livesHere,
+                                     insured: insured, insuredNumber: insuredNumber, asOf: asOf,
+                                     nextReviewOn: Eligibility.nextChange(facts, after: asOf)))
+            memberships += file.memberships()
+            if record.relationshipToHead == ResidentChange.Relationship.head.rawValue, livesHere {
+                heads.append((record.householdNo, atenaNo))
+            }
+            result.periods[atenaNo] = periods
+            result.insured[atenaNo] = insured
+            result.asOf[atenaNo] = asOf
+            if let insuredNumber { result.insuredNumbers[atenaNo] = insuredNumber }
+
+            guard !changes.isEmpty, let insuredNumber, let cause = owner[atenaNo] else { continue }
+            let eventID = steps.first { $0.index == cause }!.event.id
+            var numbers = Dictionary(before.map { ($0.period.acquiredOn, $0.historyNo) }, uniquingKeysWith: { a, _ in a })
+            for change in changes {
+                let number = (lastHistory[atenaNo] ?? 0) + 1
+                lastHistory[atenaNo] = number
+                historyRows.append(.init(atenaNo: atenaNo, historyNo: number, previousHistoryNo: numbers[change.period.acquiredOn],
+                                         insuredNumber: insuredNumber, change: change.name, period: change.period,
+                                         eventID: eventID))
+                numbers[change.period.acquiredOn] = number
+                if case .acquired(let period) = change, period.lostOn == nil {
+                    certificates.append((atenaNo, period.acquiredOn, insuredNumber, eventID))
+                }
+                try deriveChange(change, atenaNo: atenaNo, insuredNumber: insuredNumber, asOf: asOf,
+                                 departments: file.departments(on: asOf), owner: cause)
+            }
+            current[atenaNo] = periods.map { ($0, numbers[$0.acquiredOn]!) }
+        }
+        try residents.update(projections)
+        try residents.replaceMemberships(of: projections.map(\.atenaNo), with: memberships)
+        try residents.setHeads(heads)
+        try qualifications.record(historyRows, current: current)
+        let issued = try qualifications.issueCertificates(certificates)
+        for certificate in certificates where issued.contains(certificate.atenaNo) {
+            try append(owner[certificate.atenaNo]!, topic: Self.insurerTopic, key: certificate.atenaNo,
+                       type: TransferType.certificateIssued,
+                       body: CertificateIssuedTransfer(atenaNo: certificate.atenaNo, insuredNumber: certificate.insuredNumber,
+                                                       validFrom: certificate.acquiredOn))
+        }
+        return result
+    }
+
+    /// One qualification change: to the insurer, and to each department the person is
+    /// enrolled with — and to no other.
+    mutating func deriveChange(_ change: QualificationChange, atenaNo: String, insuredNumber: String, asOf: LocalDate,
+                               departments: [Department], owner: Int) throws {
+        let body: QualificationTransfer
+        let insurerType: String
+        let departmentType: String
+        switch change {
+        case .acquired(let period):
+            body = QualificationTransfer(atenaNo: atenaNo, insuredNumber: insuredNumber, period: PeriodBody(period),
+                                         previous: nil, asOf: asOf)
+            (insurerType, departmentType) = (TransferType.qualificationAcquired, TransferType.departmentQualificationAcquired)
+        case .lost(let period):
+            body = QualificationTransfer(atenaNo: atenaNo, insuredNumber: insuredNumber, period: PeriodBody(period),
+                                         previous: nil, asOf: asOf)
+            (insurerType, departmentType) = (TransferType.qualificationLost, TransferType.departmentQualificationLost)
+        case .changed(let before, let after):
+            body = QualificationTransfer(atenaNo: atenaNo, insuredNumber: insuredNumber, period: PeriodBody(after),
+                                         previous: PeriodBody(before), asOf: asOf)
+            (insurerType, departmentType) = (TransferType.qualificationChanged, TransferType.departmentQualificationChanged)
+        case .withdrawn(let before):
+            body = QualificationTransfer(atenaNo: atenaNo, insuredNumber: insuredNumber, period: nil,
+                                         previous: PeriodBody(before), asOf: asOf)
+            (insurerType, departmentType) = (TransferType.qualificationChanged, TransferType.departmentQualificationChanged)
+        }
+        try append(owner, topic: Self.insurerTopic, key: atenaNo, type: insurerType, body: body)
+        for department in departments {
+            try append(owner, topic: department.topic, key: atenaNo, type: departmentType, body: body)
+        }
+    }
+
+    mutating func append<Body: Encodable>(_ index: Int, topic: String, key: String, type: String, body: Body) throws {
+        derived[index].append(try DerivedEvent(topic: topic, key: key, type: type, body: body))
+    }
+}
+
+extension PeriodBody {
+    init(_ period: QualificationPeriod) {
+        self.init(acquiredOn: period.acquiredOn, acquisitionReason: period.acquisitionReason.rawValue,
+                  lostOn: period.lostOn, lossReason: period.lossReason?.rawValue)
+    }
+}

@@ -1,0 +1,176 @@
+import KokiBase
+import KokiDomain
+import KokiEvents
+import KokiStore
+import Postgres
+import WorkerRuntime
+
+/// The work of one batch, in the order that keeps it correct under concurrency: lock,
+/// write the facts, read everything back, recompute, write the results, derive.
+struct ResidentBatch {
+    let tx: PostgresConnection
+    let steps: [Step]
+    /// Derived events per event index.
+    var derived: [[DerivedEvent]]
+
+    static let insurerTopic = "transfer.koiki.v1"
+
+    /// The event that last touched each person / household: derived events hang off it.
+    var owner: [String: Int] = [:]
+    var householdOwner: [String: Int] = [:]
+
+    init(tx: PostgresConnection, steps: [Step], derived: [[DerivedEvent]]) {
+        self.tx = tx
+        self.steps = steps
+        self.derived = derived
+    }
+
+    mutating func run() throws {
+        guard !steps.isEmpty else { return }
+        let residents = ResidentStore(tx)
+        let calendar = CalendarStore(tx)
+
+        // The clock first: the business date every person is computed for.
+        var businessDate = try calendar.businessDate()
+        let clockSteps = steps.filter { if case .clock = $0.command { true } else { false } }
+        for step in clockSteps {
+            if case .clock(let date) = step.command { businessDate = try calendar.advance(to: date) }
+        }
+
+        // Who is touched, and which event owns what it derives.
+        var people = Set<String>()
+        var eventHouseholds = Set<String>()
+        var householdChanges = Set<String>()
+        for step in steps {
+            guard let atenaNo = step.command.atenaNo else { continue }
+            people.insert(atenaNo)
+            owner[atenaNo] = step.index
+            if case .resident(let change, let kind) = step.command {
+                eventHouseholds.insert(change.householdNo)
+                householdOwner[change.householdNo] = step.index
+                if kind == .householdChanged { householdChanges.insert(atenaNo) }
+            }
+        }
+        if let businessDate, let last = clockSteps.last {
+            for due in try residents.due(by: businessDate) where owner[due.atenaNo] == nil {
+                people.insert(due.atenaNo)
+                owner[due.atenaNo] = last.index
+            }
+        }
+        let previousHouseholds = try residents.households(of: Array(people))
+        for step in steps {
+            if case .resident(let change, _) = step.command, let old = previousHouseholds[change.atenaNo] {
+                if old != change.householdNo { householdChanges.insert(change.atenaNo) }
+                householdOwner[old] = step.index
+            }
+        }
+        // A household change recomputes the whole household, old and new.
+        var households = eventHouseholds.union(previousHouseholds.values)
+        let changedHouseholds = Set(householdChanges.flatMap { atenaNo in
+            [previousHouseholds[atenaNo]].compactMap { $0 } + steps.compactMap { step -> String? in
+                if case .resident(let change, _) = step.command, change.atenaNo == atenaNo { return change.householdNo }
+                return nil
+            }
+        })
+        for member in try residents.members(of: Array(changedHouseholds)) where owner[member.atenaNo] == nil {
+            people.insert(member.atenaNo)
+            owner[member.atenaNo] = householdOwner[member.householdNo]
+        }
+        households.formUnion(changedHouseholds)
+        try residents.lock(households: Array(households), people: Array(people))
+
+        try writeFacts()
+
+        let recomputed = try recompute(Array(people), businessDate: businessDate)
+        // 住基情報 for every household a resident event touched, old and new.
+        let recordHouseholds = eventHouseholds.union(steps.compactMap { step -> String? in
+            if case .resident(let change, _) = step.command { return previousHouseholds[change.atenaNo] }
+            return nil
+        })
+        try deriveHouseholdRecords(Array(recordHouseholds), recomputed: recomputed, businessDate: businessDate)
+        try deriveNonresidentRecords(recomputed)
+        try deriveEnrollmentSnapshots(recomputed)
+        for step in clockSteps {
+            if case .clock(let date) = step.command { try deriveUpcoming(on: date, owner: step.index) }
+        }
+    }
+
+    /// Writes every fact the events carry, as history.
+    mutating func writeFacts() throws {
+        let residents = ResidentStore(tx)
+        let notices = NoticeStore(tx)
+        var changes: [(Step, ResidentChange, ResidentChange.Kind)] = []
+        var assistance: [NoticeStore.Assistance] = []
+        var disability: [NoticeStore.Application] = []
+        var special: [NoticeStore.Application] = []
+        var dependents: [NoticeStore.Application] = []
+        var forwarded: [NoticeStore.Application] = []
+        var enrollments: [NoticeStore.Enrollment] = []
+        for step in steps {
+            let id = step.event.id
+            switch step.command {
+            case .resident(let change, let kind):
+                changes.append((step, change, kind))
+            case .assistance(let notice, let kind):
+                let word = String(kind.rawValue.dropFirst("welfare.assistance-".count))
+                assistance.append(.init(atenaNo: notice.atenaNo, eventID: id, kind: word, caseNo: notice.caseNo,
+                                        householdNo: notice.householdNo, effectiveDate: notice.effectiveDate))
+            case .disability(let application, let kind, let date, let grade):
+                disability.append(.init(atenaNo: application.atenaNo, eventID: id, applicationNo: application.applicationNo,
+                                        kind: kind, effectiveDate: date, receivedDate: application.receivedDate,
+                                        detail: grade, extra: nil))
+            case .specialAddress(let application, let body, let started):
+                special.append(.init(atenaNo: application.atenaNo, eventID: id, applicationNo: application.applicationNo,
+                                     kind: started ? "started" : "ended", effectiveDate: body.effectiveDate,
+                                     receivedDate: application.receivedDate, detail: body.facilityName,
+                                     extra: body.previousInsurer))
+            case .formerDependent(let application, let body):
+                dependents.append(.init(atenaNo: application.atenaNo, eventID: id, applicationNo: application.applicationNo,
+                                        kind: "former-dependent", effectiveDate: body.dependentUntil,
+                                        receivedDate: application.receivedDate, detail: body.insurerName, extra: nil))
+                // A 届出 for the insurer's 被扶養者軽減: forwarded as received.
+                derived[step.index].append(DerivedEvent(topic: Self.insurerTopic, key: application.atenaNo,
+                                                        type: step.event.type, data: step.event.data))
+            case .forward(let application, let kind):
+                forwarded.append(.init(atenaNo: application.atenaNo, eventID: id, applicationNo: application.applicationNo,
+                                       kind: kind.rawValue, effectiveDate: application.receivedDate,
+                                       receivedDate: application.receivedDate, detail: nil, extra: nil))
+                derived[step.index].append(DerivedEvent(topic: Self.insurerTopic, key: application.atenaNo,
+                                                        type: step.event.type, data: step.event.data))
+            case .enrollment(let notice, let kind):
+                enrollments.append(.init(atenaNo: notice.atenaNo, eventID: id, department: notice.department.rawValue,
+                                         kind: kind == .enrolled ? "enrolled" : "unenrolled", program: notice.program,
+                                         effectiveDate: notice.effectiveDate))
+            case .clock, .notMine:
+                break
+            }
+        }
+        if !changes.isEmpty {
+            var last = try residents.lastHistoryNumbers(Array(Set(changes.map(\.1.atenaNo))))
+            var rows: [ResidentHistoryRow] = []
+            var numbers: [(atenaNo: String, myNumber: String)] = []
+            for (step, change, kind) in changes {
+                let number = (last[change.atenaNo] ?? 0) + 1
+                last[change.atenaNo] = number
+                let p = change.person
+                rows.append(ResidentHistoryRow(
+                    atenaNo: change.atenaNo, historyNo: number, eventID: step.event.id, changeType: kind.rawValue,
+                    effectiveDate: change.change.effectiveDate, notifiedDate: change.change.notifiedDate,
+                    householdNo: change.householdNo, nameKanji: p.nameKanji, nameKana: p.nameKana, sex: p.sex.rawValue,
+                    birthDate: p.birthDate, relationshipToHead: p.relationshipToHead.rawValue,
+                    residentStatus: p.residentStatus.rawValue, address: p.address, previousAddress: p.previousAddress,
+                    nextAddress: p.nextAddress,
+                    deathDate: p.deathDate ?? (kind == .died ? change.change.effectiveDate : nil)))
+                if let myNumber = change.myNumber { numbers.append((change.atenaNo, myNumber)) }
+            }
+            try residents.insertHistory(rows)
+            try residents.setMyNumbers(numbers)
+        }
+        try notices.insert(assistance)
+        try notices.insertDisability(disability)
+        try notices.insertSpecialAddress(special)
+        try notices.insertFormerDependents(dependents)
+        try notices.insertForwarded(forwarded)
+        try notices.insert(enrollments)
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import Kafka
+import KokiBase
+import KokiEvents
+import KokiSynth
+import Postgres
+import Testing
+
+/// koki-resident-worker end to end: events through the mock cluster into PostgreSQL, the
+/// relay publishing the transfers, and `koki person` reading the result.
+@Suite("Resident worker, end to end", .serialized)
+struct ResidentWorkerTests {
+    let factory = EventFactory(source: "urn:test:juki")
+    static let kawaguchi = ResidentChange.Address(postalCode: "3320012", cityCode: "112038", prefecture: "埼玉県",
+                                                  line: "川口市本町9-9-9", katagaki: nil)
+    static let tokyo = ResidentChange.Address(postalCode: "1500001", cityCode: "131130", prefecture: "東京都",
+                                              line: "渋谷区神宮前9-9-9", katagaki: nil)
+    static let saitamaCity = ResidentChange.Address(postalCode: "3300063", cityCode: "111007", prefecture: "埼玉県",
+                                                    line: "さいたま市浦和区9-9", katagaki: nil)
+
+    func person(_ atenaNo: String, household: String, born: String, _ kind: ResidentChange.Kind, on day: String,
+                relationship: ResidentChange.Relationship = .head, previous: ResidentChange.Address? = nil,
+                next: ResidentChange.Address? = nil, death: String? = nil, myNumber: String? = "123456789018",
+                id: String? = nil) -> OutgoingMessage {
+        let change = ResidentChange(
+            atenaNo: atenaNo, myNumber: myNumber, householdNo: household,
+            change: .init(effectiveDate: d(day), notifiedDate: d(day)),
+            person: .init(nameKanji: "試験 太郎", nameKana: "シケン タロウ", sex: .male, birthDate: d(born),
+                          relationshipToHead: relationship, residentStatus: .resident, address: Self.kawaguchi,
+                          previousAddress: previous, nextAddress: next, deathDate: death.map(d)))
+        return factory.resident(kind, change, id: id ?? "\(kind.rawValue):\(atenaNo):\(day)")
+    }
+
+    func d(_ text: String) -> LocalDate { LocalDate(iso: text)! }
+
+    @Test func qualificationFollowsTheRegisterAndTheClock() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        try stack.start()
+
+        try await stack.send([factory.businessDay(d("2026-04-01"))])
+        try await stack.waitApplied(1)
+
+        let a = "0000000001", b = "0000000002", s = "0000000003", c = "0000000004", dd = "0000000005"
+        let e1 = "0000000006", e2 = "0000000007", f1 = "0000000008", f2 = "0000000009", i = "0000000011", u = "0000000012"
+        let arrival = person(a, household: "0000000101", born: "1951-05-20", .movedIn, on: "2026-04-01", previous: Self.tokyo)
+        try await stack.send([
+            arrival,
+            person(b, household: "0000000102", born: "1950-03-03", .movedIn, on: "2026-04-01", previous: Self.tokyo),
+            person(s, household: "0000000103", born: "1950-06-06", .movedIn, on: "2026-04-01", previous: Self.saitamaCity),
+            person(c, household: "0000000104", born: "1946-01-01", .corrected, on: "2026-03-31"),
+            person(dd, household: "0000000105", born: "1948-02-02", .corrected, on: "2026-03-31"),
+            person(e1, household: "0000000106", born: "1966-01-01", .corrected, on: "2026-03-31"),
+            person(e2, household: "0000000106", born: "1944-04-04", .corrected, on: "2026-03-31", relationship: .spouse),
+            person(f1, household: "0000000108", born: "1945-05-05", .corrected, on: "2026-03-31"),
+            person(f2, household: "0000000109", born: "1945-05-06", .corrected, on: "2026-03-31"),
+            person(i, household: "0000000111", born: "1940-10-10", .corrected, on: "2026-03-31"),
+            person(u, household: "0000000112", born: "1951-06-15", .corrected, on: "2026-03-31"),
+            arrival,  // delivered twice: applied once
+            person("0000000010", household: "0000000110", born: "1945-01-01", .corrected, on: "2026-03-31",
+                   myNumber: "123456789012"),
+            factory.message(topic: "resident.changes.v1", type: "resident.teleported", id: "bad-type", key: "0000000010",
+                            body: ["atenaNo": "0000000010"]),
+            factory.event(topic: "department.enrollments.v1", type: "department.enrolled", id: "enrol-f1", atenaNo: f1,
+                          fields: ["department": "disability-welfare", "program": "重度心身障害者医療費助成",
+                                   "effectiveDate": "2026-04-01"]),
+        ])
+        try await stack.waitApplied(13, deadLetters: 2)
+        #expect(try await stack.periods(b) == [["2026-04-01", "moved-in", nil, nil]], "76, from Tokyo: the 転入日")
+        #expect(try await stack.periods(s) == [["2025-06-06", "age-75", nil, nil]], "from inside Saitama: no new acquisition")
+        #expect(try await stack.periods(c) == [["2021-01-01", "age-75", nil, nil]])
+        #expect(try await stack.periods(a) == [], "74 on arrival: not yet")
+        #expect(try await stack.count("SELECT count(*) FROM resident_history WHERE atena_no = \(a)") == 1)
+        let reasons = try await stack.strings("SELECT error_kind || ': ' || reason FROM dead_letters ORDER BY reason")
+        #expect(reasons.contains("validation: myNumber fails its check digit"), "\(reasons)")
+        #expect(reasons.contains { $0.hasPrefix("unknown-type") }, "\(reasons)")
+
+        // Later changes, some dated ahead of the business date; then the clock moves.
+        try await stack.send([
+            person(b, household: "0000000102", born: "1950-03-03", .movedOut, on: "2026-05-10", next: Self.tokyo),
+            person(c, household: "0000000104", born: "1946-01-01", .died, on: "2026-05-05", death: "2026-05-05"),
+            factory.event(topic: "welfare.public-assistance.v1", type: "welfare.assistance-started", id: "pa-1", atenaNo: dd,
+                          fields: ["householdNo": "0000000105", "caseNo": "W-2026-00001", "effectiveDate": "2026-04-15"]),
+            factory.event(topic: "welfare.public-assistance.v1", type: "welfare.assistance-ended", id: "pa-2", atenaNo: dd,
+                          fields: ["householdNo": "0000000105", "caseNo": "W-2026-00001", "effectiveDate": "2026-05-01"]),
+            person(e1, household: "0000000106", born: "1966-01-01", .householdChanged, on: "2026-04-20"),
+            person(f1, household: "0000000108", born: "1945-05-05", .died, on: "2026-05-01", death: "2026-05-01"),
+            person(f2, household: "0000000109", born: "1945-05-06", .died, on: "2026-05-01", death: "2026-05-01"),
+            // A death known before an earlier move-out.
+            person(i, household: "0000000111", born: "1940-10-10", .died, on: "2026-06-30", death: "2026-06-30"),
+        ])
+        try await stack.waitApplied(21, deadLetters: 2)
+        try await stack.send([factory.businessDay(d("2026-05-20"))])
+        try await stack.waitApplied(22, deadLetters: 2)
+        try await stack.send([person(i, household: "0000000111", born: "1940-10-10", .movedOut, on: "2026-05-20", next: Self.tokyo)])
+        try await stack.waitApplied(23, deadLetters: 2)
+        try await stack.send([factory.businessDay(d("2026-07-01"))])
+        try await stack.waitApplied(24, deadLetters: 2)
+
+        #expect(try await stack.periods(a) == [["2026-05-20", "age-75", nil, nil]], "insured on the 75th birthday")
+        #expect(try await stack.periods(b) == [["2026-04-01", "moved-in", "2026-05-11", "moved-out"]])
+        #expect(try await stack.periods(c) == [["2021-01-01", "age-75", "2026-05-06", "died"]])
+        #expect(try await stack.periods(dd) == [["2023-02-02", "age-75", "2026-04-15", "assistance-started"],
+                                                ["2026-05-01", "assistance-ended", nil, nil]])
+        #expect(try await stack.periods(i) == [["2015-10-10", "age-75", "2026-05-21", "moved-out"]],
+                "effective dates decide, not arrival order")
+
+        // What the insurer and the departments received.
+        let transfers = try await stack.publishedTransfers()
+        let insurer = transfers.filter { $0.topic == "transfer.koiki.v1" }
+        #expect(insurer.filter { $0.type == "koiki.qualification-acquired" && $0.key == a }.count == 1,
+                "one acquisition transfer for the 75th birthday")
+        #expect(insurer.contains { $0.type == "koiki.qualification-lost" && $0.key == b })
+        #expect(insurer.contains { $0.type == "koiki.qualification-lost" && $0.key == c })
+        #expect(insurer.contains { $0.type == "koiki.certificate-issued" && $0.key == a })
+        let household = insurer.filter { $0.type == "koiki.resident-record" && $0.body.contains("\"householdNo\":\"0000000106\"") }
+        #expect(!household.isEmpty, "a household change sends 住基情報")
+        // The first records may predate the spouse's own registration (another partition);
+        // the one the household change caused carries both members.
+        #expect(household.contains { $0.body.contains("\"atenaNo\":\"\(e1)\"") && $0.body.contains("\"atenaNo\":\"\(e2)\"") },
+                "住基情報 carries every member")
+        let upcoming = insurer.filter { $0.type == "koiki.age-75-upcoming" && $0.body.contains("\"month\":\"2026-06\"") }
+        #expect(upcoming.count == 1 && upcoming[0].body.contains("\"atenaNo\":\"\(u)\""), "年齢到達予定者 for June")
+        let disability = transfers.filter { $0.topic == "transfer.disability-welfare.v1" }
+        #expect(Set(disability.map(\.key)) == [f1], "the department hears only about its enrolled person")
+        // Enrolled before or after the register's record arrived (another topic): either the
+        // snapshot at enrolment or the acquisition itself; the death in any case.
+        let types = Set(disability.map(\.type))
+        #expect(types.contains("qualification.lost") && types.isSubset(of: ["qualification.current", "qualification.acquired",
+                                                                             "qualification.lost"]), "\(types)")
+        #expect(transfers.allSatisfy { $0.topic == "transfer.koiki.v1" || $0.topic == "transfer.disability-welfare.v1" })
+
+        // The counter inquiry.
+        let (status, output) = try await runCommand("koki", ["person", a, "--json"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        #expect(status == 0, "\(output)")
+        let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        #expect(json?["atenaNo"] as? String == a)
+        #expect(json?["householdNo"] as? String == "0000000101")
+        #expect(json?["myNumber"] as? String == "********9018", "個人番号 masked")
+        let periods = json?["qualifications"] as? [[String: Any]]
+        #expect(periods?.count == 1 && periods?[0]["acquiredOn"] as? String == "2026-05-20"
+                && periods?[0]["acquisitionReason"] as? String == "age-75" && periods?[0]["lostOn"] is NSNull)
+        let (humanStatus, human) = try await runCommand("koki", ["person", b], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        #expect(humanStatus == 0 && human.contains("取得 令和8年4月1日（転入）") && human.contains("喪失 令和8年5月11日（転出）"), "\(human)")
+        let (missing, message) = try await runCommand("koki", ["person", "0000099999"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        #expect(missing != 0 && message.contains("no person"))
+    }
+}
+
+/// The resident worker's stack: every koki topic on an in-process mock cluster, a migrated
+/// database, koki-resident-worker and koki-relay as children.
+final class ResidentStack: @unchecked Sendable {  // used from one test task
+    let cluster: MockKafkaCluster
+    let databaseURL: String
+    let producer: KafkaProducer
+    var children: [ChildProcess] = []
+
+    init() async throws {
+        cluster = try MockKafkaCluster(brokers: 3)
+        for topic in Topics.all {
+            try cluster.createTopic(topic.name, partitions: topic.partitions, replicationFactor: 3)
+        }
+        databaseURL = try await MigratedDatabase.create()
+        producer = try KafkaProducer(config: cluster.config())
+    }
+
+    func start(extra: [String: String] = [:]) throws {
+        var env = [
+            "KOKI_KAFKA_BROKERS": cluster.bootstrapServers,
+            "KOKI_KAFKA_PROPERTIES": "session.timeout.ms=4000;heartbeat.interval.ms=500",
+            "KOKI_DATABASE_URL": databaseURL,
+            "KOKI_HTTP_PORT": "0",
+            "KOKI_BATCH_MAX_WAIT_MS": "50",
+        ]
+        env.merge(extra) { _, new in new }
+        children.append(try ChildProcess("koki-resident-worker", environment: env))
+        children.append(try ChildProcess("koki-relay", environment: env))
+    }
+
+    func send(_ messages: [OutgoingMessage]) async throws {
+        let results = try await producer.send(messages)
+        #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
+    }
+
+    func query(_ sql: SQL) async throws -> [PostgresRow] {
+        let conn = try await PostgresConnection.connect(databaseURL)
+        return try await conn.run { try $0.query(sql) }
+    }
+
+    func count(_ sql: SQL) async throws -> Int { try await query(sql)[0].decode(Int.self, at: 0) }
+
+    func strings(_ sql: SQL) async throws -> [String] { try await query(sql).map { try $0.decode(String.self, at: 0) } }
+
+    /// Waits until `events` are applied and `deadLetters` dead-lettered (fails the test if not).
+    func waitApplied(_ events: Int, deadLetters: Int = 0) async throws {
+        let deadline = ContinuousClock.now + .seconds(90)
+        var applied = 0, dead = 0
+        while ContinuousClock.now < deadline {
+            applied = (try? await count("SELECT count(*) FROM inbox")) ?? 0
+            dead = (try? await count("SELECT count(*) FROM dead_letters")) ?? 0
+            if applied >= events && dead >= deadLetters { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(applied == events && dead == deadLetters,
+                "applied \(applied) of \(events), dead-lettered \(dead) of \(deadLetters)\n\(children.map(\.log).joined(separator: "\n"))")
+    }
+
+    /// [acquiredOn, acquisitionReason, lostOn, lossReason] per period.
+    func periods(_ atenaNo: String) async throws -> [[String?]] {
+        try await query("""
+            SELECT acquired_on::text, acquisition_reason, lost_on::text, loss_reason FROM qualification_periods
+            WHERE atena_no = \(atenaNo) ORDER BY acquired_on
+            """).map { row in try (0..<4).map { try row.decode(String?.self, at: $0) } }
+    }
+
+    struct Transfer { let topic: String; let key: String; let type: String; let body: String }
+
+    /// Every transfer the relay published, once the outbox is drained.
+    func publishedTransfers() async throws -> [Transfer] {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline,
+              try await count("SELECT count(*) FROM outbox WHERE published_at IS NULL") > 0 {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let expected = try await count("SELECT count(*) FROM outbox WHERE topic LIKE 'transfer.%'")
+        let consumer = try KafkaConsumer(config: cluster.config(properties: ["session.timeout.ms": "4000"]),
+                                         groupID: "verify-\(UUID().uuidString)")
+        try consumer.subscribe(Topics.outbound.map(\.name))
+        var transfers: [Transfer] = []
+        let readDeadline = ContinuousClock.now + .seconds(60)
+        while transfers.count < expected, ContinuousClock.now < readDeadline {
+            for message in try await consumer.poll(maxMessages: 1000, timeout: .milliseconds(300)).messages {
+                transfers.append(Transfer(topic: message.topic, key: message.keyText ?? "", type: message.headers.text("ce_type") ?? "",
+                                          body: String(decoding: message.value ?? [], as: UTF8.self)))
+            }
+        }
+        try await consumer.close()
+        #expect(transfers.count == expected, "every transfer in the outbox is on its topic")
+        return transfers
+    }
+
+    func stopAll() {
+        for child in children { child.signal(SIGKILL) }
+    }
+}
