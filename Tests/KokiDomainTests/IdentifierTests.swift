@@ -30,3 +30,15 @@ struct IdentifierTests {
         #expect(LocalGovernmentCode.isValid(five + String(digit)))
     }
 }
+
+@Suite("和暦")
+struct WarekiTests {
+    @Test("eras", arguments: [
+        ("2026-04-01", "令和8年4月1日"), ("2019-05-01", "令和元年5月1日"), ("2019-04-30", "平成31年4月30日"),
+        ("1989-01-08", "平成元年1月8日"), ("1989-01-07", "昭和64年1月7日"), ("1926-12-25", "昭和元年12月25日"),
+        ("1926-12-24", "1926年12月24日"),
+    ])
+    func format(_ date: String, _ expected: String) {
+        #expect(Wareki.format(LocalDate(iso: date)!) == expected)
+    }
+}

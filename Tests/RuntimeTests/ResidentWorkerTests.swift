@@ -21,12 +21,12 @@ struct ResidentWorkerTests {
     func person(_ atenaNo: String, household: String, born: String, _ kind: ResidentChange.Kind, on day: String,
                 relationship: ResidentChange.Relationship = .head, previous: ResidentChange.Address? = nil,
                 next: ResidentChange.Address? = nil, death: String? = nil, myNumber: String? = "123456789018",
-                id: String? = nil) -> OutgoingMessage {
+                status: ResidentChange.ResidentStatus = .resident, id: String? = nil) -> OutgoingMessage {
         let change = ResidentChange(
             atenaNo: atenaNo, myNumber: myNumber, householdNo: household,
             change: .init(effectiveDate: d(day), notifiedDate: d(day)),
             person: .init(nameKanji: "試験 太郎", nameKana: "シケン タロウ", sex: .male, birthDate: d(born),
-                          relationshipToHead: relationship, residentStatus: .resident, address: Self.kawaguchi,
+                          relationshipToHead: relationship, residentStatus: status, address: Self.kawaguchi,
                           previousAddress: previous, nextAddress: next, deathDate: death.map(d)))
         return factory.resident(kind, change, id: id ?? "\(kind.rawValue):\(atenaNo):\(day)")
     }
@@ -43,6 +43,7 @@ struct ResidentWorkerTests {
 
         let a = "0000000001", b = "0000000002", s = "0000000003", c = "0000000004", dd = "0000000005"
         let e1 = "0000000006", e2 = "0000000007", f1 = "0000000008", f2 = "0000000009", i = "0000000011", u = "0000000012"
+        let g = "0000000013", n = "0000000014"
         let arrival = person(a, household: "0000000101", born: "1951-05-20", .movedIn, on: "2026-04-01", previous: Self.tokyo)
         try await stack.send([
             arrival,
@@ -56,6 +57,7 @@ struct ResidentWorkerTests {
             person(f2, household: "0000000109", born: "1945-05-06", .corrected, on: "2026-03-31"),
             person(i, household: "0000000111", born: "1940-10-10", .corrected, on: "2026-03-31"),
             person(u, household: "0000000112", born: "1951-06-15", .corrected, on: "2026-03-31"),
+            person(g, household: "0000000113", born: "1956-02-10", .corrected, on: "2026-03-31"),
             arrival,  // delivered twice: applied once
             person("0000000010", household: "0000000110", born: "1945-01-01", .corrected, on: "2026-03-31",
                    myNumber: "123456789012"),
@@ -65,7 +67,7 @@ struct ResidentWorkerTests {
                           fields: ["department": "disability-welfare", "program": "重度心身障害者医療費助成",
                                    "effectiveDate": "2026-04-01"]),
         ])
-        try await stack.waitApplied(13, deadLetters: 2)
+        try await stack.waitApplied(14, deadLetters: 2)
         #expect(try await stack.periods(b) == [["2026-04-01", "moved-in", nil, nil]], "76, from Tokyo: the 転入日")
         #expect(try await stack.periods(s) == [["2025-06-06", "age-75", nil, nil]], "from inside Saitama: no new acquisition")
         #expect(try await stack.periods(c) == [["2021-01-01", "age-75", nil, nil]])
@@ -75,6 +77,9 @@ struct ResidentWorkerTests {
         #expect(reasons.contains("validation: myNumber fails its check digit"), "\(reasons)")
         #expect(reasons.contains { $0.hasPrefix("unknown-type") }, "\(reasons)")
 
+        let highCost = factory.event(topic: "counter.applications.v1", type: "application.high-cost-medical", id: "app-hc",
+                                     atenaNo: a, fields: ["receivedDate": "2026-04-20", "applicationNo": "A-HC",
+                                                          "bankAccountRef": "BA-0001"])
         // Later changes, some dated ahead of the business date; then the clock moves.
         try await stack.send([
             person(b, household: "0000000102", born: "1950-03-03", .movedOut, on: "2026-05-10", next: Self.tokyo),
@@ -88,14 +93,24 @@ struct ResidentWorkerTests {
             person(f2, household: "0000000109", born: "1945-05-06", .died, on: "2026-05-01", death: "2026-05-01"),
             // A death known before an earlier move-out.
             person(i, household: "0000000111", born: "1940-10-10", .died, on: "2026-06-30", death: "2026-06-30"),
+            // 障害認定 at 70; a benefit application; a 住登外 registration.
+            factory.event(topic: "counter.applications.v1", type: "application.disability-certification", id: "app-1",
+                          atenaNo: g, fields: ["receivedDate": "2026-04-20", "applicationNo": "A-1",
+                                               "certifiedDate": "2026-04-20", "grade": "身体障害者手帳1級"]),
+            highCost,
+            person(n, household: "0000000114", born: "1945-08-08", .nonresidentRegistered, on: "2026-04-10",
+                   status: .nonresident),
         ])
-        try await stack.waitApplied(21, deadLetters: 2)
+        try await stack.waitApplied(25, deadLetters: 2)
         try await stack.send([factory.businessDay(d("2026-05-20"))])
-        try await stack.waitApplied(22, deadLetters: 2)
-        try await stack.send([person(i, household: "0000000111", born: "1940-10-10", .movedOut, on: "2026-05-20", next: Self.tokyo)])
-        try await stack.waitApplied(23, deadLetters: 2)
+        try await stack.waitApplied(26, deadLetters: 2)
+        try await stack.send([person(i, household: "0000000111", born: "1940-10-10", .movedOut, on: "2026-05-20", next: Self.tokyo),
+                              factory.event(topic: "counter.applications.v1", type: "application.disability-withdrawal",
+                                            id: "app-2", atenaNo: g, fields: ["receivedDate": "2026-06-01", "applicationNo": "A-2",
+                                                                              "effectiveDate": "2026-06-01"])])
+        try await stack.waitApplied(28, deadLetters: 2)
         try await stack.send([factory.businessDay(d("2026-07-01"))])
-        try await stack.waitApplied(24, deadLetters: 2)
+        try await stack.waitApplied(29, deadLetters: 2)
 
         #expect(try await stack.periods(a) == [["2026-05-20", "age-75", nil, nil]], "insured on the 75th birthday")
         #expect(try await stack.periods(b) == [["2026-04-01", "moved-in", "2026-05-11", "moved-out"]])
@@ -104,6 +119,9 @@ struct ResidentWorkerTests {
                                                 ["2026-05-01", "assistance-ended", nil, nil]])
         #expect(try await stack.periods(i) == [["2015-10-10", "age-75", "2026-05-21", "moved-out"]],
                 "effective dates decide, not arrival order")
+        #expect(try await stack.periods(g) == [["2026-04-20", "disability-certified", "2026-06-01", "disability-withdrawn"]],
+                "障害認定 at 70, then withdrawn")
+        #expect(try await stack.periods(n) == [], "住登外 without 住所地特例: not insured here")
 
         // What the insurer and the departments received.
         let transfers = try await stack.publishedTransfers()
@@ -121,6 +139,10 @@ struct ResidentWorkerTests {
                 "住基情報 carries every member")
         let upcoming = insurer.filter { $0.type == "koiki.age-75-upcoming" && $0.body.contains("\"month\":\"2026-06\"") }
         #expect(upcoming.count == 1 && upcoming[0].body.contains("\"atenaNo\":\"\(u)\""), "年齢到達予定者 for June")
+        let forwarded = insurer.filter { $0.type == "application.high-cost-medical" }
+        #expect(forwarded.count == 1 && forwarded[0].key == a
+                && forwarded[0].body == String(decoding: highCost.value ?? [], as: UTF8.self), "forwarded as received")
+        #expect(insurer.contains { $0.type == "koiki.nonresident-record" && $0.key == n })
         let disability = transfers.filter { $0.topic == "transfer.disability-welfare.v1" }
         #expect(Set(disability.map(\.key)) == [f1], "the department hears only about its enrolled person")
         // Enrolled before or after the register's record arrived (another topic): either the
