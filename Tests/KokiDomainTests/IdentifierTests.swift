@@ -1,3 +1,4 @@
+import KokiBase
 import KokiDomain
 import Testing
 
