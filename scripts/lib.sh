@@ -81,3 +81,18 @@ koki_stop_postgres() {
     "${run[@]}" "$KOKI_PG_BIN/pg_ctl" -D "$KOKI_PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
     rm -rf "$KOKI_PG_DIR"
 }
+
+koki_wait_ready() {  # port seconds: until GET /readyz on 127.0.0.1:port answers 200
+    python3 - "$1" "$2" <<'PY'
+import sys, time, urllib.request
+port, limit = sys.argv[1], float(sys.argv[2])
+deadline = time.time() + limit
+while time.time() < deadline:
+    try:
+        if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200: sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.3)
+sys.exit(1)
+PY
+}
