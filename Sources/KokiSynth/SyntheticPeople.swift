@@ -72,6 +72,12 @@ public struct SyntheticPeople {
         return day.adding(days: -(age * 365 + Int.random(in: 0...364, using: &random)))
     }
 
+    /// A 世帯主's birth date: an adult, older households over-represented as in the city's
+    /// register (with spouses of similar age and younger children, about one in eight is 75+).
+    public mutating func headBirthDate(on day: LocalDate) -> LocalDate {
+        birthDate(on: day, ageBand: random.weighted([(20...39, 30), (40...64, 38), (65...74, 17), (75...99, 15)]))
+    }
+
     public mutating func sex() -> ResidentChange.Sex { random.chance(52) ? .female : .male }
 }
 

@@ -40,11 +40,20 @@ public struct SyntheticResidents {
                 ? (options.start.adding(days: -1), .corrected, nil)
                 : (options.start.adding(days: Int.random(in: 0..<options.days, using: &people.random)), .movedIn,
                    people.elsewhere(inSaitama: people.random.chance(40)))
+            var headBirth = options.start
             for member in 0..<size {
                 let atenaNo = atena(number + member)
                 let sex = people.sex()
                 let given = people.givenName(sex)
-                let birth = people.birthDate(on: options.start, ageBand: member == 0 ? 20...99 : nil)
+                let birth: LocalDate
+                switch member {
+                case 0: birth = people.headBirthDate(on: options.start)
+                case 1: birth = headBirth.adding(days: Int.random(in: -5 * 365...5 * 365, using: &people.random))
+                default:
+                    let headAge = headBirth.age(on: options.start)
+                    birth = people.birthDate(on: options.start, ageBand: 0...max(0, min(headAge - 20, 50)))
+                }
+                if member == 0 { headBirth = birth }
                 let relationship: ResidentChange.Relationship = member == 0 ? .head : member == 1 ? .spouse : .child
                 let person = ResidentChange.Person(
                     nameKanji: "\(family.kanji) \(given.kanji)", nameKana: "\(family.kana) \(given.kana)", sex: sex,

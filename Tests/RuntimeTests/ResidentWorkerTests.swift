@@ -169,6 +169,27 @@ struct ResidentWorkerTests {
     }
 }
 
+extension ResidentWorkerTests {
+    /// A bulk run: a 20k-resident synthetic register through the worker process.
+    @Test func syntheticRegisterOf20kResidents() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        var options = SyntheticResidents.Options()
+        options.residents = 20_000
+        let register = SyntheticResidents.events(options)
+        try await stack.send(register)
+        try stack.start(extra: ["KOKI_BATCH_MAX_EVENTS": "1000"])
+        try await stack.waitApplied(register.count, timeout: .seconds(600))
+        #expect(try await stack.count("SELECT count(*) FROM resident_history") == register.count)
+        #expect(try await stack.count("SELECT count(*) FROM residents WHERE current_history_no IS NOT NULL") == 20_000)
+        let insured = try await stack.count("SELECT count(*) FROM residents WHERE insured")
+        #expect(insured > 20_000 / 12 && insured < 20_000 / 5, "about one in eight is 75+ (\(insured))")
+        let transfers = try await stack.publishedTransfers()
+        #expect(transfers.filter { $0.type == "koiki.qualification-acquired" }.count
+                == (try await stack.count("SELECT count(*) FROM qualification_history WHERE change = 'acquired'")))
+    }
+}
+
 /// The resident worker's stack: every koki topic on an in-process mock cluster, a migrated
 /// database, koki-resident-worker and koki-relay as children.
 final class ResidentStack: @unchecked Sendable {  // used from one test task
@@ -214,8 +235,8 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
     func strings(_ sql: SQL) async throws -> [String] { try await query(sql).map { try $0.decode(String.self, at: 0) } }
 
     /// Waits until `events` are applied and `deadLetters` dead-lettered (fails the test if not).
-    func waitApplied(_ events: Int, deadLetters: Int = 0) async throws {
-        let deadline = ContinuousClock.now + .seconds(90)
+    func waitApplied(_ events: Int, deadLetters: Int = 0, timeout: Duration = .seconds(90)) async throws {
+        let deadline = ContinuousClock.now + timeout
         var applied = 0, dead = 0
         while ContinuousClock.now < deadline {
             applied = (try? await count("SELECT count(*) FROM inbox")) ?? 0
@@ -245,13 +266,14 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
             try await Task.sleep(for: .milliseconds(200))
         }
         let expected = try await count("SELECT count(*) FROM outbox WHERE topic LIKE 'transfer.%'")
+        #expect(try await count("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0, "the relay drained the outbox")
         let consumer = try KafkaConsumer(config: cluster.config(properties: ["session.timeout.ms": "4000"]),
                                          groupID: "verify-\(UUID().uuidString)")
         try consumer.subscribe(Topics.outbound.map(\.name))
         var transfers: [Transfer] = []
-        let readDeadline = ContinuousClock.now + .seconds(60)
+        let readDeadline = ContinuousClock.now + .seconds(120)
         while transfers.count < expected, ContinuousClock.now < readDeadline {
-            for message in try await consumer.poll(maxMessages: 1000, timeout: .milliseconds(300)).messages {
+            for message in try await consumer.poll(maxMessages: 5000, timeout: .milliseconds(300)).messages {
                 transfers.append(Transfer(topic: message.topic, key: message.keyText ?? "", type: message.headers.text("ce_type") ?? "",
                                           body: String(decoding: message.value ?? [], as: UTF8.self)))
             }
