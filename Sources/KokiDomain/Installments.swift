@@ -1,0 +1,128 @@
+import KokiBase
+
+/// 期割 — splitting a 年度's premium into installments (DOMAIN.md, 徴収).
+public enum Installments {
+    public enum Method: String, Sendable, Hashable, Codable {
+        /// 普通徴収: paid by the person (納付書, 口座振替).
+        case ordinary
+        /// 特別徴収: deducted from the pension.
+        case pension
+    }
+
+    public struct Installment: Sendable, Hashable, Codable {
+        public let no: Int
+        public let dueDate: LocalDate
+        public let amount: Int
+        public let method: Method
+
+        public init(no: Int, dueDate: LocalDate, amount: Int, method: Method) {
+            self.no = no
+            self.dueDate = dueDate
+            self.amount = amount
+            self.method = method
+        }
+    }
+
+    /// The 普通徴収 schedule (configuration): the calendar month of each 期 and its due day
+    /// (nil: the month's last day), and the unit each 期 is rounded down to (the remainder
+    /// goes into the first 期).
+    public struct OrdinarySchedule: Sendable, Hashable {
+        public let months: [(month: Int, day: Int?)]
+        public let unit: Int
+
+        public init(months: [(month: Int, day: Int?)], unit: Int = 100) {
+            self.months = months
+            self.unit = unit
+        }
+
+        /// [assumed] 8 期, July–February, due at month end, December on the 28th.
+        public static let standard = OrdinarySchedule(months: [(7, nil), (8, nil), (9, nil), (10, nil), (11, nil), (12, 28),
+                                                               (1, nil), (2, nil)])
+
+        public static func == (lhs: OrdinarySchedule, rhs: OrdinarySchedule) -> Bool {
+            lhs.unit == rhs.unit && lhs.months.map(\.month) == rhs.months.map(\.month) && lhs.months.map(\.day) == rhs.months.map(\.day)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(unit)
+            for m in months { hasher.combine(m.month); hasher.combine(m.day) }
+        }
+    }
+
+    /// The day a payment falls due: the scheduled day, moved forward past weekends and
+    /// national holidays.
+    public static func dueDate(fiscalYear: Int, month: Int, day: Int?, holidays: Set<LocalDate>) -> LocalDate {
+        let year = month >= 4 ? fiscalYear : fiscalYear + 1
+        let scheduled = LocalDate(year: year, month: month, day: min(day ?? 31, LocalDate.daysIn(month: month, year: year)))!
+        return nextBusinessDay(onOrAfter: scheduled, holidays: holidays)
+    }
+
+    public static func nextBusinessDay(onOrAfter day: LocalDate, holidays: Set<LocalDate>) -> LocalDate {
+        var date = day
+        while isWeekend(date) || holidays.contains(date) { date = date.adding(days: 1) }
+        return date
+    }
+
+    public static func previousBusinessDay(onOrBefore day: LocalDate, holidays: Set<LocalDate>) -> LocalDate {
+        var date = day
+        while isWeekend(date) || holidays.contains(date) { date = date.adding(days: -1) }
+        return date
+    }
+
+    public static func isWeekend(_ date: LocalDate) -> Bool {
+        // 1970-01-01 was a Thursday (index 4, 0 = Sunday).
+        let weekday = ((date.daysSinceEpoch % 7) + 7 + 4) % 7
+        return weekday == 0 || weekday == 6
+    }
+
+    /// Splits `amount` over the 期 of `schedule` whose due dates come after `decidedOn`
+    /// (all of them for the July 本算定; the remaining ones for a change during the year).
+    /// Each 期 is rounded down to the unit and the remainder goes into the first. When no
+    /// 期 is left, one 期 falls due at the end of the next month [assumed].
+    public static func ordinary(_ amount: Int, fiscalYear: Int, schedule: OrdinarySchedule = .standard,
+                                decidedOn: LocalDate? = nil, holidays: Set<LocalDate>) -> [Installment] {
+        guard amount > 0 else { return [] }
+        var dates = schedule.months.map { dueDate(fiscalYear: fiscalYear, month: $0.month, day: $0.day, holidays: holidays) }
+        if let decidedOn { dates = dates.filter { $0 > decidedOn } }
+        if dates.isEmpty {
+            let base = decidedOn ?? LocalDate(year: fiscalYear + 1, month: 3, day: 1)!
+            let next = base.month == 12 ? (base.year + 1, 1) : (base.year, base.month + 1)
+            dates = [nextBusinessDay(onOrAfter: LocalDate(year: next.0, month: next.1,
+                                                          day: LocalDate.daysIn(month: next.1, year: next.0))!, holidays: holidays)]
+        }
+        let each = amount / dates.count / schedule.unit * schedule.unit
+        let first = amount - each * (dates.count - 1)
+        return dates.enumerated().map { index, date in
+            Installment(no: index + 1, dueDate: date, amount: index == 0 ? first : each, method: .ordinary)
+        }
+    }
+
+    /// 特別徴収 eligibility (DOMAIN.md): pension ≥ 180,000 a year, the 介護保険料 deducted by the
+    /// city, and 介護 + 後期 per payment at most half of each payment.
+    public static func pensionDeductible(annualPremium: Int, pensionAnnual: Int, pensionPerPayment: Int,
+                                         longTermCareDeducted: Bool, longTermCarePerPayment: Int) -> Bool {
+        guard pensionAnnual >= 180_000, longTermCareDeducted else { return false }
+        let perPayment = (annualPremium + 5) / 6
+        return (longTermCarePerPayment + perPayment) * 2 <= pensionPerPayment
+    }
+
+    /// 特別徴収 for a year: 仮徴収 in April, June and August at the previous February's
+    /// amount, 本徴収 in October, December and February sharing the rest (the remainder in
+    /// October). Due on the pension day, the 15th, moved back before weekends and holidays.
+    /// nil when there is nothing to carry over (no previous February amount) or the 仮徴収
+    /// already exceeds the year — then the year is collected by 普通徴収.
+    public static func pension(_ amount: Int, fiscalYear: Int, previousFebruary: Int?, holidays: Set<LocalDate>,
+                               unit: Int = 100) -> [Installment]? {
+        guard let previousFebruary, previousFebruary > 0, amount >= previousFebruary * 3 else { return nil }
+        func payday(_ month: Int) -> LocalDate {
+            let year = month >= 4 ? fiscalYear : fiscalYear + 1
+            return previousBusinessDay(onOrBefore: LocalDate(year: year, month: month, day: 15)!, holidays: holidays)
+        }
+        let rest = amount - previousFebruary * 3
+        let each = rest / 3 / unit * unit
+        let amounts = [previousFebruary, previousFebruary, previousFebruary, rest - each * 2, each, each]
+        return zip([4, 6, 8, 10, 12, 2], amounts).enumerated().map { index, pair in
+            Installment(no: index + 1, dueDate: payday(pair.0), amount: pair.1, method: .pension)
+        }
+    }
+}

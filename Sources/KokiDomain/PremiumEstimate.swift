@@ -1,0 +1,132 @@
+import KokiBase
+
+/// The counter's 試算 (`koki estimate`): one household's premiums from revenues, with the
+/// union's rates or rates to simulate. Pure: no store, no clock.
+public enum PremiumEstimate {
+    public struct Input: Decodable, Sendable {
+        public struct Member: Decodable, Sendable {
+            public let id: String
+            public let insured: Bool
+            public let head: Bool
+            public let birthDate: LocalDate
+            public let publicPensionIncome: Int
+            public let salaryIncome: Int
+            public let otherIncome: Int
+            /// Mid-year entrants: the 取得日.
+            public let acquiredOn: LocalDate?
+            public let formerDependent: Bool?
+        }
+
+        /// Rates to simulate instead of the union's.
+        public struct Rates: Decodable, Sendable {
+            public let perCapita: Int
+            public let incomeRatePercent: String
+            public let cap: Int
+            public let fiveTenthsPerInsured: Int
+            public let twoTenthsPerInsured: Int
+        }
+
+        public let fiscalYear: Int
+        public let members: [Member]
+        public let rates: Rates?
+    }
+
+    public struct Output: Encodable, Sendable {
+        public struct Member: Encodable, Sendable {
+            public let id: String
+            public let reduction: String
+            public let perCapitaAfterReduction: Int
+            public let incomeBase: Int
+            public let incomeShare: Int
+            public let months: Int
+            public let annualPremium: Int
+        }
+
+        public let fiscalYear: Int
+        /// True when the year's rates are not decided yet (the latest known are used).
+        public let provisionalRates: Bool
+        public let members: [Member]
+    }
+
+    /// What is wrong with the input, naming the field (never a value).
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        public let description: String
+
+        public init(description: String) { self.description = description }
+    }
+
+    public static func compute(_ input: Input) throws(Invalid) -> Output {
+        let rates = try self.rates(input)
+        let fy = input.fiscalYear
+        try validate(input)
+        let ageDay = LocalDate(year: fy - 1, month: 12, day: 31)!
+        let incomes = input.members.map { member in
+            PersonIncome.estimate(pensionRevenue: member.publicPensionIncome, salaryRevenue: member.salaryIncome,
+                                  otherIncome: member.otherIncome, aged65: member.birthDate.age(on: ageDay) >= 65,
+                                  incomeYear: fy - 1)
+        }
+        let reduction = LowIncomeReduction.judge(zip(input.members, incomes).map {
+            .init(insured: $0.insured, head: $0.head, birthDate: $0.birthDate, income: $1)
+        }, fiscalYear: fy, rates: rates)
+        return Output(fiscalYear: fy, provisionalRates: rates.provisional, members: zip(input.members, incomes).map { member, income in
+            guard member.insured else {
+                return .init(id: member.id, reduction: LowIncomeReduction.none.rawValue, perCapitaAfterReduction: 0,
+                             incomeBase: 0, incomeShare: 0, months: 0, annualPremium: 0)
+            }
+            let months = FiscalMonths.insured([(member.acquiredOn ?? LocalDate(year: fy, month: 4, day: 1)!, nil)], fiscalYear: fy)
+            let assessment = Premium.assess(
+                .init(birthDate: member.birthDate, income: income, months: months,
+                      formerDependentSince: member.formerDependent == true
+                          ? member.acquiredOn ?? LocalDate(year: fy, month: 4, day: 1)! : nil,
+                      continuingCap: member.acquiredOn == nil),
+                reduction: reduction, rates: rates)
+            return .init(id: member.id, reduction: assessment.reduction.rawValue,
+                         perCapitaAfterReduction: assessment.perCapitaAfterReduction, incomeBase: assessment.incomeBase,
+                         incomeShare: assessment.incomeShare, months: assessment.months, annualPremium: assessment.premium)
+        })
+    }
+
+    static func rates(_ input: Input) throws(Invalid) -> FiscalYearRates {
+        guard (2008...2100).contains(input.fiscalYear) else { throw Invalid(description: "fiscalYear is out of range (2008–2100)") }
+        guard let given = input.rates else {
+            guard let rates = SaitamaRates.rates(for: input.fiscalYear) else {
+                throw Invalid(description: "fiscalYear has no rates: give \"rates\"")
+            }
+            return rates
+        }
+        guard let rate = Rate(percent: given.incomeRatePercent) else {
+            throw Invalid(description: "rates.incomeRatePercent is not a decimal percentage")
+        }
+        for (value, field) in [(given.perCapita, "perCapita"), (given.cap, "cap"),
+                               (given.fiveTenthsPerInsured, "fiveTenthsPerInsured"),
+                               (given.twoTenthsPerInsured, "twoTenthsPerInsured")] where value < 0 {
+            throw Invalid(description: "rates.\(field) must not be negative")
+        }
+        return FiscalYearRates(fiscalYear: input.fiscalYear,
+                               components: [PremiumComponent(name: "medical", perCapita: given.perCapita, incomeRate: rate,
+                                                             cap: given.cap)],
+                               fiveTenthsPerInsured: given.fiveTenthsPerInsured, twoTenthsPerInsured: given.twoTenthsPerInsured)
+    }
+
+    static func validate(_ input: Input) throws(Invalid) {
+        guard !input.members.isEmpty else { throw Invalid(description: "members is empty") }
+        guard input.members.count <= 20 else { throw Invalid(description: "members has more than 20 people") }
+        guard input.members.filter(\.head).count <= 1 else { throw Invalid(description: "members has more than one head") }
+        guard input.members.contains(where: \.insured) else { throw Invalid(description: "members has no insured person") }
+        var ids = Set<String>()
+        let start = LocalDate(year: input.fiscalYear, month: 4, day: 1)!, end = LocalDate(year: input.fiscalYear + 1, month: 3, day: 31)!
+        for (i, m) in input.members.enumerated() {
+            let field = "members[\(i)]"
+            guard !m.id.isEmpty, ids.insert(m.id).inserted else { throw Invalid(description: "\(field).id is empty or repeated") }
+            guard m.birthDate.year >= 1880, m.birthDate <= end else { throw Invalid(description: "\(field).birthDate is out of range") }
+            for (value, name) in [(m.publicPensionIncome, "publicPensionIncome"), (m.salaryIncome, "salaryIncome"),
+                                  (m.otherIncome, "otherIncome")] {
+                guard value >= 0 else { throw Invalid(description: "\(field).\(name) must not be negative") }
+                guard value <= 10_000_000_000 else { throw Invalid(description: "\(field).\(name) is too large") }
+            }
+            if let acquired = m.acquiredOn, acquired < start || acquired > end {
+                throw Invalid(description: "\(field).acquiredOn is not in fiscal year \(input.fiscalYear)")
+            }
+        }
+    }
+}

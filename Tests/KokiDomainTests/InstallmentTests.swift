@@ -1,0 +1,108 @@
+import Foundation
+import KokiBase
+import KokiDomain
+import Testing
+
+@Suite("期割 — installments")
+struct InstallmentTests {
+    /// The national holidays these cases touch (the store's table holds 2024–2030).
+    let holidays: Set<LocalDate> = [d("2026-11-23"), d("2026-09-22"), d("2026-09-23"), d("2027-01-01")]
+
+    @Test func ordinaryScheduleOfTheYear() {
+        let plan = Installments.ordinary(58_900, fiscalYear: 2026, holidays: holidays)
+        #expect(plan.map(\.dueDate) == ["2026-07-31", "2026-08-31", "2026-09-30", "2026-11-02", "2026-11-30", "2026-12-28",
+                                        "2027-02-01", "2027-03-01"].map(d),
+                "month ends; Saturdays and Sundays move to the next business day")
+        #expect(plan.map(\.amount) == [7_800, 7_300, 7_300, 7_300, 7_300, 7_300, 7_300, 7_300], "the remainder in the first 期")
+        #expect(plan.reduce(0) { $0 + $1.amount } == 58_900)
+    }
+
+    @Test func holidaysMoveTheDueDate() {
+        let schedule = Installments.OrdinarySchedule(months: [(11, 23), (9, 22)])
+        let plan = Installments.ordinary(20_000, fiscalYear: 2026, schedule: schedule, holidays: holidays)
+        #expect(plan.map(\.dueDate) == [d("2026-11-24"), d("2026-09-24")])
+    }
+
+    @Test func midYearChangeUsesTheRemainingInstallments() {
+        let plan = Installments.ordinary(7_700, fiscalYear: 2026, decidedOn: d("2026-10-15"), holidays: holidays)
+        #expect(plan.count == 5 && plan.first?.dueDate == d("2026-11-02"))
+        #expect(plan.map(\.amount) == [1_700, 1_500, 1_500, 1_500, 1_500])
+        let late = Installments.ordinary(3_000, fiscalYear: 2026, decidedOn: d("2027-03-10"), holidays: holidays)
+        #expect(late.map(\.dueDate) == [d("2027-04-30")] && late[0].amount == 3_000)
+    }
+
+    @Test func pensionDeduction() {
+        let plan = Installments.pension(58_900, fiscalYear: 2026, previousFebruary: 7_000, holidays: holidays)!
+        #expect(plan.map(\.dueDate) == ["2026-04-15", "2026-06-15", "2026-08-14", "2026-10-15", "2026-12-15", "2027-02-15"].map(d))
+        #expect(plan.map(\.amount) == [7_000, 7_000, 7_000, 12_700, 12_600, 12_600])
+        #expect(Installments.pension(58_900, fiscalYear: 2026, previousFebruary: nil, holidays: holidays) == nil)
+        #expect(Installments.pension(15_000, fiscalYear: 2026, previousFebruary: 7_000, holidays: holidays) == nil,
+                "a decrease below the 仮徴収 stops the deduction")
+    }
+
+    @Test func pensionDeductionConditions() {
+        #expect(Installments.pensionDeductible(annualPremium: 58_900, pensionAnnual: 1_970_000, pensionPerPayment: 328_333,
+                                               longTermCareDeducted: true, longTermCarePerPayment: 12_000))
+        #expect(!Installments.pensionDeductible(annualPremium: 58_900, pensionAnnual: 170_000, pensionPerPayment: 28_333,
+                                                longTermCareDeducted: true, longTermCarePerPayment: 1_000), "under 180,000 a year")
+        #expect(!Installments.pensionDeductible(annualPremium: 58_900, pensionAnnual: 1_970_000, pensionPerPayment: 328_333,
+                                                longTermCareDeducted: false, longTermCarePerPayment: 0), "介護 not deducted")
+        #expect(!Installments.pensionDeductible(annualPremium: 600_000, pensionAnnual: 1_200_000, pensionPerPayment: 200_000,
+                                                longTermCareDeducted: true, longTermCarePerPayment: 10_000), "over half a payment")
+    }
+}
+
+@Suite("試算 — koki estimate")
+struct EstimateTests {
+    func estimate(_ json: String) throws -> PremiumEstimate.Output {
+        try PremiumEstimate.compute(JSONDecoder().decode(PremiumEstimate.Input.self, from: Data(json.utf8)))
+    }
+
+    @Test func singlePensionerR5() throws {
+        let out = try estimate("""
+            {"fiscalYear": 2023, "members": [{"id": "a", "insured": true, "head": true, "birthDate": "1944-05-01",
+             "publicPensionIncome": 1970000, "salaryIncome": 0, "otherIncome": 0, "acquiredOn": null, "formerDependent": false}],
+             "rates": null}
+            """)
+        #expect(out.members[0].annualPremium == 58_900 && out.members[0].reduction == "50" && out.members[0].months == 12)
+        #expect(out.members[0].perCapitaAfterReduction == 22_085 && out.members[0].incomeShare == 36_872)
+    }
+
+    @Test func nonInsuredHeadAppearsWithZero() throws {
+        let out = try estimate("""
+            {"fiscalYear": 2023, "members": [
+              {"id": "a", "insured": true, "head": false, "birthDate": "1944-05-01", "publicPensionIncome": 1530000,
+               "salaryIncome": 0, "otherIncome": 0},
+              {"id": "h", "insured": false, "head": true, "birthDate": "1970-05-01", "publicPensionIncome": 0,
+               "salaryIncome": 3000000, "otherIncome": 0}]}
+            """)
+        #expect(out.members[0].reduction == "none" && out.members[0].annualPremium == 44_100)
+        #expect(out.members[1].annualPremium == 0 && out.members[1].months == 0)
+    }
+
+    @Test func simulatedRatesAndAMidYearEntrant() throws {
+        let out = try estimate("""
+            {"fiscalYear": 2023, "members": [{"id": "a", "insured": true, "head": true, "birthDate": "1948-09-15",
+             "publicPensionIncome": 2400000, "salaryIncome": 0, "otherIncome": 0, "acquiredOn": "2023-09-15"}],
+             "rates": {"perCapita": 50500, "incomeRatePercent": "9.93", "cap": 660000, "fiveTenthsPerInsured": 290000,
+                       "twoTenthsPerInsured": 535000}}
+            """)
+        // (50,500 + 870,000 × 9.93 % = 86,391) → 136,800 a year; September–March: 7 months.
+        #expect(out.members[0].incomeShare == 86_391 && out.members[0].months == 7)
+        #expect(out.members[0].annualPremium == Yen.floorTo100(136_800 * 7 / 12))
+    }
+
+    @Test("invalid input names the field", arguments: [
+        (#"{"fiscalYear": 2023, "members": []}"#, "members is empty"),
+        (#"{"fiscalYear": 1999, "members": []}"#, "fiscalYear is out of range (2008–2100)"),
+        (#"{"fiscalYear": 2023, "members": [{"id": "a", "insured": true, "head": true, "birthDate": "1944-05-01", "publicPensionIncome": -5, "salaryIncome": 0, "otherIncome": 0}]}"#,
+         "members[0].publicPensionIncome must not be negative"),
+        (#"{"fiscalYear": 2023, "members": [{"id": "a", "insured": true, "head": true, "birthDate": "1944-05-01", "publicPensionIncome": 0, "salaryIncome": 0, "otherIncome": 0, "acquiredOn": "2022-01-01"}]}"#,
+         "members[0].acquiredOn is not in fiscal year 2023"),
+        (#"{"fiscalYear": 2023, "members": [{"id": "a", "insured": true, "head": true, "birthDate": "1944-05-01", "publicPensionIncome": 0, "salaryIncome": 0, "otherIncome": 0}], "rates": {"perCapita": 1, "incomeRatePercent": "x", "cap": 1, "fiveTenthsPerInsured": 1, "twoTenthsPerInsured": 1}}"#,
+         "rates.incomeRatePercent is not a decimal percentage"),
+    ])
+    func invalid(_ json: String, _ message: String) {
+        #expect(throws: PremiumEstimate.Invalid(description: message)) { try estimate(json) }
+    }
+}
