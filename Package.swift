@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "koki-relay", targets: ["koki-relay"]),
         .executable(name: "koki-sample-worker", targets: ["koki-sample-worker"]),
         .executable(name: "koki-resident-worker", targets: ["koki-resident-worker"]),
+        .executable(name: "koki-tax-worker", targets: ["koki-tax-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -37,11 +38,13 @@ let package = Package(
         .target(name: "ResidentWorker", dependencies: ["WorkerRuntime", "Postgres", "KokiBase", "KokiDomain", "KokiEvents",
                                                        "KokiStore"]),
         .executableTarget(name: "koki-resident-worker", dependencies: ["ResidentWorker", "WorkerRuntime"]),
+        .target(name: "TaxWorker", dependencies: ["WorkerRuntime", "Postgres", "KokiBase", "KokiDomain", "KokiEvents", "KokiStore"]),
+        .executableTarget(name: "koki-tax-worker", dependencies: ["TaxWorker", "WorkerRuntime"]),
         .executableTarget(name: "koki-sample-worker", dependencies: ["SampleWorker", "WorkerRuntime"]),
         .executableTarget(name: "koki-relay", dependencies: ["WorkerRuntime"]),
         .target(name: "KokiCommands", dependencies: [
             "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiEvents", "KokiStore", "WorkerRuntime", "SampleWorker",
-            "ResidentWorker", "KokiSynth",
+            "ResidentWorker", "TaxWorker", "KokiSynth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -51,7 +54,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KokiBase"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "KokiBase"]),
         .testTarget(name: "RuntimeTests", dependencies: ["WorkerRuntime", "SampleWorker", "Kafka", "Postgres", "KokiBase",
-                                                      "KokiDomain", "KokiEvents", "KokiSynth", "ResidentWorker"]),
+                                                      "KokiDomain", "KokiEvents", "KokiSynth", "ResidentWorker", "TaxWorker"]),
     ],
     swiftLanguageModes: [.v6]
 )

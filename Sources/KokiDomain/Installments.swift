@@ -82,19 +82,48 @@ public enum Installments {
     public static func ordinary(_ amount: Int, fiscalYear: Int, schedule: OrdinarySchedule = .standard,
                                 decidedOn: LocalDate? = nil, holidays: Set<LocalDate>) -> [Installment] {
         guard amount > 0 else { return [] }
-        var dates = schedule.months.map { dueDate(fiscalYear: fiscalYear, month: $0.month, day: $0.day, holidays: holidays) }
-        if let decidedOn { dates = dates.filter { $0 > decidedOn } }
+        // Each 期 keeps its number in the year's schedule (第5期 stays 第5期 after a change).
+        var dates = schedule.months.enumerated().map {
+            (no: $0.offset + 1, date: dueDate(fiscalYear: fiscalYear, month: $0.element.month, day: $0.element.day, holidays: holidays))
+        }
+        if let decidedOn { dates = dates.filter { $0.date > decidedOn } }
         if dates.isEmpty {
             let base = decidedOn ?? LocalDate(year: fiscalYear + 1, month: 3, day: 1)!
             let next = base.month == 12 ? (base.year + 1, 1) : (base.year, base.month + 1)
-            dates = [nextBusinessDay(onOrAfter: LocalDate(year: next.0, month: next.1,
-                                                          day: LocalDate.daysIn(month: next.1, year: next.0))!, holidays: holidays)]
+            dates = [(schedule.months.count + 1,
+                      nextBusinessDay(onOrAfter: LocalDate(year: next.0, month: next.1, day: LocalDate.daysIn(month: next.1, year: next.0))!,
+                                      holidays: holidays))]
         }
         let each = amount / dates.count / schedule.unit * schedule.unit
         let first = amount - each * (dates.count - 1)
-        return dates.enumerated().map { index, date in
-            Installment(no: index + 1, dueDate: date, amount: index == 0 ? first : each, method: .ordinary)
+        return dates.enumerated().map { index, entry in
+            Installment(no: entry.no, dueDate: entry.date, amount: index == 0 ? first : each, method: .ordinary)
         }
+    }
+
+    /// A changed premium during the year. What fell due on or before `decidedOn` stands. An
+    /// increase keeps the 特別徴収 and bills the difference by 普通徴収; a decrease stops the
+    /// 特別徴収; the rest is split over the remaining 普通徴収 期. What is already due beyond
+    /// the new amount is an over-payment for collection to refund or appropriate.
+    public static func revise(_ current: [Installment], to amount: Int, fiscalYear: Int, decidedOn: LocalDate,
+                              schedule: OrdinarySchedule = .standard, holidays: Set<LocalDate>) -> [Installment] {
+        let total = current.reduce(0) { $0 + $1.amount }
+        let past = current.filter { $0.dueDate <= decidedOn }
+        let futurePension = current.filter { $0.dueDate > decidedOn && $0.method == .pension }
+        let kept = amount >= total ? past + futurePension : past
+        let remaining = amount - kept.reduce(0) { $0 + $1.amount }
+        let added = ordinary(max(0, remaining), fiscalYear: fiscalYear, schedule: schedule, decidedOn: decidedOn, holidays: holidays)
+        // A new ordinary 期 that shares its number with a kept one (the same month) is merged into it.
+        var result = kept
+        for installment in added {
+            if let index = result.firstIndex(where: { $0.method == .ordinary && $0.no == installment.no }) {
+                let old = result[index]
+                result[index] = Installment(no: old.no, dueDate: old.dueDate, amount: old.amount + installment.amount, method: .ordinary)
+            } else {
+                result.append(installment)
+            }
+        }
+        return result.sorted { ($0.dueDate, $0.method.rawValue) < ($1.dueDate, $1.method.rawValue) }
     }
 
     /// 特別徴収 eligibility (DOMAIN.md): pension ≥ 180,000 a year, the 介護保険料 deducted by the

@@ -28,12 +28,21 @@ public enum Topics {
         Definition(name: "transfer.municipal-tax.v1", partitions: 3),
     ]
 
+    /// koki's own topics between its workers (not for other departments): a resident change
+    /// the premium must follow, and the notices to print and mail.
+    public static let internalTopics: [Definition] = [
+        Definition(name: residentUpdates, partitions: 6),
+        Definition(name: notices, partitions: 3),
+    ]
+    public static let residentUpdates = "koki.resident-updates.v1"
+    public static let notices = "koki.notices.v1"
+
     public static func deadLetter(of topic: String) -> String { topic + ".dlq" }
 
     /// A dead-letter topic for every inbound topic.
-    public static let deadLetters: [Definition] = inbound.map {
+    public static let deadLetters: [Definition] = (inbound + [Definition(name: residentUpdates, partitions: 6)]).map {
         Definition(name: deadLetter(of: $0.name), partitions: 1)
     }
 
-    public static let all: [Definition] = inbound + outbound + deadLetters
+    public static let all: [Definition] = inbound + outbound + internalTopics + deadLetters
 }

@@ -1,4 +1,5 @@
 import KokiBase
+import KokiEvents
 import Postgres
 
 /// SQL for the notices that decide 資格 besides residence: 生活保護, 障害認定, 住所地特例,
@@ -87,6 +88,8 @@ public struct NoticeStore {
             """)
     }
 
+    /// Both the resident and the tax worker record 元被扶養者 notices (each consumes the
+    /// counter's topic); the event id makes the second insert a no-op.
     public func insertFormerDependents(_ rows: [Application]) throws {
         guard !rows.isEmpty else { return }
         try tx.execute("""
@@ -94,6 +97,7 @@ public struct NoticeStore {
             SELECT * FROM unnest(\(rows.map(\.atenaNo))::text[], \(rows.map(\.eventID))::text[],
                                  \(rows.map(\.applicationNo))::text[], \(rows.map { $0.detail ?? "" })::text[],
                                  \(rows.map(\.effectiveDate))::date[], \(rows.map(\.receivedDate))::date[])
+            ON CONFLICT (event_id) DO NOTHING
             """)
     }
 
@@ -159,5 +163,16 @@ public struct NoticeStore {
                 SELECT atena_no, kind, effective_date, seq, department FROM department_enrollments
                 WHERE atena_no = ANY(\(people)::text[]) ORDER BY seq
                 """))
+    }
+
+    /// The departments someone is enrolled with on `day`, from their enrollment notices.
+    public static func departments(_ enrollments: [Dated], on day: LocalDate) -> [Department] {
+        var latest: [String: Dated] = [:]
+        for notice in enrollments.sorted(by: { ($0.effectiveDate, $0.seq) < ($1.effectiveDate, $1.seq) })
+        where notice.effectiveDate <= day {
+            latest[notice.detail] = notice
+        }
+        return latest.values.filter { $0.kind == "enrolled" }.compactMap { Department(rawValue: $0.detail) }
+            .sorted { $0.rawValue < $1.rawValue }
     }
 }

@@ -62,15 +62,7 @@ struct PersonFile {
     }
 
     /// The departments the person is enrolled with on `day`.
-    func departments(on day: LocalDate) -> [Department] {
-        var latest: [String: NoticeStore.Dated] = [:]
-        for notice in enrollments.sorted(by: { ($0.effectiveDate, $0.seq) < ($1.effectiveDate, $1.seq) })
-        where notice.effectiveDate <= day {
-            latest[notice.detail] = notice
-        }
-        return latest.values.filter { $0.kind == "enrolled" }.compactMap { Department(rawValue: $0.detail) }
-            .sorted { $0.rawValue < $1.rawValue }
-    }
+    func departments(on day: LocalDate) -> [Department] { NoticeStore.departments(enrollments, on: day) }
 
     /// 世帯 membership over time: one span per run of consecutive records in one household.
     func memberships() -> [ResidentStore.Membership] {

@@ -21,7 +21,7 @@ extension ResidentBatch {
 
     /// Recomputes each person's qualification from everything stored, writes the projection,
     /// memberships and the qualification history, and derives the changes.
-    mutating func recompute(_ people: [String], businessDate: LocalDate?) throws -> Recomputed {
+    mutating func recompute(_ people: [String], businessDate: LocalDate?, previousHouseholds: [String: String]) throws -> Recomputed {
         let residents = ResidentStore(tx)
         let qualifications = QualificationStore(tx)
         let history = try residents.history(of: people)
@@ -70,6 +70,16 @@ extension ResidentBatch {
             result.asOf[atenaNo] = asOf
             if let insuredNumber { result.insuredNumbers[atenaNo] = insuredNumber }
 
+            // The premium worker follows qualification and household changes.
+            let householdChanged = previousHouseholds[atenaNo].map { $0 != record.householdNo } ?? false
+            if let cause = owner[atenaNo], !changes.isEmpty || householdChanged {
+                let dates = changes.flatMap { [$0.period.acquiredOn] + ($0.period.lostOn.map { [$0] } ?? []) }
+                    + (householdChanged ? [record.effectiveDate] : [])
+                try append(cause, topic: Topics.residentUpdates, key: atenaNo, type: ResidentUpdate.type,
+                           body: ResidentUpdate(atenaNo: atenaNo, householdNo: record.householdNo,
+                                                previousHouseholdNo: householdChanged ? previousHouseholds[atenaNo] : nil,
+                                                effectiveDate: dates.min() ?? record.effectiveDate, asOf: asOf))
+            }
             guard !changes.isEmpty, let insuredNumber, let cause = owner[atenaNo] else { continue }
             let eventID = steps.first { $0.index == cause }!.event.id
             var numbers = Dictionary(before.map { ($0.period.acquiredOn, $0.historyNo) }, uniquingKeysWith: { a, _ in a })

@@ -81,7 +81,7 @@ struct ResidentBatch {
 
         try writeFacts()
 
-        let recomputed = try recompute(Array(people), businessDate: businessDate)
+        let recomputed = try recompute(Array(people), businessDate: businessDate, previousHouseholds: previousHouseholds)
         // 住基情報 for every household a resident event touched, old and new.
         let recordHouseholds = eventHouseholds.union(steps.compactMap { step -> String? in
             if case .resident(let change, _) = step.command { return previousHouseholds[change.atenaNo] }

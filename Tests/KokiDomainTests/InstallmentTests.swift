@@ -31,6 +31,25 @@ struct InstallmentTests {
         #expect(late.map(\.dueDate) == [d("2027-04-30")] && late[0].amount == 3_000)
     }
 
+    @Test func revisions() {
+        let plan = Installments.ordinary(58_900, fiscalYear: 2026, holidays: holidays)
+        // A decrease in October: July–September stand, the rest is re-split.
+        let lower = Installments.revise(plan, to: 40_000, fiscalYear: 2026, decidedOn: d("2026-10-10"), holidays: holidays)
+        #expect(lower.reduce(0) { $0 + $1.amount } == 40_000)
+        #expect(Array(lower.prefix(3)) == Array(plan.prefix(3)) && lower.count == 8 && lower[3].no == 4)
+        // A decrease below what already fell due: nothing more is billed.
+        let refund = Installments.revise(plan, to: 10_000, fiscalYear: 2026, decidedOn: d("2026-10-10"), holidays: holidays)
+        #expect(refund == Array(plan.prefix(3)))
+        // An increase on a pension plan: the deductions stay, the difference is billed by 普通徴収.
+        let pension = Installments.pension(58_900, fiscalYear: 2026, previousFebruary: 7_000, holidays: holidays)!
+        let higher = Installments.revise(pension, to: 70_000, fiscalYear: 2026, decidedOn: d("2026-09-10"), holidays: holidays)
+        #expect(higher.filter { $0.method == .pension } == pension)
+        #expect(higher.filter { $0.method == .ordinary }.reduce(0) { $0 + $1.amount } == 11_100)
+        // A decrease on a pension plan stops the deduction after the decision.
+        let stopped = Installments.revise(pension, to: 50_000, fiscalYear: 2026, decidedOn: d("2026-09-10"), holidays: holidays)
+        #expect(stopped.filter { $0.method == .pension }.count == 3 && stopped.reduce(0) { $0 + $1.amount } == 50_000)
+    }
+
     @Test func pensionDeduction() {
         let plan = Installments.pension(58_900, fiscalYear: 2026, previousFebruary: 7_000, holidays: holidays)!
         #expect(plan.map(\.dueDate) == ["2026-04-15", "2026-06-15", "2026-08-14", "2026-10-15", "2026-12-15", "2027-02-15"].map(d))

@@ -207,7 +207,7 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
         producer = try KafkaProducer(config: cluster.config())
     }
 
-    func start(extra: [String: String] = [:]) throws {
+    func start(workers: [String] = ["koki-resident-worker"], extra: [String: String] = [:]) throws {
         var env = [
             "KOKI_KAFKA_BROKERS": cluster.bootstrapServers,
             "KOKI_KAFKA_PROPERTIES": "session.timeout.ms=4000;heartbeat.interval.ms=500",
@@ -216,8 +216,9 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
             "KOKI_BATCH_MAX_WAIT_MS": "50",
         ]
         env.merge(extra) { _, new in new }
-        children.append(try ChildProcess("koki-resident-worker", environment: env))
-        children.append(try ChildProcess("koki-relay", environment: env))
+        for worker in workers + ["koki-relay"] {
+            children.append(try ChildProcess(worker, environment: env))
+        }
     }
 
     func send(_ messages: [OutgoingMessage]) async throws {
@@ -246,6 +247,18 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
         }
         #expect(applied == events && dead == deadLetters,
                 "applied \(applied) of \(events), dead-lettered \(dead) of \(deadLetters)\n\(children.map(\.log).joined(separator: "\n"))")
+    }
+
+    /// Waits until `sql` (a count) is at least `atLeast`; fails the test with the children's logs if not.
+    func waitFor(_ what: String, _ sql: SQL, atLeast: Int = 1, timeout: Duration = .seconds(90)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var value = 0
+        while ContinuousClock.now < deadline {
+            value = (try? await count(sql)) ?? 0
+            if value >= atLeast { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("\(what): \(value) < \(atLeast)\n\(children.map(\.log).joined(separator: "\n").suffix(4000))")
     }
 
     /// [acquiredOn, acquisitionReason, lostOn, lossReason] per period.

@@ -88,3 +88,67 @@ public struct BusinessDay: Decodable, Sendable {
     public static let type = "clock.business-day"
     public let date: LocalDate
 }
+
+/// `tax.income.v1` — 所得・課税 from 市民税課. `publicPensionIncome` and `salaryIncome` are
+/// revenues (収入); `otherIncome` is other 所得.
+public struct IncomeRecord: Codable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case assessed = "tax.income-assessed"
+        case corrected = "tax.income-corrected"
+    }
+
+    public let atenaNo: String
+    public let incomeYear: Int
+    public let declared: Bool
+    public let totalIncome: Int
+    public let totalIncomeForAssessment: Int
+    public let publicPensionIncome: Int
+    public let salaryIncome: Int
+    public let otherIncome: Int
+    public let taxableIncome: Int
+    public let residentTaxExempt: Bool
+
+    public init(atenaNo: String, incomeYear: Int, declared: Bool, totalIncome: Int, totalIncomeForAssessment: Int,
+                publicPensionIncome: Int, salaryIncome: Int, otherIncome: Int, taxableIncome: Int, residentTaxExempt: Bool) {
+        self.atenaNo = atenaNo
+        self.incomeYear = incomeYear
+        self.declared = declared
+        self.totalIncome = totalIncome
+        self.totalIncomeForAssessment = totalIncomeForAssessment
+        self.publicPensionIncome = publicPensionIncome
+        self.salaryIncome = salaryIncome
+        self.otherIncome = otherIncome
+        self.taxableIncome = taxableIncome
+        self.residentTaxExempt = residentTaxExempt
+    }
+}
+
+/// `pension.deduction-targets.v1` — 特別徴収対象者情報.
+public struct PensionDeductionTarget: Codable, Sendable {
+    public static let type = "pension.deduction-target"
+
+    public let atenaNo: String
+    public let fiscalYear: Int
+    public let pensionAnnualAmount: Int
+    public let pensionPerPayment: Int
+    public let longTermCarePremiumDeducted: Bool
+    public let longTermCarePremiumPerPayment: Int
+
+    public init(atenaNo: String, fiscalYear: Int, pensionAnnualAmount: Int, pensionPerPayment: Int,
+                longTermCarePremiumDeducted: Bool, longTermCarePremiumPerPayment: Int) {
+        self.atenaNo = atenaNo
+        self.fiscalYear = fiscalYear
+        self.pensionAnnualAmount = pensionAnnualAmount
+        self.pensionPerPayment = pensionPerPayment
+        self.longTermCarePremiumDeducted = longTermCarePremiumDeducted
+        self.longTermCarePremiumPerPayment = longTermCarePremiumPerPayment
+    }
+}
+
+/// `application.premium-reduction` (減免, the union's decision forwarded by the counter).
+public struct PremiumReductionNotice: Decodable, Sendable {
+    public let fiscalYear: Int
+    public let reason: String
+    public let reductionPercent: Int
+    public let decidedDate: LocalDate
+}

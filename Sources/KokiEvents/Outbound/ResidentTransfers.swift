@@ -182,3 +182,24 @@ public struct CertificateIssuedTransfer: Encodable, Sendable {
         self.validFrom = validFrom
     }
 }
+
+/// `koki.resident-update` on `koki.resident-updates.v1`: a person's qualification or
+/// household changed, so the premium worker recomputes their households.
+public struct ResidentUpdate: Codable, Sendable {
+    public static let type = "koki.resident-update"
+
+    public let atenaNo: String
+    public let householdNo: String?
+    public let previousHouseholdNo: String?
+    /// The earliest date the change touches (its effective date or the period's edge).
+    public let effectiveDate: LocalDate
+    public let asOf: LocalDate
+
+    public init(atenaNo: String, householdNo: String?, previousHouseholdNo: String?, effectiveDate: LocalDate, asOf: LocalDate) {
+        self.atenaNo = atenaNo
+        self.householdNo = householdNo
+        self.previousHouseholdNo = previousHouseholdNo
+        self.effectiveDate = effectiveDate
+        self.asOf = asOf
+    }
+}

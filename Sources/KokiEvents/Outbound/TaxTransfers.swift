@@ -1,0 +1,162 @@
+import KokiBase
+
+extension TransferType {
+    /// 所得・課税情報 (to the insurer), for the insured and the 世帯主 of a household with insured.
+    public static let incomeRecord = "koiki.income-record"
+    /// 賦課 results.
+    public static let assessment = "koiki.assessment"
+    /// 期割情報.
+    public static let installments = "koiki.installments"
+    /// To a department, about a person enrolled with it.
+    public static let departmentPremiumChanged = "premium.changed"
+    public static let departmentBurdenRatioChanged = "burden-ratio.changed"
+    /// On `koki.notices.v1`: 保険料額決定通知書 / 変更通知書.
+    public static let premiumDecidedNotice = "notice.premium-decided"
+    public static let premiumChangedNotice = "notice.premium-changed"
+}
+
+/// 賦課 results for one person and 年度, with the 変更前 figures on a change.
+public struct AssessmentTransfer: Codable, Sendable {
+    public struct Figures: Codable, Sendable, Hashable {
+        public let reduction: String
+        public let incomeBase: Int
+        public let perCapita: Int
+        public let perCapitaReduction: Int
+        public let incomeShare: Int
+        public let calculated: Int
+        public let capExcess: Int
+        public let annual: Int
+        public let months: Int
+        public let monthlyReduction: Int
+        public let exemption: Int
+        public let premium: Int
+
+        public init(reduction: String, incomeBase: Int, perCapita: Int, perCapitaReduction: Int, incomeShare: Int,
+                    calculated: Int, capExcess: Int, annual: Int, months: Int, monthlyReduction: Int, exemption: Int,
+                    premium: Int) {
+            self.reduction = reduction
+            self.incomeBase = incomeBase
+            self.perCapita = perCapita
+            self.perCapitaReduction = perCapitaReduction
+            self.incomeShare = incomeShare
+            self.calculated = calculated
+            self.capExcess = capExcess
+            self.annual = annual
+            self.months = months
+            self.monthlyReduction = monthlyReduction
+            self.exemption = exemption
+            self.premium = premium
+        }
+    }
+
+    public let atenaNo: String
+    public let insuredNumber: String?
+    public let fiscalYear: Int
+    public let historyNo: Int
+    public let decidedOn: LocalDate
+    public let reason: String
+    public let formerDependent: Bool
+    public let provisional: Bool
+    public let figures: Figures
+    public let before: Figures?
+
+    public init(atenaNo: String, insuredNumber: String?, fiscalYear: Int, historyNo: Int, decidedOn: LocalDate, reason: String,
+                formerDependent: Bool, provisional: Bool, figures: Figures, before: Figures?) {
+        self.atenaNo = atenaNo
+        self.insuredNumber = insuredNumber
+        self.fiscalYear = fiscalYear
+        self.historyNo = historyNo
+        self.decidedOn = decidedOn
+        self.reason = reason
+        self.formerDependent = formerDependent
+        self.provisional = provisional
+        self.figures = figures
+        self.before = before
+    }
+}
+
+public struct InstallmentBody: Codable, Sendable, Hashable {
+    public let no: Int
+    public let dueDate: LocalDate
+    public let amount: Int
+    public let method: String
+
+    public init(no: Int, dueDate: LocalDate, amount: Int, method: String) {
+        self.no = no
+        self.dueDate = dueDate
+        self.amount = amount
+        self.method = method
+    }
+}
+
+/// 期割情報: a person's plan for a 年度 after a decision.
+public struct InstallmentsTransfer: Codable, Sendable {
+    public let atenaNo: String
+    public let fiscalYear: Int
+    public let revision: Int
+    public let decidedOn: LocalDate
+    public let installments: [InstallmentBody]
+
+    public init(atenaNo: String, fiscalYear: Int, revision: Int, decidedOn: LocalDate, installments: [InstallmentBody]) {
+        self.atenaNo = atenaNo
+        self.fiscalYear = fiscalYear
+        self.revision = revision
+        self.decidedOn = decidedOn
+        self.installments = installments
+    }
+}
+
+/// 保険料額決定通知書 / 変更通知書: what the printed notice says.
+public struct PremiumNotice: Codable, Sendable {
+    public let atenaNo: String
+    public let insuredNumber: String?
+    public let fiscalYear: Int
+    /// e.g. 令和8年7月1日.
+    public let decidedOn: String
+    public let premium: Int
+    public let previousPremium: Int?
+    public let months: Int
+    public let reduction: String
+    public let installments: [InstallmentBody]
+
+    public init(atenaNo: String, insuredNumber: String?, fiscalYear: Int, decidedOn: String, premium: Int, previousPremium: Int?,
+                months: Int, reduction: String, installments: [InstallmentBody]) {
+        self.atenaNo = atenaNo
+        self.insuredNumber = insuredNumber
+        self.fiscalYear = fiscalYear
+        self.decidedOn = decidedOn
+        self.premium = premium
+        self.previousPremium = previousPremium
+        self.months = months
+        self.reduction = reduction
+        self.installments = installments
+    }
+}
+
+/// A department's copy: premium and 負担割合 of a person enrolled with it.
+public struct DepartmentPremiumTransfer: Codable, Sendable {
+    public let atenaNo: String
+    public let fiscalYear: Int
+    public let premium: Int
+    public let months: Int
+
+    public init(atenaNo: String, fiscalYear: Int, premium: Int, months: Int) {
+        self.atenaNo = atenaNo
+        self.fiscalYear = fiscalYear
+        self.premium = premium
+        self.months = months
+    }
+}
+
+public struct BurdenRatioTransfer: Codable, Sendable {
+    public let atenaNo: String
+    public let effectiveFrom: LocalDate
+    /// 10, 20 or 30 (percent).
+    public let ratio: Int
+
+    public init(atenaNo: String, effectiveFrom: LocalDate, ratio: Int) {
+        self.atenaNo = atenaNo
+        self.effectiveFrom = effectiveFrom
+        self.ratio = ratio
+    }
+}

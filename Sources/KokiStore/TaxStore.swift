@@ -1,0 +1,215 @@
+import Foundation
+import KokiBase
+import KokiDomain
+import KokiEvents
+import Postgres
+
+/// SQL for 所得, 特別徴収対象者, 減免 and the data the premium rules read (rates, holidays,
+/// the 普通徴収 schedule).
+public struct TaxStore {
+    let tx: PostgresConnection
+
+    public init(_ tx: PostgresConnection) { self.tx = tx }
+
+    public func insertIncomes(_ rows: [(eventID: String, kind: String, record: IncomeRecord)]) throws {
+        guard !rows.isEmpty else { return }
+        let keys = Array(Set(rows.map { "\($0.record.atenaNo)/\($0.record.incomeYear)" }))
+        var last: [String: Int] = [:]
+        for row in try tx.query("""
+            SELECT atena_no || '/' || income_year, max(history_no) FROM incomes
+            WHERE atena_no || '/' || income_year = ANY(\(keys)::text[]) GROUP BY 1
+            """) {
+            last[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+        }
+        var numbers: [Int] = []
+        for row in rows {
+            let key = "\(row.record.atenaNo)/\(row.record.incomeYear)"
+            let next = (last[key] ?? 0) + 1
+            last[key] = next
+            numbers.append(next)
+        }
+        let r = rows.map(\.record)
+        try tx.execute("""
+            INSERT INTO incomes (atena_no, income_year, history_no, event_id, kind, declared, total_income,
+                total_income_for_assessment, public_pension_income, salary_income, other_income, taxable_income,
+                resident_tax_exempt)
+            SELECT * FROM unnest(\(r.map(\.atenaNo))::text[], \(r.map(\.incomeYear))::int[], \(numbers)::int[],
+                \(rows.map(\.eventID))::text[], \(rows.map(\.kind))::text[], \(r.map(\.declared))::bool[],
+                \(r.map(\.totalIncome))::bigint[], \(r.map(\.totalIncomeForAssessment))::bigint[],
+                \(r.map(\.publicPensionIncome))::bigint[], \(r.map(\.salaryIncome))::bigint[], \(r.map(\.otherIncome))::bigint[],
+                \(r.map(\.taxableIncome))::bigint[], \(r.map(\.residentTaxExempt))::bool[])
+            """)
+    }
+
+    public func insertTargets(_ rows: [(eventID: String, target: PensionDeductionTarget)]) throws {
+        guard !rows.isEmpty else { return }
+        let t = rows.map(\.target)
+        try tx.execute("""
+            INSERT INTO pension_deduction_targets (atena_no, fiscal_year, event_id, pension_annual, pension_per_payment,
+                                                   ltc_deducted, ltc_per_payment)
+            SELECT * FROM unnest(\(t.map(\.atenaNo))::text[], \(t.map(\.fiscalYear))::int[], \(rows.map(\.eventID))::text[],
+                                 \(t.map(\.pensionAnnualAmount))::bigint[], \(t.map(\.pensionPerPayment))::bigint[],
+                                 \(t.map(\.longTermCarePremiumDeducted))::bool[], \(t.map(\.longTermCarePremiumPerPayment))::bigint[])
+            """)
+    }
+
+    public struct Exemption: Sendable {
+        public let atenaNo, eventID, applicationNo, reason: String
+        public let fiscalYear, percent: Int
+        public let decidedDate: LocalDate
+
+        public init(atenaNo: String, eventID: String, applicationNo: String, reason: String, fiscalYear: Int, percent: Int,
+                    decidedDate: LocalDate) {
+            (self.atenaNo, self.eventID, self.applicationNo, self.reason) = (atenaNo, eventID, applicationNo, reason)
+            (self.fiscalYear, self.percent, self.decidedDate) = (fiscalYear, percent, decidedDate)
+        }
+    }
+
+    public func insertExemptions(_ rows: [Exemption]) throws {
+        guard !rows.isEmpty else { return }
+        try tx.execute("""
+            INSERT INTO premium_exemptions (atena_no, fiscal_year, event_id, application_no, reason, percent, decided_date)
+            SELECT * FROM unnest(\(rows.map(\.atenaNo))::text[], \(rows.map(\.fiscalYear))::int[], \(rows.map(\.eventID))::text[],
+                                 \(rows.map(\.applicationNo))::text[], \(rows.map(\.reason))::text[],
+                                 \(rows.map(\.percent))::int[], \(rows.map(\.decidedDate))::date[])
+            """)
+    }
+
+    /// The rates of `fiscalYear` from the store; a later year not decided yet uses the
+    /// latest known, marked provisional.
+    public func rates(for fiscalYear: Int) throws -> FiscalYearRates? {
+        guard let year = try tx.query("""
+            SELECT max(fiscal_year) FROM premium_year_settings WHERE fiscal_year <= \(fiscalYear)
+            """).first.flatMap({ try $0.decode(Int?.self, at: 0) }) else { return nil }
+        guard let settings = try tx.query("""
+            SELECT five_tenths_per_insured, two_tenths_per_insured, provisional FROM premium_year_settings
+            WHERE fiscal_year = \(year)
+            """).first else { return nil }
+        let components = try tx.query("""
+            SELECT component, per_capita, income_rate_percent::text, cap, low_income_rate_percent::text,
+                   low_income_base_limit, continuing_cap
+            FROM premium_rates WHERE fiscal_year = \(year) ORDER BY component <> 'medical', component
+            """).map { row in
+            guard let rate = Rate(percent: try row.decode(String.self, at: 2)) else {
+                throw PostgresError(.decode, "premium_rates.income_rate_percent is not a percentage")
+            }
+            return PremiumComponent(name: try row.decode(at: 0), perCapita: try row.decode(at: 1), incomeRate: rate,
+                                    cap: try row.decode(at: 3),
+                                    lowIncomeRate: try row.decode(String?.self, at: 4).flatMap(Rate.init(percent:)),
+                                    lowIncomeBaseLimit: try row.decode(at: 5), continuingCap: try row.decode(at: 6))
+        }
+        return FiscalYearRates(fiscalYear: fiscalYear, components: components,
+                               fiveTenthsPerInsured: try settings.decode(at: 0), twoTenthsPerInsured: try settings.decode(at: 1),
+                               provisional: try settings.decode(Bool.self, at: 2) || year != fiscalYear)
+    }
+
+    public func holidays() throws -> Set<LocalDate> {
+        Set(try tx.query("SELECT day FROM holidays").map { try $0.decode(LocalDate.self, at: 0) })
+    }
+
+    public func ordinarySchedule() throws -> Installments.OrdinarySchedule {
+        let months = try tx.query("SELECT month, day FROM ordinary_schedule ORDER BY position").map {
+            (month: try $0.decode(Int.self, at: 0), day: try $0.decode(Int?.self, at: 1))
+        }
+        return months.isEmpty ? .standard : Installments.OrdinarySchedule(months: months)
+    }
+
+    /// The 年度 whose 本算定 has run.
+    public func assessedYears() throws -> Set<Int> {
+        Set(try tx.query("SELECT fiscal_year FROM assessment_runs").map { try $0.decode(Int.self, at: 0) })
+    }
+
+    public func recordRun(fiscalYear: Int, on date: LocalDate, assessed: Int) throws {
+        try tx.execute("""
+            INSERT INTO assessment_runs (fiscal_year, run_on, assessed) VALUES (\(fiscalYear), \(date), \(assessed))
+            ON CONFLICT (fiscal_year) DO NOTHING
+            """)
+    }
+
+    /// Each person's income of `incomeYear` as it stands: the latest 更正, else the latest
+    /// delivery; nil inside the dictionary for 未申告.
+    public func incomes(of people: [String], incomeYear: Int) throws -> [String: IncomeRecord] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: IncomeRecord] = [:]
+        for row in try tx.query("""
+            SELECT DISTINCT ON (atena_no) atena_no, declared, total_income, total_income_for_assessment,
+                   public_pension_income, salary_income, other_income, taxable_income, resident_tax_exempt
+            FROM incomes WHERE atena_no = ANY(\(people)::text[]) AND income_year = \(incomeYear)
+            ORDER BY atena_no, kind = 'corrected' DESC, history_no DESC
+            """) {
+            let record = IncomeRecord(atenaNo: try row.decode(at: 0), incomeYear: incomeYear, declared: try row.decode(at: 1),
+                                      totalIncome: try row.decode(at: 2), totalIncomeForAssessment: try row.decode(at: 3),
+                                      publicPensionIncome: try row.decode(at: 4), salaryIncome: try row.decode(at: 5),
+                                      otherIncome: try row.decode(at: 6), taxableIncome: try row.decode(at: 7),
+                                      residentTaxExempt: try row.decode(at: 8))
+            result[record.atenaNo] = record
+        }
+        return result
+    }
+
+    /// The latest 特別徴収対象者情報 per person for `fiscalYear`.
+    public func targets(of people: [String], fiscalYear: Int) throws -> [String: PensionDeductionTarget] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: PensionDeductionTarget] = [:]
+        for row in try tx.query("""
+            SELECT DISTINCT ON (atena_no) atena_no, pension_annual, pension_per_payment, ltc_deducted, ltc_per_payment
+            FROM pension_deduction_targets WHERE atena_no = ANY(\(people)::text[]) AND fiscal_year = \(fiscalYear)
+            ORDER BY atena_no, seq DESC
+            """) {
+            let target = PensionDeductionTarget(atenaNo: try row.decode(at: 0), fiscalYear: fiscalYear,
+                                                pensionAnnualAmount: try row.decode(at: 1), pensionPerPayment: try row.decode(at: 2),
+                                                longTermCarePremiumDeducted: try row.decode(at: 3),
+                                                longTermCarePremiumPerPayment: try row.decode(at: 4))
+            result[target.atenaNo] = target
+        }
+        return result
+    }
+
+    /// The latest 減免 percentage per person for `fiscalYear`.
+    public func exemptions(of people: [String], fiscalYear: Int) throws -> [String: Int] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: Int] = [:]
+        for row in try tx.query("""
+            SELECT DISTINCT ON (atena_no) atena_no, percent FROM premium_exemptions
+            WHERE atena_no = ANY(\(people)::text[]) AND fiscal_year = \(fiscalYear) ORDER BY atena_no, seq DESC
+            """) {
+            result[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+        }
+        return result
+    }
+
+    /// 元被扶養者: the last day each person was a dependant.
+    public func formerDependents(of people: [String]) throws -> [String: LocalDate] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: LocalDate] = [:]
+        for row in try tx.query("""
+            SELECT DISTINCT ON (atena_no) atena_no, dependent_until FROM former_dependents
+            WHERE atena_no = ANY(\(people)::text[]) ORDER BY atena_no, seq DESC
+            """) {
+            result[try row.decode(String.self, at: 0)] = try row.decode(LocalDate.self, at: 1)
+        }
+        return result
+    }
+}
+
+extension TaxStore {
+    /// Of these people, those whose income the insurer may receive: anyone ever insured, and
+    /// the 世帯主 of a household with someone insured (the 軽減 test counts the head).
+    public func incomeRecipients(_ people: [String]) throws -> Set<String> {
+        guard !people.isEmpty else { return [] }
+        return Set(try tx.query("""
+            SELECT atena_no FROM qualification_periods WHERE atena_no = ANY(\(people)::text[])
+            UNION
+            SELECT m.atena_no FROM household_memberships m
+            WHERE m.atena_no = ANY(\(people)::text[]) AND m.relationship_to_head = 'head'
+              AND EXISTS (SELECT 1 FROM household_memberships o JOIN qualification_periods q ON q.atena_no = o.atena_no
+                          WHERE o.household_no = m.household_no)
+            """).map { try $0.decode(String.self, at: 0) })
+    }
+
+    /// Serializes the assessment writes of one 年度 across the tax worker's partitions: two
+    /// batches touching one household must not decide its premiums at the same time.
+    public func lockAssessments(fiscalYear: Int) throws {
+        _ = try tx.query("SELECT pg_advisory_xact_lock(\(0x6B6F_6B69 + 1), \(fiscalYear))")
+    }
+}

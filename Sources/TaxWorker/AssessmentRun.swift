@@ -1,0 +1,265 @@
+import Foundation
+import KokiBase
+import KokiDomain
+import KokiEvents
+import KokiStore
+import Postgres
+import WorkerRuntime
+
+/// Recomputes 賦課, 期割 and 負担割合 of a 年度 for some people's households (or, for the July
+/// 本算定, for everyone insured), set-based: a fixed number of statements whatever the
+/// number of people. Writes a decision only where a figure changed, and derives the
+/// transfers and notices for it.
+struct AssessmentRun {
+    let tx: PostgresConnection
+    let fiscalYear: Int
+    let decidedOn: LocalDate
+    let reason: String
+    let eventID: String
+
+    static let insurerTopic = "transfer.koiki.v1"
+
+    /// What the run derived, and how many people it assessed.
+    struct Result {
+        var derived: [DerivedEvent] = []
+        var assessed = 0
+    }
+
+    func run(people: [String]?) throws -> Result {
+        var result = Result()
+        let store = AssessmentStore(tx), tax = TaxStore(tx)
+        guard let rates = try tax.rates(for: fiscalYear) else { return result }
+        let fyStart = LocalDate(year: fiscalYear, month: 4, day: 1)!
+
+        // Everyone whose premium may change: the given people and their households' members.
+        var candidates: [String]? = nil
+        if let people {
+            let own = try store.memberships(fiscalYear: fiscalYear, people: people, households: [])
+            let all = try store.memberships(fiscalYear: fiscalYear, people: people, households: Array(Set(own.map(\.householdNo))))
+            candidates = Array(Set(all.map(\.atenaNo)).union(people))
+        }
+        let periods = try store.periods(fiscalYear: fiscalYear, people: candidates)
+        let months = periods.mapValues { list in
+            FiscalMonths.insured(list.map { ($0.acquiredOn, $0.lostOn) }, fiscalYear: fiscalYear)
+        }.filter { !$0.value.isEmpty }
+        let insured = months.keys.sorted()
+        guard !insured.isEmpty else { return result }
+
+        let own = try store.memberships(fiscalYear: fiscalYear, people: insured, households: [])
+        let memberships = try store.memberships(fiscalYear: fiscalYear, people: insured,
+                                                households: Array(Set(own.map(\.householdNo))))
+        let byPerson = Dictionary(grouping: memberships, by: \.atenaNo)
+        let byHousehold = Dictionary(grouping: memberships, by: \.householdNo)
+
+        // The household each insured person is judged in: as of 1 April, or the 取得日.
+        func insuredOn(_ person: String, _ day: LocalDate) -> Bool {
+            periods[person]?.contains { $0.acquiredOn <= day && ($0.lostOn.map { day < $0 } ?? true) } ?? false
+        }
+        var judgment: [String: (day: LocalDate, household: String?)] = [:]
+        for person in insured {
+            let first = periods[person]!.map(\.acquiredOn).filter { $0 >= fyStart }.min()
+            let day = insuredOn(person, fyStart) ? fyStart : first ?? fyStart
+            judgment[person] = (day, Self.membership(byPerson[person] ?? [], on: day)?.householdNo)
+        }
+        func judgedMembers(_ household: String?, _ day: LocalDate, of person: String) -> [(String, Bool, Bool)] {
+            guard let household else { return [(person, true, true)] }
+            let members = (byHousehold[household] ?? []).filter { $0.from <= day && ($0.through.map { day <= $0 } ?? true) }
+            var seen = Set<String>()
+            var judged = members.compactMap { m -> (String, Bool, Bool)? in
+                guard seen.insert(m.atenaNo).inserted else { return nil }
+                let isInsured = insuredOn(m.atenaNo, day)
+                let head = m.relationshipToHead == "head"
+                return isInsured || head ? (m.atenaNo, isInsured, head) : nil
+            }
+            if !seen.contains(person) { judged.append((person, true, false)) }
+            return judged
+        }
+        var needed = Set(insured)
+        for person in insured {
+            let (day, household) = judgment[person]!
+            needed.formUnion(judgedMembers(household, day, of: person).map(\.0))
+        }
+        let everyone = Array(needed)
+        let incomes = try tax.incomes(of: everyone, incomeYear: fiscalYear - 1)
+        let facts = try store.people(everyone)
+        let targets = try tax.targets(of: insured, fiscalYear: fiscalYear)
+        let exemptions = try tax.exemptions(of: insured, fiscalYear: fiscalYear)
+        let dependents = try tax.formerDependents(of: insured)
+        let previousFebruary = try store.previousFebruary(of: insured, fiscalYear: fiscalYear)
+        let current = try store.current(of: insured, fiscalYear: fiscalYear)
+        var lastHistory = try store.lastHistoryNumbers(insured, fiscalYear: fiscalYear)
+        let plans = try store.plans(of: insured, fiscalYear: fiscalYear)
+        let enrollments = try NoticeStore(tx).dated(of: insured).enrollment
+        let holidays = try tax.holidays()
+        let schedule = try tax.ordinarySchedule()
+        let incomeAgeDay = LocalDate(year: fiscalYear - 1, month: 12, day: 31)!
+
+        func income(_ person: String) -> PersonIncome? {
+            guard let record = incomes[person], record.declared, let birth = facts[person]?.birthDate else { return nil }
+            return Self.income(record, aged65: birth.age(on: incomeAgeDay) >= 65)
+        }
+        var reductions: [String: LowIncomeReduction] = [:]
+        var decisions: [AssessmentStore.Decision] = []
+        var newPlans: [AssessmentStore.Plan] = []
+
+        for person in insured {
+            guard let birth = facts[person]?.birthDate else { continue }
+            result.assessed += 1
+            let (day, household) = judgment[person]!
+            let judged = judgedMembers(household, day, of: person)
+            let key = "\(household ?? person)|\(day)"
+            let reduction = reductions[key] ?? LowIncomeReduction.judge(judged.compactMap { member in
+                facts[member.0].map { LowIncomeReduction.Judged(insured: member.1, head: member.2, birthDate: $0.birthDate,
+                                                                income: income(member.0)) }
+            }, fiscalYear: fiscalYear, rates: rates)
+            reductions[key] = reduction
+            let personPeriods = periods[person] ?? []
+            let formerSince = dependents[person].map { until in
+                personPeriods.map(\.acquiredOn).filter { $0 > until }.min() ?? until.adding(days: 1)
+            }
+            let continuing = insuredOn(person, fyStart.adding(days: -1))
+                || personPeriods.contains { $0.reason == AcquisitionReason.disabilityCertified.rawValue && $0.acquiredOn >= fyStart }
+            let assessment = Premium.assess(.init(birthDate: birth, income: income(person), months: months[person]!,
+                                                  formerDependentSince: formerSince, continuingCap: continuing,
+                                                  exemptionPercent: exemptions[person] ?? 0),
+                                            reduction: reduction, rates: rates)
+            let historyNo = (lastHistory[person] ?? 0) + 1
+            let figures = Self.stored(assessment, historyNo: historyNo)
+            if let before = current[person], before.figures == figures.figures, before.reduction == figures.reduction { continue }
+            lastHistory[person] = historyNo
+            let decision = AssessmentStore.Decision(
+                atenaNo: person, fiscalYear: fiscalYear, historyNo: historyNo, insuredNumber: facts[person]?.insuredNumber,
+                decidedOn: decidedOn, reason: reason, householdNo: household, new: figures,
+                incomeRate: assessment.components.first.map { "\($0.incomeRate)" } ?? "0",
+                components: Self.json(assessment.components), before: current[person], eventID: eventID)
+            decisions.append(decision)
+
+            // 期割.
+            let installments: [Installments.Installment]
+            if let plan = plans[person] {
+                installments = Installments.revise(plan.installments, to: assessment.premium, fiscalYear: fiscalYear,
+                                                   decidedOn: decidedOn, schedule: schedule, holidays: holidays)
+            } else if let target = targets[person],
+                      Installments.pensionDeductible(annualPremium: assessment.premium, pensionAnnual: target.pensionAnnualAmount,
+                                                     pensionPerPayment: target.pensionPerPayment,
+                                                     longTermCareDeducted: target.longTermCarePremiumDeducted,
+                                                     longTermCarePerPayment: target.longTermCarePremiumPerPayment),
+                      let pension = Installments.pension(assessment.premium, fiscalYear: fiscalYear,
+                                                         previousFebruary: previousFebruary[person], holidays: holidays) {
+                installments = pension
+            } else {
+                installments = Installments.ordinary(assessment.premium, fiscalYear: fiscalYear, schedule: schedule,
+                                                     decidedOn: decidedOn, holidays: holidays)
+            }
+            let revision = (plans[person]?.revision ?? 0) + 1
+            newPlans.append(.init(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: decidedOn,
+                                  assessmentHistoryNo: historyNo, installments: installments))
+            try derive(decision, assessment: assessment, installments: installments, revision: revision,
+                       departments: NoticeStore.departments(enrollments[person] ?? [], on: decidedOn), into: &result)
+        }
+        try store.record(decisions)
+        try store.record(newPlans)
+        try burdenRatios(insured: insured, judgment: judgment, judgedMembers: judgedMembers, income: income, facts: facts,
+                         enrollments: enrollments, into: &result)
+        return result
+    }
+
+    /// 負担割合 from 1 August (or a later 取得日), judged on the insured of the household.
+    func burdenRatios(insured: [String], judgment: [String: (day: LocalDate, household: String?)],
+                      judgedMembers: (String?, LocalDate, String) -> [(String, Bool, Bool)],
+                      income: (String) -> PersonIncome?, facts: [String: (birthDate: LocalDate, insuredNumber: String?)],
+                      enrollments: [String: [NoticeStore.Dated]], into result: inout Result) throws {
+        let store = AssessmentStore(tx)
+        let august = LocalDate(year: fiscalYear, month: 8, day: 1)!
+        var computed: [(String, LocalDate, Int)] = []
+        for person in insured {
+            let (day, household) = judgment[person]!
+            let members = judgedMembers(household, day, person).filter(\.1)
+            let ratio = BurdenRatio.judge(members.compactMap { member in
+                facts[member.0].map { BurdenRatio.Insured(birthDate: $0.birthDate, income: income(member.0)) }
+            })
+            computed.append((person, max(august, day), ratio))
+        }
+        var rows: [(atenaNo: String, effectiveFrom: LocalDate, historyNo: Int, ratio: Int, eventID: String)] = []
+        for (effectiveFrom, group) in Dictionary(grouping: computed, by: \.1) {
+            let stored = try store.burdenRatios(of: group.map(\.0), effectiveFrom: effectiveFrom)
+            for (person, _, ratio) in group where stored[person]?.ratio != ratio {
+                rows.append((person, effectiveFrom, (stored[person]?.historyNo ?? 0) + 1, ratio, eventID))
+                for department in NoticeStore.departments(enrollments[person] ?? [], on: decidedOn) {
+                    result.derived.append(try DerivedEvent(
+                        topic: department.topic, key: person, type: TransferType.departmentBurdenRatioChanged,
+                        body: BurdenRatioTransfer(atenaNo: person, effectiveFrom: effectiveFrom, ratio: ratio)))
+                }
+            }
+        }
+        try store.recordBurdenRatios(rows.sorted { ($0.atenaNo, $0.effectiveFrom) < ($1.atenaNo, $1.effectiveFrom) })
+    }
+
+    /// The insurer's 賦課 and 期割 records, the printed notice, and the departments' copies.
+    func derive(_ decision: AssessmentStore.Decision, assessment: Premium.Assessment, installments: [Installments.Installment],
+                revision: Int, departments: [Department], into result: inout Result) throws {
+        let person = decision.atenaNo
+        let bodies = installments.map { InstallmentBody(no: $0.no, dueDate: $0.dueDate, amount: $0.amount, method: $0.method.rawValue) }
+        result.derived.append(try DerivedEvent(topic: Self.insurerTopic, key: person, type: TransferType.assessment, body:
+            AssessmentTransfer(atenaNo: person, insuredNumber: decision.insuredNumber, fiscalYear: fiscalYear,
+                               historyNo: decision.historyNo, decidedOn: decidedOn, reason: reason,
+                               formerDependent: decision.new.formerDependent, provisional: decision.new.provisional,
+                               figures: Self.figures(decision.new), before: decision.before.map(Self.figures))))
+        result.derived.append(try DerivedEvent(topic: Self.insurerTopic, key: person, type: TransferType.installments, body:
+            InstallmentsTransfer(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: decidedOn,
+                                 installments: bodies)))
+        result.derived.append(try DerivedEvent(
+            topic: Topics.notices, key: person,
+            type: decision.before == nil ? TransferType.premiumDecidedNotice : TransferType.premiumChangedNotice,
+            body: PremiumNotice(atenaNo: person, insuredNumber: decision.insuredNumber, fiscalYear: fiscalYear,
+                                decidedOn: Wareki.format(decidedOn), premium: assessment.premium,
+                                previousPremium: decision.before?.premium, months: assessment.months,
+                                reduction: assessment.reduction.rawValue, installments: bodies)))
+        for department in departments {
+            result.derived.append(try DerivedEvent(topic: department.topic, key: person, type: TransferType.departmentPremiumChanged,
+                                                   body: DepartmentPremiumTransfer(atenaNo: person, fiscalYear: fiscalYear,
+                                                                                   premium: assessment.premium,
+                                                                                   months: assessment.months)))
+        }
+    }
+
+    /// The membership on `day`; before the first known one, the earliest (a 転入者's).
+    static func membership(_ list: [ResidentStore.Membership], on day: LocalDate) -> ResidentStore.Membership? {
+        list.first { $0.from <= day && ($0.through.map { day <= $0 } ?? true) }
+            ?? list.filter { $0.from > day }.min { $0.from < $1.from }
+            ?? list.max { $0.from < $1.from }
+    }
+
+    /// A stored income record as the rules read it.
+    static func income(_ record: IncomeRecord, aged65: Bool) -> PersonIncome {
+        let pension = IncomeDeductions.pensionIncome(revenue: record.publicPensionIncome, aged65: aged65,
+                                                     otherIncome: max(0, record.totalIncome - record.otherIncome))
+        return PersonIncome(totalIncome: record.totalIncome, totalIncomeForAssessment: record.totalIncomeForAssessment,
+                            pensionRevenue: record.publicPensionIncome, pensionIncome: min(pension, record.totalIncome),
+                            salaryRevenue: record.salaryIncome, taxableIncome: record.taxableIncome,
+                            otherIncome: record.otherIncome)
+    }
+
+    static func stored(_ a: Premium.Assessment, historyNo: Int) -> AssessmentStore.Stored {
+        let sum = { (f: (Premium.ComponentFigures) -> Int) in a.components.reduce(0) { $0 + f($1) } }
+        return AssessmentStore.Stored(
+            historyNo: historyNo, reduction: a.reduction.rawValue, formerDependent: a.formerDependentReduction,
+            provisional: a.provisional, incomeBase: a.incomeBase, perCapita: sum(\.perCapitaAfterReduction),
+            perCapitaReduction: sum(\.perCapitaReduction), incomeShare: sum(\.incomeShare), calculated: sum(\.calculated),
+            capExcess: sum(\.capExcess), annual: a.annual, months: a.months, monthlyReduction: a.monthlyReduction,
+            exemption: a.exemption, premium: a.premium)
+    }
+
+    static func figures(_ s: AssessmentStore.Stored) -> AssessmentTransfer.Figures {
+        AssessmentTransfer.Figures(reduction: s.reduction, incomeBase: s.incomeBase, perCapita: s.perCapita,
+                                   perCapitaReduction: s.perCapitaReduction, incomeShare: s.incomeShare, calculated: s.calculated,
+                                   capExcess: s.capExcess, annual: s.annual, months: s.months,
+                                   monthlyReduction: s.monthlyReduction, exemption: s.exemption, premium: s.premium)
+    }
+
+    static func json(_ components: [Premium.ComponentFigures]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(components)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+}

@@ -1,0 +1,120 @@
+import KokiBase
+import KokiDomain
+import KokiEvents
+import KokiStore
+import Postgres
+import WorkerRuntime
+
+/// koki-tax-worker's handler: 所得, 賦課, 期割 and 負担割合. Facts are stored as received;
+/// then every affected household's premiums are recomputed for the 年度 concerned, once the
+/// July 本算定 of that 年度 has run (which the business day of July triggers).
+public struct TaxHandler: EventHandler {
+    public static let topics = ["tax.income.v1", "pension.deduction-targets.v1", "counter.applications.v1",
+                                Topics.residentUpdates, "clock.business-day.v1"]
+
+    public let acceptedTypes = TaxCommand.acceptedTypes
+
+    public init() {}
+
+    public func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
+        var rejected: [Int: Rejection] = [:]
+        var steps: [(index: Int, event: InboundEvent, command: TaxCommand)] = []
+        for (index, event) in events.enumerated() {
+            do {
+                steps.append((index, event, try TaxCommand(event)))
+            } catch {
+                rejected[index] = error
+            }
+        }
+        var derived = Array(repeating: [DerivedEvent](), count: events.count)
+        let tax = TaxStore(tx)
+
+        // Facts, as received.
+        var incomes: [(eventID: String, kind: String, record: IncomeRecord)] = []
+        var targets: [(eventID: String, target: PensionDeductionTarget)] = []
+        var exemptions: [TaxStore.Exemption] = []
+        var dependents: [NoticeStore.Application] = []
+        for step in steps {
+            switch step.command {
+            case .income(let record, let kind):
+                incomes.append((step.event.id, kind == .assessed ? "assessed" : "corrected", record))
+            case .pensionTarget(let target):
+                targets.append((step.event.id, target))
+            case .exemption(let application, let body):
+                exemptions.append(.init(atenaNo: application.atenaNo, eventID: step.event.id, applicationNo: application.applicationNo,
+                                        reason: body.reason, fiscalYear: body.fiscalYear, percent: body.reductionPercent,
+                                        decidedDate: body.decidedDate))
+            case .formerDependent(let application, let body):
+                dependents.append(.init(atenaNo: application.atenaNo, eventID: step.event.id, applicationNo: application.applicationNo,
+                                        kind: "former-dependent", effectiveDate: body.dependentUntil,
+                                        receivedDate: application.receivedDate, detail: body.insurerName, extra: nil))
+            case .residentUpdate, .clock, .notMine:
+                break
+            }
+        }
+        try tax.insertIncomes(incomes)
+        try tax.insertTargets(targets)
+        try tax.insertExemptions(exemptions)
+        try NoticeStore(tx).insertFormerDependents(dependents)
+
+        // 所得・課税情報 for the insurer: only about people it may receive it for.
+        let recipients = try tax.incomeRecipients(incomes.map(\.record.atenaNo))
+        for step in steps {
+            guard case .income(let record, _) = step.command, recipients.contains(record.atenaNo) else { continue }
+            derived[step.index].append(try DerivedEvent(topic: AssessmentRun.insurerTopic, key: record.atenaNo,
+                                                        type: TransferType.incomeRecord, body: record))
+        }
+
+        // Which 年度 to recompute, for whom, and why.
+        let calendar = CalendarStore(tx)
+        var businessDate = try calendar.businessDate()
+        for step in steps {
+            if case .clock(let date) = step.command { businessDate = try calendar.advance(to: date) }
+        }
+        let assessed = try tax.assessedYears()
+        let currentYear = businessDate.map(FiscalMonths.fiscalYear(of:))
+        var work: [Int: (people: Set<String>, reasons: Set<String>, owner: Int)] = [:]
+        func recompute(_ person: String, _ year: Int?, _ reason: String, _ owner: Int) {
+            guard let year, assessed.contains(year) else { return }
+            var entry = work[year] ?? ([], [], owner)
+            entry.people.insert(person)
+            entry.reasons.insert(reason)
+            entry.owner = max(entry.owner, owner)
+            work[year] = entry
+        }
+        var yearly: [(year: Int, date: LocalDate, owner: Int)] = []
+        for step in steps {
+            switch step.command {
+            case .income(let record, _): recompute(record.atenaNo, record.incomeYear + 1, "income", step.index)
+            case .pensionTarget(let target): recompute(target.atenaNo, target.fiscalYear, "pension-deduction", step.index)
+            case .exemption(let application, let body): recompute(application.atenaNo, body.fiscalYear, "exemption", step.index)
+            case .formerDependent(let application, _): recompute(application.atenaNo, currentYear, "former-dependent", step.index)
+            case .residentUpdate(let update):
+                recompute(update.atenaNo, FiscalMonths.fiscalYear(of: update.effectiveDate), "resident", step.index)
+                recompute(update.atenaNo, currentYear, "resident", step.index)
+            case .clock(let date):
+                // The July business day runs the 本算定 of the 年度, once.
+                let year = FiscalMonths.fiscalYear(of: date)
+                if (date.month >= 7 || date.month <= 3), !assessed.contains(year), !yearly.contains(where: { $0.year == year }) {
+                    yearly.append((year, date, step.index))
+                }
+            case .notMine:
+                break
+            }
+        }
+        for (year, date, owner) in yearly {
+            try tax.lockAssessments(fiscalYear: year)
+            let run = AssessmentRun(tx: tx, fiscalYear: year, decidedOn: date, reason: "honsantei", eventID: events[owner].id)
+            let result = try run.run(people: nil)
+            try tax.recordRun(fiscalYear: year, on: date, assessed: result.assessed)
+            derived[owner] += result.derived
+        }
+        for (year, entry) in work.sorted(by: { $0.key < $1.key }) {
+            try tax.lockAssessments(fiscalYear: year)
+            let run = AssessmentRun(tx: tx, fiscalYear: year, decidedOn: businessDate ?? LocalDate(year: year, month: 7, day: 1)!,
+                                    reason: entry.reasons.sorted().joined(separator: ","), eventID: events[entry.owner].id)
+            derived[entry.owner] += try run.run(people: entry.people.sorted()).derived
+        }
+        return events.indices.map { rejected[$0].map(EventOutcome.rejected) ?? .applied(derived[$0]) }
+    }
+}

@@ -1,0 +1,9 @@
+import TaxWorker
+import WorkerRuntime
+
+await ProcessMain.runWorker(
+    name: "koki-tax-worker",
+    topics: TaxHandler.topics,
+    source: "urn:koki:tax-worker",
+    defaultHTTPPort: 9112,
+    handler: TaxHandler())

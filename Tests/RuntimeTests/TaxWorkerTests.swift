@@ -1,0 +1,126 @@
+import Foundation
+import Kafka
+import KokiBase
+import KokiEvents
+import KokiSynth
+import Postgres
+import Testing
+
+/// koki-tax-worker end to end, with the resident worker and the relay: income arrives, the
+/// July business day runs the 本算定, a 更正 changes an assessment, a death recomputes 月割.
+@Suite("Tax worker, end to end", .serialized)
+struct TaxWorkerTests {
+    let factory = EventFactory(source: "urn:test")
+
+    func resident(_ atenaNo: String, household: String, born: String, relationship: ResidentChange.Relationship,
+                  _ kind: ResidentChange.Kind = .corrected, on day: String = "2026-03-31", death: String? = nil) -> OutgoingMessage {
+        let change = ResidentChange(
+            atenaNo: atenaNo, myNumber: nil, householdNo: household,
+            change: .init(effectiveDate: LocalDate(iso: day)!, notifiedDate: LocalDate(iso: day)!),
+            person: .init(nameKanji: "試験 花子", nameKana: "シケン ハナコ", sex: .female, birthDate: LocalDate(iso: born)!,
+                          relationshipToHead: relationship, residentStatus: .resident,
+                          address: ResidentWorkerTests.kawaguchi, deathDate: death.flatMap { LocalDate(iso: $0) }))
+        return factory.resident(kind, change, id: "\(kind.rawValue):\(atenaNo):\(day)")
+    }
+
+    func income(_ atenaNo: String, pension: Int, id: String, kind: IncomeRecord.Kind = .assessed) -> OutgoingMessage {
+        let total = IncomeDeductionsForTests.pensionIncome(pension)
+        return factory.message(topic: "tax.income.v1", type: kind.rawValue, id: id, key: atenaNo, body: IncomeRecord(
+            atenaNo: atenaNo, incomeYear: 2025, declared: true, totalIncome: total, totalIncomeForAssessment: total,
+            publicPensionIncome: pension, salaryIncome: 0, otherIncome: 0, taxableIncome: max(0, total - 430_000),
+            residentTaxExempt: total <= 430_000))
+    }
+
+    @Test func incomeHonsanteiCorrectionAndDeath() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
+        let p = "0000000101", s = "0000000102", q = "0000000103", r = "0000000104"
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
+        try await stack.send([
+            resident(p, household: "0000009001", born: "1946-05-05", relationship: .head),
+            resident(s, household: "0000009001", born: "1948-06-06", relationship: .spouse),
+            resident(q, household: "0000009002", born: "1949-07-07", relationship: .head),
+            resident(r, household: "0000009003", born: "1950-01-01", relationship: .head),
+            income(p, pension: 1_970_000, id: "inc-p"), income(s, pension: 800_000, id: "inc-s"),
+            income(q, pension: 2_400_000, id: "inc-q"),
+            factory.event(topic: "department.enrollments.v1", type: "department.enrolled", id: "enrol-p", atenaNo: p,
+                          fields: ["department": "disability-welfare", "program": "重度心身障害者医療費助成", "effectiveDate": "2026-04-01"]),
+        ])
+        try await stack.waitFor("four insured", "SELECT count(*) FROM qualification_periods", atLeast: 4)
+        try await stack.waitFor("incomes stored", "SELECT count(*) FROM incomes", atLeast: 3)
+        #expect(try await stack.count("SELECT count(*) FROM assessment_history") == 0, "nothing is assessed before July")
+
+        // The July business day: 本算定.
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        #expect(try await stack.premiums() == [p: 62_600, s: 22_900, q: 124_400, r: 45_900])
+        #expect(try await stack.strings("SELECT reduction FROM assessment_history WHERE atena_no = \(p)") == ["50"])
+        #expect(try await stack.count("SELECT count(*) FROM assessment_history WHERE atena_no = \(r) AND provisional") == 1,
+                "no income known: 均等割 only")
+        let plan = try await stack.installments(p)
+        #expect(plan.map(\.1) == [8_000, 7_800, 7_800, 7_800, 7_800, 7_800, 7_800, 7_800])
+        #expect(plan.first?.0 == "2026-07-31" && plan.last?.0 == "2027-03-01")
+
+        // A 更正 lowers P's income: the household moves to 7割; 変更前 kept; notices.
+        try await stack.send([income(p, pension: 1_530_000, id: "inc-p-2", kind: .corrected)])
+        try await stack.waitFor("the correction decided", "SELECT count(*) FROM assessment_history WHERE atena_no = \(p)", atLeast: 2)
+        try await stack.waitFor("the spouse follows", "SELECT count(*) FROM assessment_history WHERE atena_no = \(s)", atLeast: 2)
+        let corrected = try await stack.premiums()
+        #expect(corrected[p] == 13_700 && corrected[s] == 13_700)
+        #expect(try await stack.count("""
+            SELECT count(*) FROM assessment_history WHERE atena_no = \(p) AND history_no = 2 AND previous_history_no = 1
+              AND premium_before = 62600 AND reduction_before = '50' AND reduction = '70'
+            """) == 1, "the 変更前 values are kept")
+        #expect(try await stack.count("SELECT count(*) FROM outbox WHERE topic = 'koki.notices.v1' AND ce_type = 'notice.premium-changed'") == 2)
+
+        // Q dies on 7/31: lost 8/1, April–July.
+        try await stack.send([resident(q, household: "0000009002", born: "1949-07-07", relationship: .head, .died, on: "2026-07-31",
+                                       death: "2026-07-31"),
+                              factory.businessDay(LocalDate(iso: "2026-08-03")!)])
+        try await stack.waitFor("月割 after the death", "SELECT count(*) FROM assessment_history WHERE atena_no = \(q) AND months = 4")
+        #expect(try await stack.premiums()[q] == 41_400)
+        let qPlan = try await stack.installments(q)
+        #expect(qPlan.reduce(0) { $0 + $1.1 } == 41_400 && qPlan.first?.1 == 15_900, "the July installment stands")
+
+        // Transfers: the insurer gets income, 賦課 and 期割; the department only its enrolled person.
+        let transfers = try await stack.publishedTransfers()
+        let insurer = transfers.filter { $0.topic == "transfer.koiki.v1" }
+        #expect(Set(insurer.filter { $0.type == "koiki.income-record" }.map(\.key)).isSuperset(of: [p, s, q]))
+        #expect(insurer.filter { $0.type == "koiki.assessment" && $0.key == p }.count == 2)
+        #expect(insurer.contains { $0.type == "koiki.installments" && $0.key == q })
+        let department = transfers.filter { $0.topic == "transfer.disability-welfare.v1" }
+        #expect(Set(department.map(\.key)) == [p])
+        #expect(Set(department.map(\.type)).isSuperset(of: ["premium.changed", "burden-ratio.changed"]))
+    }
+}
+
+enum IncomeDeductionsForTests {
+    /// 公的年金等に係る雑所得 for 65+ with no other income (DOMAIN.md table), as 市民税課 reports it.
+    static func pensionIncome(_ revenue: Int) -> Int {
+        let deduction: Int
+        switch revenue {
+        case ...3_300_000: deduction = 1_100_000
+        case ...4_100_000: deduction = revenue / 4 + 275_000
+        default: deduction = revenue * 15 / 100 + 685_000
+        }
+        return max(0, revenue - deduction)
+    }
+}
+
+extension ResidentStack {
+    func premiums() async throws -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: try await query("SELECT atena_no, premium FROM assessments WHERE fiscal_year = 2026").map {
+            (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1))
+        })
+    }
+
+    /// The current plan: (due date, amount) in due order.
+    func installments(_ atenaNo: String) async throws -> [(String, Int)] {
+        try await query("""
+            SELECT i.due_date::text, i.amount FROM installment_plans p JOIN installments i
+              ON i.atena_no = p.atena_no AND i.fiscal_year = p.fiscal_year AND i.revision = p.revision
+            WHERE p.current AND p.atena_no = \(atenaNo) AND p.fiscal_year = 2026 ORDER BY i.due_date
+            """).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+    }
+}
