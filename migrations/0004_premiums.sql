@@ -315,3 +315,12 @@ CREATE TABLE assessment_runs (
     assessed    integer NOT NULL,
     finished_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Which income records the insurer has received (each once: on arrival if the person is
+-- insured or heads an insured household, or when they become so).
+CREATE TABLE income_transfers (
+    atena_no    text    NOT NULL,
+    income_year integer NOT NULL,
+    history_no  integer NOT NULL,
+    PRIMARY KEY (atena_no, income_year, history_no)
+);

@@ -207,6 +207,40 @@ extension TaxStore {
             """).map { try $0.decode(String.self, at: 0) })
     }
 
+    /// The current income records of these people not sent to the insurer yet; marks them
+    /// sent (the caller publishes them in the same transaction).
+    public func unsentIncomes(of people: [String]) throws -> [IncomeRecord] {
+        guard !people.isEmpty else { return [] }
+        return try tx.query("""
+            WITH current AS (
+                SELECT DISTINCT ON (atena_no, income_year) * FROM incomes WHERE atena_no = ANY(\(people)::text[])
+                ORDER BY atena_no, income_year, kind = 'corrected' DESC, history_no DESC),
+            sent AS (
+                INSERT INTO income_transfers (atena_no, income_year, history_no)
+                SELECT atena_no, income_year, history_no FROM current ON CONFLICT DO NOTHING
+                RETURNING atena_no, income_year, history_no)
+            SELECT c.atena_no, c.income_year, c.declared, c.total_income, c.total_income_for_assessment,
+                   c.public_pension_income, c.salary_income, c.other_income, c.taxable_income, c.resident_tax_exempt
+            FROM current c JOIN sent s USING (atena_no, income_year, history_no) ORDER BY c.atena_no, c.income_year
+            """).map { row in
+            IncomeRecord(atenaNo: try row.decode(at: 0), incomeYear: try row.decode(at: 1), declared: try row.decode(at: 2),
+                         totalIncome: try row.decode(at: 3), totalIncomeForAssessment: try row.decode(at: 4),
+                         publicPensionIncome: try row.decode(at: 5), salaryIncome: try row.decode(at: 6),
+                         otherIncome: try row.decode(at: 7), taxableIncome: try row.decode(at: 8),
+                         residentTaxExempt: try row.decode(at: 9))
+        }
+    }
+
+    /// The 世帯主 of the households these people belong to now.
+    public func heads(of people: [String]) throws -> [String] {
+        guard !people.isEmpty else { return [] }
+        return try tx.query("""
+            SELECT DISTINCT m.atena_no FROM household_memberships m
+            JOIN household_memberships p ON p.household_no = m.household_no AND p.through_date IS NULL
+            WHERE p.atena_no = ANY(\(people)::text[]) AND m.relationship_to_head = 'head' AND m.through_date IS NULL
+            """).map { try $0.decode(String.self, at: 0) }
+    }
+
     /// Serializes the assessment writes of one 年度 across the tax worker's partitions: two
     /// batches touching one household must not decide its premiums at the same time.
     public func lockAssessments(fiscalYear: Int) throws {

@@ -57,12 +57,27 @@ public struct TaxHandler: EventHandler {
         try tax.insertExemptions(exemptions)
         try NoticeStore(tx).insertFormerDependents(dependents)
 
-        // 所得・課税情報 for the insurer: only about people it may receive it for.
-        let recipients = try tax.incomeRecipients(incomes.map(\.record.atenaNo))
+        // 所得・課税情報 for the insurer: only about people it may receive it for — on arrival,
+        // or when the person (or a member of the household they head) becomes insured.
+        var owners: [String: Int] = [:]
         for step in steps {
-            guard case .income(let record, _) = step.command, recipients.contains(record.atenaNo) else { continue }
-            derived[step.index].append(try DerivedEvent(topic: AssessmentRun.insurerTopic, key: record.atenaNo,
-                                                        type: TransferType.incomeRecord, body: record))
+            switch step.command {
+            case .income(let record, _): owners[record.atenaNo] = step.index
+            case .residentUpdate(let update): owners[update.atenaNo] = step.index
+            default: break
+            }
+        }
+        let updated = steps.compactMap { step -> String? in
+            if case .residentUpdate(let update) = step.command { return update.atenaNo }
+            return nil
+        }
+        for head in try tax.heads(of: updated) where owners[head] == nil {
+            owners[head] = owners.values.max()
+        }
+        let recipients = try tax.incomeRecipients(Array(owners.keys))
+        for record in try tax.unsentIncomes(of: recipients.sorted()) {
+            derived[owners[record.atenaNo]!].append(try DerivedEvent(topic: AssessmentRun.insurerTopic, key: record.atenaNo,
+                                                                     type: TransferType.incomeRecord, body: record))
         }
 
         // Which 年度 to recompute, for whom, and why.
