@@ -68,6 +68,15 @@ struct Person: AsyncParsableCommand {
         lines.append("元被扶養者　　\(spans(p.formerDependent))")
         lines.append("資格確認書　　\(spans(p.certificates))")
         lines.append("所管課登録　　\(spans(p.enrollments))")
+        for premium in p.premiums {
+            let reduction = premium.reduction == "none" ? "軽減なし" : "\(Int(premium.reduction)! / 10)割軽減"
+            lines.append("保険料（\(premium.fiscalYear)年度）\(premium.annualPremium.formatted())円　\(premium.months)か月　\(reduction)")
+        }
+        if let ratio = p.burdenRatio { lines.append("負担割合　　　\(ratio / 10)割") }
+        for i in p.installments {
+            lines.append("　\(i.fiscalYear)年度 第\(i.no)期（\(i.method == "pension" ? "特別徴収" : "普通徴収")）"
+                         + "納期限 \(date(i.dueDate))　\(i.amount.formatted())円")
+        }
         lines.append("世帯員　　　　" + (p.household.isEmpty ? "—" : p.household.map {
             "\($0.nameKanji)（\($0.relationshipToHead)\($0.insured ? "・被保険者" : "")）"
         }.joined(separator: "、")))

@@ -52,6 +52,28 @@ public struct PersonInquiry: Encodable, Sendable {
     public let certificates: [Span]
     public let household: [Member]
 
+    public struct PremiumLine: Encodable, Sendable {
+        public let fiscalYear: Int
+        public let annualPremium: Int
+        public let reduction: String
+        public let months: Int
+    }
+
+    public struct InstallmentLine: Encodable, Sendable {
+        public let fiscalYear: Int
+        public let no: Int
+        public let dueDate: LocalDate
+        public let amount: Int
+        public let method: String
+    }
+
+    /// 賦課 per 年度 (the current decision).
+    public let premiums: [PremiumLine]
+    /// 負担割合 (10, 20, 30) in force on the person's as-of date, if judged.
+    public let burdenRatio: Int?
+    /// 期割 of the current plans.
+    public let installments: [InstallmentLine]
+
     /// nil when koki knows nothing about `atenaNo`.
     public static func load(_ atenaNo: String, on conn: PostgresConnection) throws -> PersonInquiry? {
         guard let r = try conn.query("""
@@ -77,6 +99,25 @@ public struct PersonInquiry: Encodable, Sendable {
         let certificates = try conn.query("""
             SELECT valid_from, insured_number FROM qualification_certificates WHERE atena_no = \(atenaNo) ORDER BY valid_from
             """).map { Span(from: try $0.decode(LocalDate.self, at: 0), through: nil, detail: try $0.decode(String.self, at: 1)) }
+        let premiums = try conn.query("""
+            SELECT h.fiscal_year, h.premium, h.reduction, h.months FROM assessments a JOIN assessment_history h
+              ON h.atena_no = a.atena_no AND h.fiscal_year = a.fiscal_year AND h.history_no = a.history_no
+            WHERE a.atena_no = \(atenaNo) ORDER BY h.fiscal_year
+            """).map { PremiumLine(fiscalYear: try $0.decode(at: 0), annualPremium: try $0.decode(at: 1),
+                                   reduction: try $0.decode(at: 2), months: try $0.decode(at: 3)) }
+        let asOf = try r.decode(LocalDate?.self, at: 8)
+        let burden = try conn.query("""
+            SELECT ratio FROM burden_ratios WHERE atena_no = \(atenaNo)
+              AND (\(asOf)::date IS NULL OR effective_from <= \(asOf)::date OR effective_from = (
+                   SELECT min(effective_from) FROM burden_ratios WHERE atena_no = \(atenaNo)))
+            ORDER BY effective_from DESC, history_no DESC LIMIT 1
+            """).first.map { try $0.decode(Int.self, at: 0) }
+        let installments = try conn.query("""
+            SELECT i.fiscal_year, i.installment_no, i.due_date, i.amount, i.method FROM installment_plans p
+            JOIN installments i ON i.atena_no = p.atena_no AND i.fiscal_year = p.fiscal_year AND i.revision = p.revision
+            WHERE p.current AND p.atena_no = \(atenaNo) ORDER BY i.fiscal_year, i.due_date, i.method
+            """).map { InstallmentLine(fiscalYear: try $0.decode(at: 0), no: try $0.decode(at: 1), dueDate: try $0.decode(at: 2),
+                                       amount: try $0.decode(at: 3), method: try $0.decode(at: 4)) }
         let householdNo = try r.decode(String?.self, at: 0)
         let household = try householdNo.map { try store.currentMembers(of: [$0]) } ?? []
         return PersonInquiry(
@@ -93,6 +134,7 @@ public struct PersonInquiry: Encodable, Sendable {
             specialAddress: spans(notices.specialAddress[atenaNo], on: ["started"]),
             formerDependent: dependents, enrollments: enrollments, certificates: certificates,
             household: household.map { Member(atenaNo: $0.row.atenaNo, relationshipToHead: $0.row.relationshipToHead,
-                                              nameKanji: $0.row.nameKanji, insured: $0.insured) })
+                                              nameKanji: $0.row.nameKanji, insured: $0.insured) },
+            premiums: premiums, burdenRatio: burden, installments: installments)
     }
 }
