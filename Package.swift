@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KokiBase"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "KokiBase"]),
         .testTarget(name: "RuntimeTests", dependencies: ["WorkerRuntime", "SampleWorker", "Kafka", "Postgres", "KokiBase",
-                                                      "KokiDomain", "KokiEvents", "KokiSynth", "ResidentWorker", "TaxWorker"]),
+                                                      "KokiDomain", "KokiEvents", "KokiStore", "KokiSynth", "ResidentWorker", "TaxWorker"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -74,9 +74,15 @@ struct PipelineRun {
     let perEvent: Bool
 
     /// Seconds until every event was applied (or dead-lettered), and until the outbox was empty.
-    func measure(_ messages: [OutgoingMessage]) async throws -> (applied: Double, published: Double, deadLetters: Int) {
+    /// `prepare` fills the new database before the worker starts.
+    func measure(_ messages: [OutgoingMessage], prepare: (@Sendable (PostgresConnection) throws -> Void)? = nil) async throws
+        -> (applied: Double, published: Double, deadLetters: Int) {
         let n = messages.count
         let databaseURL = try await BenchDatabase.create(server: server, name: "koki_bench_\(tag)")
+        if let prepare {
+            let conn = try await PostgresConnection.connect(databaseURL)
+            try await conn.run { try prepare($0) }
+        }
         let producer = try KafkaProducer(config: cluster.config())
         for start in stride(from: 0, to: n, by: 10_000) {
             let results = try await producer.send(Array(messages[start..<min(n, start + 10_000)]))

@@ -4,10 +4,14 @@ public struct Rate: Sendable, Hashable, Codable, CustomStringConvertible {
     public let numerator: Int
     public let denominator: Int
 
+    /// Kept in lowest terms, so equal rates are equal values (8.38 % is 419/5000 however written).
     public init(_ numerator: Int, over denominator: Int) {
         precondition(denominator > 0 && numerator >= 0)
-        self.numerator = numerator
-        self.denominator = denominator
+        var (a, b) = (numerator, denominator)
+        while b != 0 { (a, b) = (b, a % b) }
+        let divisor = max(a, 1)
+        self.numerator = numerator / divisor
+        self.denominator = denominator / divisor
     }
 
     /// Parses a percentage written in decimal (`"8.42"`, `"9.03"`, `"70"`); nil unless it is

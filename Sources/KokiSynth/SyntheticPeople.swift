@@ -5,7 +5,7 @@ import KokiEvents
 /// Synthetic people for a city shaped like Kawaguchi: names and addresses are assembled
 /// from parts (never a list of real people), 個人番号 are random with valid check digits.
 public struct SyntheticPeople {
-    var random: SeededRandom
+    public var random: SeededRandom
 
     public init(seed: UInt64) { random = SeededRandom(seed: seed) }
 
@@ -78,9 +78,13 @@ public struct SyntheticPeople {
         birthDate(on: day, ageBand: random.weighted([(20...39, 30), (40...64, 38), (65...74, 17), (75...99, 15)]))
     }
 
+    /// A household's size, as the city's register has them.
+    public mutating func householdSize() -> Int { random.weighted([(1, 35), (2, 32), (3, 17), (4, 12), (5, 4)]) }
+
     public mutating func sex() -> ResidentChange.Sex { random.chance(52) ? .female : .male }
 }
 
 extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+    /// Left-padded with zeros to `width` (宛名番号 and the like).
+    public func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -32,7 +32,7 @@ public struct SyntheticResidents {
         var created = 0
         while created < options.residents {
             let householdNo = atena(number)
-            let size = min(options.residents - created, people.random.weighted([(1, 35), (2, 32), (3, 17), (4, 12), (5, 4)]))
+            let size = min(options.residents - created, people.householdSize())
             let family = people.familyName()
             let address = people.kawaguchiAddress()
             // Most households were here before the period; some move in during it.

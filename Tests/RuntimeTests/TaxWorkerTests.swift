@@ -2,6 +2,8 @@ import Foundation
 import Kafka
 import KokiBase
 import KokiEvents
+import KokiDomain
+import KokiStore
 import KokiSynth
 import Postgres
 import Testing
@@ -135,5 +137,39 @@ extension ResidentStack {
               ON i.atena_no = p.atena_no AND i.fiscal_year = p.fiscal_year AND i.revision = p.revision
             WHERE p.current AND p.atena_no = \(atenaNo) AND p.fiscal_year = 2026 ORDER BY i.due_date
             """).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+    }
+}
+
+@Suite("Premium data and the estimate command")
+struct PremiumDataTests {
+    /// The store's rates (seeded by a migration) and `koki estimate`'s built-in table agree.
+    @Test func ratesInTheStoreMatchTheBuiltInTable() async throws {
+        let url = try await MigratedDatabase.create()
+        let conn = try await PostgresConnection.connect(url)
+        for year in 2022...2027 {
+            let stored = try await conn.run { try TaxStore($0).rates(for: year) }
+            #expect(stored == SaitamaRates.rates(for: year), "\(year)")
+        }
+        let holidays = try await conn.run { try TaxStore($0).holidays() }
+        #expect(holidays.contains(LocalDate(iso: "2026-09-22")!) && holidays.contains(LocalDate(iso: "2030-12-31")!) == false)
+        #expect((2024...2030).allSatisfy { year in holidays.contains(LocalDate(year: year, month: 1, day: 1)!) })
+    }
+
+    @Test func estimateCommand() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("household-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data("""
+            {"fiscalYear": 2023, "members": [{"id": "a", "insured": true, "head": true, "birthDate": "1944-05-01",
+             "publicPensionIncome": 1680000, "salaryIncome": 0, "otherIncome": 0}]}
+            """.utf8).write(to: file)
+        let (status, output) = try await runCommand("koki", ["estimate", "--file", file.path], environment: [:])
+        #expect(status == 0, "\(output)")
+        let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        let member = (json?["members"] as? [[String: Any]])?.first
+        #expect(member?["annualPremium"] as? Int == 25_800 && member?["reduction"] as? String == "70")
+
+        try Data(#"{"fiscalYear": 2023, "members": [{"id": "a", "insured": "yes"}]}"#.utf8).write(to: file)
+        let (bad, message) = try await runCommand("koki", ["estimate", "--file", file.path], environment: [:])
+        #expect(bad != 0 && message.contains("members[0].insured"), "\(message)")
     }
 }
