@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "koki-sample-worker", targets: ["koki-sample-worker"]),
         .executable(name: "koki-resident-worker", targets: ["koki-resident-worker"]),
         .executable(name: "koki-tax-worker", targets: ["koki-tax-worker"]),
+        .executable(name: "koki-payment-worker", targets: ["koki-payment-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -40,11 +41,14 @@ let package = Package(
         .executableTarget(name: "koki-resident-worker", dependencies: ["ResidentWorker", "WorkerRuntime"]),
         .target(name: "TaxWorker", dependencies: ["WorkerRuntime", "Postgres", "KokiBase", "KokiDomain", "KokiEvents", "KokiStore"]),
         .executableTarget(name: "koki-tax-worker", dependencies: ["TaxWorker", "WorkerRuntime"]),
+        .target(name: "PaymentWorker", dependencies: ["WorkerRuntime", "Postgres", "KokiBase", "KokiDomain", "KokiEvents",
+                                                      "KokiStore"]),
+        .executableTarget(name: "koki-payment-worker", dependencies: ["PaymentWorker", "WorkerRuntime"]),
         .executableTarget(name: "koki-sample-worker", dependencies: ["SampleWorker", "WorkerRuntime"]),
         .executableTarget(name: "koki-relay", dependencies: ["WorkerRuntime"]),
         .target(name: "KokiCommands", dependencies: [
             "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiEvents", "KokiStore", "WorkerRuntime", "SampleWorker",
-            "ResidentWorker", "TaxWorker", "KokiSynth",
+            "ResidentWorker", "TaxWorker", "PaymentWorker", "KokiSynth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -54,7 +58,8 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KokiBase"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "KokiBase"]),
         .testTarget(name: "RuntimeTests", dependencies: ["WorkerRuntime", "SampleWorker", "Kafka", "Postgres", "KokiBase",
-                                                      "KokiDomain", "KokiEvents", "KokiStore", "KokiSynth", "ResidentWorker", "TaxWorker"]),
+                                                      "KokiDomain", "KokiEvents", "KokiStore", "KokiSynth", "ResidentWorker", "TaxWorker",
+                                                      "PaymentWorker"]),
     ],
     swiftLanguageModes: [.v6]
 )

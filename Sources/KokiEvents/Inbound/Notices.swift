@@ -152,3 +152,41 @@ public struct PremiumReductionNotice: Decodable, Sendable {
     public let reductionPercent: Int
     public let decidedDate: LocalDate
 }
+
+/// `collection.payments.v1` — banks, convenience stores, 口座振替, pension.
+public struct PaymentRecord: Codable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case received = "payment.received"
+        case transferFailed = "payment.transfer-failed"
+        case pensionDeducted = "payment.pension-deducted"
+        case refundPaid = "payment.refund-paid"
+
+        /// The word the store uses.
+        public var stored: String { String(rawValue.dropFirst("payment.".count)) }
+    }
+
+    public enum Channel: String, Codable, Sendable {
+        case bank, convenienceStore = "convenience-store", accountTransfer = "account-transfer", pension, counter
+    }
+
+    public let paymentId: String
+    public let atenaNo: String
+    public let fiscalYear: Int?
+    public let installmentNo: Int?
+    public let amount: Int
+    public let paidOn: LocalDate
+    public let creditedOn: LocalDate?
+    public let channel: Channel
+
+    public init(paymentId: String, atenaNo: String, fiscalYear: Int?, installmentNo: Int?, amount: Int, paidOn: LocalDate,
+                creditedOn: LocalDate?, channel: Channel) {
+        self.paymentId = paymentId
+        self.atenaNo = atenaNo
+        self.fiscalYear = fiscalYear
+        self.installmentNo = installmentNo
+        self.amount = amount
+        self.paidOn = paidOn
+        self.creditedOn = creditedOn
+        self.channel = channel
+    }
+}

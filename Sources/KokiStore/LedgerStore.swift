@@ -1,0 +1,274 @@
+import Foundation
+import KokiBase
+import KokiDomain
+import Postgres
+
+/// SQL for 収納: payments as received, receivables, the append-only ledger, refunds and the
+/// collection settings.
+public struct LedgerStore {
+    let tx: PostgresConnection
+
+    public init(_ tx: PostgresConnection) { self.tx = tx }
+
+    /// Serializes the payment worker's ledger writes (payments of one person arrive on one
+    /// partition, but a business day touches everyone).
+    public func lock() throws {
+        _ = try tx.query("SELECT pg_advisory_xact_lock(\(0x6B6F_6B69 + 2), 0)")
+    }
+
+    public struct Payment: Sendable {
+        public let eventID, paymentID, kind, atenaNo, channel: String
+        public let fiscalYear, installmentNo: Int?
+        public let amount: Int
+        public let paidOn: LocalDate
+        public let creditedOn: LocalDate?
+
+        public init(eventID: String, paymentID: String, kind: String, atenaNo: String, channel: String, fiscalYear: Int?,
+                    installmentNo: Int?, amount: Int, paidOn: LocalDate, creditedOn: LocalDate?) {
+            (self.eventID, self.paymentID, self.kind, self.atenaNo, self.channel) = (eventID, paymentID, kind, atenaNo, channel)
+            (self.fiscalYear, self.installmentNo, self.amount, self.paidOn, self.creditedOn) =
+                (fiscalYear, installmentNo, amount, paidOn, creditedOn)
+        }
+    }
+
+    public func insert(_ payments: [Payment]) throws {
+        guard !payments.isEmpty else { return }
+        let p = payments
+        try tx.execute("""
+            INSERT INTO payments (event_id, payment_id, kind, atena_no, fiscal_year, installment_no, amount, paid_on, credited_on, channel)
+            SELECT * FROM unnest(\(p.map(\.eventID))::text[], \(p.map(\.paymentID))::text[], \(p.map(\.kind))::text[],
+                                 \(p.map(\.atenaNo))::text[], \(p.map(\.fiscalYear))::int[], \(p.map(\.installmentNo))::int[],
+                                 \(p.map(\.amount))::bigint[], \(p.map(\.paidOn))::date[], \(p.map(\.creditedOn))::date[],
+                                 \(p.map(\.channel))::text[])
+            """)
+    }
+
+    /// The settings in force on `day`.
+    public struct Settings: Sendable {
+        public let dunningDaysAfterDue, dunningDeadlineDays, dunningFee, reminderDaysAfterDunning: Int
+        public let lateFees: LateFee.Schedule
+    }
+
+    public func settings(on day: LocalDate) throws -> Settings {
+        let row = try tx.query("""
+            SELECT dunning_days_after_due, dunning_deadline_days, dunning_fee, reminder_days_after_dunning,
+                   late_fee_first_tier_months
+            FROM collection_settings WHERE effective_from <= \(day) ORDER BY effective_from DESC LIMIT 1
+            """).first
+        let years = try tx.query("SELECT year, first_tier_percent::text, later_percent::text FROM late_fee_rates ORDER BY year").map {
+            LateFee.YearRates(year: try $0.decode(at: 0), firstTier: Rate(percent: try $0.decode(String.self, at: 1).trimmedDecimal)!,
+                              later: Rate(percent: try $0.decode(String.self, at: 2).trimmedDecimal)!)
+        }
+        let schedule = LateFee.Schedule(years: years, statutory: LateFee.Schedule.standard.statutory,
+                                        firstTierMonths: try row?.decode(Int.self, at: 4) ?? 1)
+        return Settings(dunningDaysAfterDue: try row?.decode(Int.self, at: 0) ?? 20,
+                        dunningDeadlineDays: try row?.decode(Int.self, at: 1) ?? 10,
+                        dunningFee: try row?.decode(Int.self, at: 2) ?? 0,
+                        reminderDaysAfterDunning: try row?.decode(Int.self, at: 3) ?? 30, lateFees: schedule)
+    }
+
+    /// A receivable with its open balance and its 督促 / 催告 state.
+    public struct Receivable: Sendable {
+        public var open: Allocation.Open
+        public let atenaNo: String
+        public let charged: Int
+        public let dunnedOn: LocalDate?
+        public let reminders: Int
+
+        public init(open: Allocation.Open, atenaNo: String, charged: Int, dunnedOn: LocalDate?, reminders: Int) {
+            self.open = open
+            self.atenaNo = atenaNo
+            self.charged = charged
+            self.dunnedOn = dunnedOn
+            self.reminders = reminders
+        }
+    }
+
+    /// Receivables of these people (nil: everyone with a balance), with balances.
+    public func receivables(of people: [String]?) throws -> [Receivable] {
+        let filter: SQL = people.map { "WHERE r.atena_no = ANY(\($0)::text[])" } ?? ""
+        return try tx.query("""
+            SELECT r.id, r.atena_no, r.fiscal_year, r.installment_no, r.method, r.kind, r.due_date,
+                   coalesce(sum(l.amount) FILTER (WHERE l.entry = 'charge'), 0)::bigint,
+                   coalesce(sum(l.amount) FILTER (WHERE l.entry IN ('payment', 'appropriation', 'write-off')), 0)::bigint,
+                   min(l.on_date) FILTER (WHERE l.entry = 'dunning'),
+                   count(*) FILTER (WHERE l.entry = 'reminder')::int
+            FROM receivables r LEFT JOIN ledger l ON l.receivable_id = r.id
+            \(filter)
+            GROUP BY r.id ORDER BY r.atena_no, r.due_date, r.id
+            """).map { row in
+            let charged = try row.decode(Int.self, at: 7), settled = try row.decode(Int.self, at: 8)
+            return Receivable(open: Allocation.Open(id: try row.decode(at: 0), fiscalYear: try row.decode(at: 2),
+                                                    installmentNo: try row.decode(at: 3),
+                                                    method: Installments.Method(rawValue: try row.decode(at: 4)) ?? .ordinary,
+                                                    kind: Allocation.Kind(rawValue: try row.decode(at: 5)) ?? .premium,
+                                                    dueDate: try row.decode(at: 6), balance: charged - settled),
+                              atenaNo: try row.decode(at: 1), charged: charged, dunnedOn: try row.decode(at: 9),
+                              reminders: try row.decode(at: 10))
+        }
+    }
+
+    /// Creates receivables (or finds them) and returns their ids.
+    public func receivableIDs(_ keys: [(atenaNo: String, fiscalYear: Int, method: String, installmentNo: Int, kind: String,
+                                        dueDate: LocalDate)]) throws -> [Int] {
+        guard !keys.isEmpty else { return [] }
+        try tx.execute("""
+            INSERT INTO receivables (atena_no, fiscal_year, method, installment_no, kind, due_date)
+            SELECT * FROM unnest(\(keys.map(\.atenaNo))::text[], \(keys.map(\.fiscalYear))::int[], \(keys.map(\.method))::text[],
+                                 \(keys.map(\.installmentNo))::int[], \(keys.map(\.kind))::text[], \(keys.map(\.dueDate))::date[])
+            ON CONFLICT DO NOTHING
+            """)
+        var ids: [String: Int] = [:]
+        for row in try tx.query("""
+            SELECT r.id, r.atena_no || '/' || r.fiscal_year || '/' || r.method || '/' || r.installment_no || '/' || r.kind
+            FROM receivables r JOIN unnest(\(keys.map(\.atenaNo))::text[], \(keys.map(\.fiscalYear))::int[],
+                                           \(keys.map(\.method))::text[], \(keys.map(\.installmentNo))::int[],
+                                           \(keys.map(\.kind))::text[]) AS k(a, f, m, n, c)
+              ON r.atena_no = k.a AND r.fiscal_year = k.f AND r.method = k.m AND r.installment_no = k.n AND r.kind = k.c
+            """) {
+            ids[try row.decode(String.self, at: 1)] = try row.decode(Int.self, at: 0)
+        }
+        return try keys.map { key in
+            guard let id = ids["\(key.atenaNo)/\(key.fiscalYear)/\(key.method)/\(key.installmentNo)/\(key.kind)"] else {
+                throw PostgresError(.decode, "a receivable was not created")
+            }
+            return id
+        }
+    }
+
+    public struct Entry: Sendable {
+        public let atenaNo: String
+        public let receivableID: Int?
+        public let entry: String
+        public let amount: Int
+        public let onDate: LocalDate
+        public let bookedOn: LocalDate?
+        public let paymentEvent: String?
+        public let eventID: String
+
+        public init(atenaNo: String, receivableID: Int?, entry: String, amount: Int, onDate: LocalDate, bookedOn: LocalDate?,
+                    paymentEvent: String?, eventID: String) {
+            (self.atenaNo, self.receivableID, self.entry, self.amount) = (atenaNo, receivableID, entry, amount)
+            (self.onDate, self.bookedOn, self.paymentEvent, self.eventID) = (onDate, bookedOn, paymentEvent, eventID)
+        }
+    }
+
+    public func append(_ entries: [Entry]) throws {
+        guard !entries.isEmpty else { return }
+        let e = entries
+        try tx.execute("""
+            INSERT INTO ledger (atena_no, receivable_id, entry, amount, on_date, booked_on, payment_event, event_id)
+            SELECT * FROM unnest(\(e.map(\.atenaNo))::text[], \(e.map(\.receivableID))::bigint[], \(e.map(\.entry))::text[],
+                                 \(e.map(\.amount))::bigint[], \(e.map(\.onDate))::date[], \(e.map(\.bookedOn))::date[],
+                                 \(e.map(\.paymentEvent))::text[], \(e.map(\.eventID))::text[])
+            """)
+    }
+
+    /// Current 期割 plans not yet turned into charges (for these people, or everyone).
+    public func unsyncedPlans(of people: [String]?) throws -> [(atenaNo: String, fiscalYear: Int, revision: Int,
+                                                               installments: [Installments.Installment])] {
+        let filter: SQL = people.map { "AND p.atena_no = ANY(\($0)::text[])" } ?? ""
+        var plans: [String: (String, Int, Int, [Installments.Installment])] = [:]
+        for row in try tx.query("""
+            SELECT p.atena_no, p.fiscal_year, p.revision, i.method, i.installment_no, i.due_date, i.amount
+            FROM installment_plans p
+            LEFT JOIN charge_sync s ON s.atena_no = p.atena_no AND s.fiscal_year = p.fiscal_year
+            LEFT JOIN installments i ON i.atena_no = p.atena_no AND i.fiscal_year = p.fiscal_year AND i.revision = p.revision
+            WHERE p.current AND (s.revision IS NULL OR s.revision < p.revision) \(filter)
+            ORDER BY p.atena_no, p.fiscal_year, i.due_date
+            """) {
+            let atenaNo: String = try row.decode(at: 0), year: Int = try row.decode(at: 1), revision: Int = try row.decode(at: 2)
+            var plan = plans["\(atenaNo)/\(year)"] ?? (atenaNo, year, revision, [])
+            if let method = try row.decode(String?.self, at: 3).flatMap(Installments.Method.init(rawValue:)) {
+                plan.3.append(Installments.Installment(no: try row.decode(at: 4), dueDate: try row.decode(at: 5),
+                                                       amount: try row.decode(at: 6), method: method))
+            }
+            plans["\(atenaNo)/\(year)"] = plan
+        }
+        return plans.values.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { ($0.0, $0.1, $0.2, $0.3) }
+    }
+
+    public func markSynced(_ plans: [(atenaNo: String, fiscalYear: Int, revision: Int)]) throws {
+        guard !plans.isEmpty else { return }
+        try tx.execute("""
+            INSERT INTO charge_sync (atena_no, fiscal_year, revision)
+            SELECT * FROM unnest(\(plans.map(\.atenaNo))::text[], \(plans.map(\.fiscalYear))::int[], \(plans.map(\.revision))::int[])
+            ON CONFLICT (atena_no, fiscal_year) DO UPDATE SET revision = EXCLUDED.revision
+            """)
+    }
+
+    /// Each person's unallocated credit (over-payments not yet appropriated or refunded),
+    /// money held in suspense, and refunds decided but not paid.
+    public func credits(of people: [String]?) throws -> [String: (credit: Int, suspense: Int, unpaidRefunds: Int)] {
+        let filter: SQL = people.map { "AND atena_no = ANY(\($0)::text[])" } ?? ""
+        var result: [String: (Int, Int, Int)] = [:]
+        for row in try tx.query("""
+            SELECT atena_no,
+                   coalesce(sum(amount) FILTER (WHERE entry = 'overpayment'), 0)
+                   - coalesce(sum(amount) FILTER (WHERE entry IN ('appropriation', 'refund')), 0),
+                   coalesce(sum(amount) FILTER (WHERE entry = 'suspense'), 0)
+                   - coalesce(sum(amount) FILTER (WHERE entry = 'suspense-release'), 0),
+                   coalesce(sum(amount) FILTER (WHERE entry = 'refund'), 0)
+                   - coalesce(sum(amount) FILTER (WHERE entry = 'refund-paid'), 0)
+            FROM ledger WHERE entry IN ('overpayment', 'appropriation', 'refund', 'refund-paid', 'suspense', 'suspense-release')
+            \(filter)
+            GROUP BY atena_no
+            """) {
+            result[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2),
+                                                          try row.decode(Int.self, at: 3))
+        }
+        return result
+    }
+
+    /// The ledger entries a payment made (to reverse them on 口座振替不能).
+    public func entries(ofPayment eventID: String) throws -> [(receivableID: Int?, entry: String, amount: Int)] {
+        try tx.query("""
+            SELECT receivable_id, entry, sum(amount)::bigint FROM ledger WHERE payment_event = \(eventID)
+            GROUP BY receivable_id, entry
+            """).map { (try $0.decode(Int?.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int.self, at: 2)) }
+    }
+
+    /// The received payment a 口座振替不能 refers to.
+    public func receivedPayment(paymentID: String, atenaNo: String) throws -> String? {
+        try tx.query("""
+            SELECT event_id FROM payments WHERE payment_id = \(paymentID) AND atena_no = \(atenaNo) AND kind = 'received'
+            ORDER BY recorded_at LIMIT 1
+            """).first.map { try $0.decode(String.self, at: 0) }
+    }
+
+    /// People the register knows (a payment for anyone else is held in suspense).
+    public func known(_ people: [String]) throws -> Set<String> {
+        guard !people.isEmpty else { return [] }
+        return Set(try tx.query("""
+            SELECT atena_no FROM residents WHERE atena_no = ANY(\(people)::text[]) AND current_history_no IS NOT NULL
+            UNION SELECT atena_no FROM receivables WHERE atena_no = ANY(\(people)::text[])
+            """).map { try $0.decode(String.self, at: 0) })
+    }
+
+    public func deceased(_ people: [String]) throws -> Set<String> {
+        guard !people.isEmpty else { return [] }
+        return Set(try tx.query("""
+            SELECT atena_no FROM residents WHERE atena_no = ANY(\(people)::text[]) AND death_date IS NOT NULL
+            """).map { try $0.decode(String.self, at: 0) })
+    }
+
+    public func recordRefunds(_ refunds: [(atenaNo: String, amount: Int, decidedOn: LocalDate, forHeirs: Bool, eventID: String)]) throws {
+        guard !refunds.isEmpty else { return }
+        try tx.execute("""
+            INSERT INTO refunds (atena_no, amount, decided_on, for_heirs, event_id)
+            SELECT * FROM unnest(\(refunds.map(\.atenaNo))::text[], \(refunds.map(\.amount))::bigint[],
+                                 \(refunds.map(\.decidedOn))::date[], \(refunds.map(\.forHeirs))::bool[], \(refunds.map(\.eventID))::text[])
+            """)
+    }
+}
+
+extension String {
+    /// `2.400` → `2.4` (numeric columns print their scale).
+    var trimmedDecimal: String {
+        guard contains(".") else { return self }
+        var text = self
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,304 @@
+import KokiBase
+import KokiDomain
+import KokiEvents
+import KokiStore
+import Postgres
+import WorkerRuntime
+
+/// One batch's view of the ledger: the receivables it touches, in memory, and the entries and
+/// events it adds. Written once at the end.
+struct Book {
+    let tx: PostgresConnection
+    let businessDate: LocalDate?
+    var receivables: [String: [LedgerStore.Receivable]]
+    var entries: [LedgerStore.Entry] = []
+    var refunds: [(atenaNo: String, amount: Int, decidedOn: LocalDate, forHeirs: Bool, eventID: String)] = []
+    var derived: [[DerivedEvent]]
+    /// Over-payments to appropriate or refund at the end, per person.
+    var credit: [String: Int] = [:]
+    var creditEvent: [String: String] = [:]
+    let people: [String]?
+
+    static let insurerTopic = "transfer.koiki.v1"
+
+    init(tx: PostgresConnection, people: [String]?, businessDate: LocalDate?, derived: [[DerivedEvent]]) throws {
+        self.tx = tx
+        self.people = people
+        self.businessDate = businessDate
+        self.derived = derived
+        receivables = [:]
+        try reload()
+    }
+
+    mutating func reload() throws {
+        receivables = Dictionary(grouping: try LedgerStore(tx).receivables(of: people), by: \.atenaNo)
+    }
+
+    var today: LocalDate { businessDate ?? LocalDate(year: 2000, month: 1, day: 1)! }
+
+    // MARK: Charges
+
+    /// Turns new 期割 plans into charges (調定): a new installment, or the difference when an
+    /// amount changed. What was already paid beyond a lowered charge becomes an over-payment.
+    mutating func syncCharges(owner: Int) throws {
+        let store = LedgerStore(tx)
+        let plans = try store.unsyncedPlans(of: people)
+        guard !plans.isEmpty else { return }
+        let current = Dictionary(grouping: try store.receivables(of: Array(Set(plans.map(\.atenaNo)))), by: \.atenaNo)
+        var keys: [(atenaNo: String, fiscalYear: Int, method: String, installmentNo: Int, kind: String, dueDate: LocalDate)] = []
+        var wanted: [Int] = []
+        for plan in plans {
+            for i in plan.installments {
+                keys.append((plan.atenaNo, plan.fiscalYear, i.method.rawValue, i.no, "premium", i.dueDate))
+                wanted.append(i.amount)
+            }
+        }
+        let ids = try store.receivableIDs(keys)
+        let eventID = "charges:\(today)"
+        var touched = Set<Int>()
+        for (index, id) in ids.enumerated() {
+            touched.insert(id)
+            let existing = current[keys[index].atenaNo]?.first { $0.open.id == id }
+            let delta = wanted[index] - (existing?.charged ?? 0)
+            if delta != 0 { try charge(keys[index].atenaNo, id, delta, eventID: eventID) }
+        }
+        // Installments the new plans dropped (a stopped 特別徴収): their charge goes.
+        for plan in plans {
+            for old in current[plan.atenaNo] ?? [] where old.open.fiscalYear == plan.fiscalYear && old.open.kind == .premium
+                && !touched.contains(old.open.id) && old.charged != 0 {
+                try charge(plan.atenaNo, old.open.id, -old.charged, eventID: eventID)
+            }
+        }
+        try store.markSynced(plans.map { ($0.atenaNo, $0.fiscalYear, $0.revision) })
+        try store.append(entries)
+        entries = []
+        try reload()
+        // A lowered charge below what was paid: the excess is an over-payment.
+        for (person, list) in receivables {
+            for r in list where r.open.balance < 0 {
+                entries.append(.init(atenaNo: person, receivableID: r.open.id, entry: "payment", amount: r.open.balance,
+                                     onDate: today, bookedOn: businessDate, paymentEvent: nil, eventID: eventID))
+                entries.append(.init(atenaNo: person, receivableID: nil, entry: "overpayment", amount: -r.open.balance,
+                                     onDate: today, bookedOn: businessDate, paymentEvent: nil, eventID: eventID))
+                credit[person, default: 0] -= r.open.balance
+                creditEvent[person] = eventID
+                setBalance(person, r.open.id, 0)
+            }
+        }
+        _ = owner
+    }
+
+    mutating func charge(_ person: String, _ id: Int, _ amount: Int, eventID: String) throws {
+        entries.append(.init(atenaNo: person, receivableID: id, entry: "charge", amount: amount, onDate: today,
+                             bookedOn: businessDate, paymentEvent: nil, eventID: eventID))
+    }
+
+    mutating func setBalance(_ person: String, _ id: Int, _ balance: Int) {
+        guard let index = receivables[person]?.firstIndex(where: { $0.open.id == id }) else { return }
+        receivables[person]![index].open.balance = balance
+    }
+
+    // MARK: Payments
+
+    /// 消込: a named installment first, then the rule; the rest is an over-payment.
+    mutating func receive(_ payment: PaymentRecord, eventID: String, owner: Int) throws {
+        let person = payment.atenaNo
+        let known = try receivables[person] != nil || LedgerStore(tx).known([person]).contains(person)
+        guard known else {
+            entries.append(.init(atenaNo: person, receivableID: nil, entry: "suspense", amount: payment.amount, onDate: payment.paidOn,
+                                 bookedOn: businessDate, paymentEvent: eventID, eventID: eventID))
+            try notice(owner, person, TransferType.suspenseNotice, payment.amount)
+            return
+        }
+        var open = (receivables[person] ?? []).map(\.open)
+        let method: Installments.Method = payment.channel == .pension ? .pension : .ordinary
+        let named = payment.installmentNo.flatMap { no in
+            open.first { $0.kind == .premium && $0.fiscalYear == payment.fiscalYear && $0.installmentNo == no && $0.method == method }
+                ?? open.first { $0.kind == .premium && $0.fiscalYear == payment.fiscalYear && $0.installmentNo == no }
+        }
+        let result = Allocation.pay(payment.amount, into: &open, only: named?.id)
+        try apply(result.applied, person: person, entry: "payment", on: payment.paidOn, paymentEvent: eventID, eventID: eventID,
+                  owner: owner, open: open)
+        if result.left > 0 {
+            entries.append(.init(atenaNo: person, receivableID: nil, entry: "overpayment", amount: result.left, onDate: payment.paidOn,
+                                 bookedOn: businessDate, paymentEvent: eventID, eventID: eventID))
+            credit[person, default: 0] += result.left
+            creditEvent[person] = eventID
+        }
+        try assessLateFees(person, paidOn: payment.paidOn, eventID: eventID, owner: owner)
+    }
+
+    /// Records applied amounts, updates balances, and tells the insurer (収納情報).
+    mutating func apply(_ applied: [(id: Int, amount: Int)], person: String, entry: String, on date: LocalDate,
+                        paymentEvent: String?, eventID: String, owner: Int, open: [Allocation.Open]) throws {
+        for (id, amount) in applied {
+            entries.append(.init(atenaNo: person, receivableID: id, entry: entry, amount: amount, onDate: date,
+                                 bookedOn: businessDate, paymentEvent: paymentEvent, eventID: eventID))
+            let balance = open.first { $0.id == id }?.balance ?? 0
+            setBalance(person, id, balance)
+            try transfer(owner, person, id, amount: amount, balance: balance, on: date, event: entry)
+        }
+    }
+
+    /// 延滞金 on each premium installment this payment settled after its 納期限.
+    mutating func assessLateFees(_ person: String, paidOn: LocalDate, eventID: String, owner: Int) throws {
+        let store = LedgerStore(tx)
+        let settings = try store.settings(on: paidOn)
+        for r in receivables[person] ?? [] where r.open.kind == .premium && r.open.balance == 0 && r.open.dueDate < paidOn {
+            let lateKey = (person, r.open.fiscalYear, r.open.method.rawValue, r.open.installmentNo, "late-fee", paidOn)
+            guard !(receivables[person] ?? []).contains(where: {
+                $0.open.kind == .lateFee && $0.open.fiscalYear == r.open.fiscalYear && $0.open.installmentNo == r.open.installmentNo
+                    && $0.open.method == r.open.method
+            }) else { continue }
+            let fee = LateFee.compute(amount: r.charged, dueDate: r.open.dueDate, paidOn: paidOn, schedule: settings.lateFees)
+            guard fee.lateFee > 0 else { continue }
+            let id = try store.receivableIDs([lateKey])[0]
+            try charge(person, id, fee.lateFee, eventID: eventID)
+            receivables[person, default: []].append(.init(
+                open: .init(id: id, fiscalYear: r.open.fiscalYear, installmentNo: r.open.installmentNo, method: r.open.method,
+                            kind: .lateFee, dueDate: paidOn, balance: fee.lateFee),
+                atenaNo: person, charged: fee.lateFee, dunnedOn: nil, reminders: 0))
+            try transfer(owner, person, id, amount: fee.lateFee, balance: fee.lateFee, on: paidOn, event: "late-fee")
+            try notice(owner, person, TransferType.lateFeeNotice, fee.lateFee)
+        }
+    }
+
+    /// 口座振替不能: the payment it names is undone — the installments it paid reopen.
+    mutating func reverse(_ failure: PaymentRecord, eventID: String, owner: Int) throws {
+        let store = LedgerStore(tx)
+        guard let original = try store.receivedPayment(paymentID: failure.paymentId, atenaNo: failure.atenaNo) else { return }
+        for (id, entry, amount) in try store.entries(ofPayment: original)
+        where amount != 0 && ["payment", "overpayment", "suspense"].contains(entry) {
+            entries.append(.init(atenaNo: failure.atenaNo, receivableID: id, entry: entry, amount: -amount, onDate: failure.paidOn,
+                                 bookedOn: businessDate, paymentEvent: original, eventID: eventID))
+            if entry == "overpayment" { credit[failure.atenaNo, default: 0] -= amount }
+            if let id {
+                let balance = ((receivables[failure.atenaNo] ?? []).first { $0.open.id == id }?.open.balance ?? 0) + amount
+                setBalance(failure.atenaNo, id, balance)
+                try transfer(owner, failure.atenaNo, id, amount: -amount, balance: balance, on: failure.paidOn, event: "reversal")
+            }
+        }
+    }
+
+    mutating func refundPaid(_ payment: PaymentRecord, eventID: String) {
+        entries.append(.init(atenaNo: payment.atenaNo, receivableID: nil, entry: "refund-paid", amount: payment.amount,
+                             onDate: payment.paidOn, bookedOn: businessDate, paymentEvent: eventID, eventID: eventID))
+    }
+
+    /// Over-payments: 充当 to the person's other unpaid amounts by the rule, the rest 還付 —
+    /// each with a notice; a deceased person's refund is for the heirs.
+    mutating func settleCredits(owner: Int) throws {
+        let store = LedgerStore(tx)
+        let stored = try store.credits(of: people)
+        var all = credit
+        for (person, value) in stored where value.credit > 0 { all[person, default: 0] += value.credit }
+        let deceased = try store.deceased(Array(all.keys))
+        for (person, amount) in all.sorted(by: { $0.key < $1.key }) where amount > 0 {
+            let eventID = creditEvent[person] ?? "credit:\(today)"
+            var open = (receivables[person] ?? []).map(\.open)
+            let result = Allocation.pay(amount, into: &open)
+            if !result.applied.isEmpty {
+                try apply(result.applied, person: person, entry: "appropriation", on: today, paymentEvent: nil, eventID: eventID,
+                          owner: owner, open: open)
+                try notice(owner, person, TransferType.appropriationNotice, amount - result.left)
+            }
+            if result.left > 0 {
+                entries.append(.init(atenaNo: person, receivableID: nil, entry: "refund", amount: result.left, onDate: today,
+                                     bookedOn: businessDate, paymentEvent: nil, eventID: eventID))
+                refunds.append((person, result.left, today, deceased.contains(person), eventID))
+                try notice(owner, person, TransferType.refundNotice, result.left, forHeirs: deceased.contains(person))
+            }
+        }
+        credit = [:]
+    }
+
+    // MARK: Business days
+
+    /// Suspense money for someone who now has receivables is released and applied.
+    mutating func releaseSuspense(owner: Int) throws {
+        let held = try LedgerStore(tx).credits(of: nil).filter { $0.value.suspense > 0 }
+        for (person, value) in held.sorted(by: { $0.key < $1.key }) where receivables[person] != nil {
+            let eventID = "suspense:\(today)"
+            entries.append(.init(atenaNo: person, receivableID: nil, entry: "suspense-release", amount: value.suspense, onDate: today,
+                                 bookedOn: businessDate, paymentEvent: nil, eventID: eventID))
+            var open = (receivables[person] ?? []).map(\.open)
+            let result = Allocation.pay(value.suspense, into: &open)
+            try apply(result.applied, person: person, entry: "payment", on: today, paymentEvent: nil, eventID: eventID,
+                      owner: owner, open: open)
+            if result.left > 0 {
+                entries.append(.init(atenaNo: person, receivableID: nil, entry: "overpayment", amount: result.left, onDate: today,
+                                     bookedOn: businessDate, paymentEvent: nil, eventID: eventID))
+                credit[person, default: 0] += result.left
+                creditEvent[person] = eventID
+            }
+        }
+    }
+
+    /// 督促 (on the configured day, at most 20 days after the 納期限; with the 督促手数料 if
+    /// the city charges one), 催告 (by the configured policy) and 時効 → 不納欠損.
+    mutating func dunAndPrescribe(on day: LocalDate, owner: Int) throws {
+        let store = LedgerStore(tx)
+        let settings = try store.settings(on: day)
+        let eventID = "business-day:\(day)"
+        for (person, list) in receivables.sorted(by: { $0.key < $1.key }) {
+            for (index, r) in list.enumerated() where r.open.balance > 0 {
+                let deadline = r.dunnedOn.map { $0.adding(days: settings.dunningDeadlineDays) }
+                if day >= Prescription.completesOn(dueDate: r.open.dueDate, dunningDeadline: deadline) {
+                    entries.append(.init(atenaNo: person, receivableID: r.open.id, entry: "write-off", amount: r.open.balance,
+                                         onDate: day, bookedOn: day, paymentEvent: nil, eventID: eventID))
+                    try transfer(owner, person, r.open.id, amount: r.open.balance, balance: 0, on: day, event: "write-off",
+                                 topic: TransferType.delinquency)
+                    setBalance(person, r.open.id, 0)
+                    continue
+                }
+                if r.open.kind == .premium, r.dunnedOn == nil,
+                   day >= Prescription.dunningDay(dueDate: r.open.dueDate, daysAfterDue: settings.dunningDaysAfterDue) {
+                    entries.append(.init(atenaNo: person, receivableID: r.open.id, entry: "dunning", amount: 0, onDate: day,
+                                         bookedOn: day, paymentEvent: nil, eventID: eventID))
+                    receivables[person]![index] = .init(open: r.open, atenaNo: person, charged: r.charged, dunnedOn: day,
+                                                        reminders: r.reminders)
+                    try transfer(owner, person, r.open.id, amount: 0, balance: r.open.balance, on: day, event: "dunning",
+                                 topic: TransferType.delinquency)
+                    try transfer(owner, person, r.open.id, amount: 0, balance: r.open.balance, on: day, event: "dunning",
+                                 topic: TransferType.dunningNotice, destination: Topics.notices)
+                    if settings.dunningFee > 0 {
+                        let id = try store.receivableIDs([(person, r.open.fiscalYear, r.open.method.rawValue, r.open.installmentNo,
+                                                           "dunning-fee", day.adding(days: settings.dunningDeadlineDays))])[0]
+                        try charge(person, id, settings.dunningFee, eventID: eventID)
+                    }
+                } else if let dunned = r.dunnedOn, r.reminders == 0,
+                          day >= dunned.adding(days: settings.dunningDeadlineDays + settings.reminderDaysAfterDunning) {
+                    entries.append(.init(atenaNo: person, receivableID: r.open.id, entry: "reminder", amount: 0, onDate: day,
+                                         bookedOn: day, paymentEvent: nil, eventID: eventID))
+                    receivables[person]![index] = .init(open: r.open, atenaNo: person, charged: r.charged, dunnedOn: dunned,
+                                                        reminders: r.reminders + 1)
+                    try transfer(owner, person, r.open.id, amount: 0, balance: r.open.balance, on: day, event: "reminder",
+                                 topic: TransferType.reminderNotice, destination: Topics.notices)
+                }
+            }
+        }
+    }
+
+    // MARK: Output
+
+    mutating func transfer(_ owner: Int, _ person: String, _ id: Int, amount: Int, balance: Int, on date: LocalDate, event: String,
+                           topic type: String = TransferType.receipt, destination: String = Book.insurerTopic) throws {
+        guard let r = (receivables[person] ?? []).first(where: { $0.open.id == id }) else { return }
+        derived[owner].append(try DerivedEvent(topic: destination, key: person, type: type, body: CollectionTransfer(
+            atenaNo: person, fiscalYear: r.open.fiscalYear, installmentNo: r.open.installmentNo, method: r.open.method.rawValue,
+            kind: r.open.kind.rawValue, dueDate: r.open.dueDate, amount: amount, balance: balance, onDate: date, event: event)))
+    }
+
+    mutating func notice(_ owner: Int, _ person: String, _ type: String, _ amount: Int, forHeirs: Bool = false) throws {
+        derived[owner].append(try DerivedEvent(topic: Topics.notices, key: person, type: type,
+                                               body: MoneyNotice(atenaNo: person, amount: amount, decidedOn: today, forHeirs: forHeirs)))
+    }
+
+    mutating func write() throws {
+        let store = LedgerStore(tx)
+        try store.append(entries)
+        try store.recordRefunds(refunds)
+        entries = []
+        refunds = []
+    }
+}

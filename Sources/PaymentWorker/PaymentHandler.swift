@@ -1,0 +1,101 @@
+import KokiBase
+import KokiDomain
+import KokiEvents
+import KokiStore
+import Postgres
+import WorkerRuntime
+
+/// koki-payment-worker's handler: 収納. Payments are stored as received and applied by the
+/// allocation rule; over-payments are appropriated, then refunded; money for someone unknown
+/// waits in suspense. Each business day turns new 期割 plans into charges, matches suspense,
+/// and issues 督促, 催告 and 不納欠損.
+public struct PaymentHandler: EventHandler {
+    public static let topics = ["collection.payments.v1", "clock.business-day.v1"]
+
+    public let acceptedTypes: Set<String> = Set(PaymentRecord.Kind.allCases.map(\.rawValue) + [BusinessDay.type])
+
+    public init() {}
+
+    public func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
+        let ledger = LedgerStore(tx)
+        try ledger.lock()
+        var rejected: [Int: Rejection] = [:]
+        var steps: [(index: Int, event: InboundEvent, kind: PaymentRecord.Kind?, payment: PaymentRecord?, date: LocalDate?)] = []
+        for (index, event) in events.enumerated() {
+            do {
+                if event.type == BusinessDay.type {
+                    steps.append((index, event, nil, nil, try event.decode(BusinessDay.self).date))
+                    continue
+                }
+                guard let kind = PaymentRecord.Kind(rawValue: event.type) else {
+                    throw Rejection(.unknownType, "ce_type is not one the payment worker knows")
+                }
+                let payment = try event.decode(PaymentRecord.self)
+                try Self.validate(payment, key: event.key)
+                steps.append((index, event, kind, payment, nil))
+            } catch let rejection as Rejection {
+                rejected[index] = rejection
+            }
+        }
+        // A refund paid must match a refund decided and not yet paid.
+        let payers = Array(Set(steps.compactMap { $0.payment?.atenaNo }))
+        var unpaidRefunds = try ledger.credits(of: payers).mapValues(\.unpaidRefunds)
+        steps = steps.filter { step in
+            guard step.kind == .refundPaid, let payment = step.payment else { return true }
+            guard (unpaidRefunds[payment.atenaNo] ?? 0) >= payment.amount else {
+                rejected[step.index] = Rejection(.validation, "no unpaid refund of this amount for the person")
+                return false
+            }
+            unpaidRefunds[payment.atenaNo, default: 0] -= payment.amount
+            return true
+        }
+        try ledger.insert(steps.compactMap { step in
+            step.payment.map { p in
+                LedgerStore.Payment(eventID: step.event.id, paymentID: p.paymentId, kind: step.kind!.stored, atenaNo: p.atenaNo,
+                                    channel: p.channel.rawValue, fiscalYear: p.fiscalYear, installmentNo: p.installmentNo,
+                                    amount: p.amount, paidOn: p.paidOn, creditedOn: p.creditedOn)
+            }
+        })
+
+        let calendar = CalendarStore(tx)
+        var businessDate = try calendar.businessDate()
+        let clock = steps.filter { $0.date != nil }
+        for step in clock { businessDate = try calendar.advance(to: step.date!) }
+        var book = try Book(tx: tx, people: clock.isEmpty ? payers : nil, businessDate: businessDate,
+                            derived: Array(repeating: [], count: events.count))
+        let settlementOwner = steps.last?.index ?? 0
+        try book.syncCharges(owner: settlementOwner)
+        for step in steps {
+            guard let payment = step.payment, let kind = step.kind else { continue }
+            switch kind {
+            case .received, .pensionDeducted: try book.receive(payment, eventID: step.event.id, owner: step.index)
+            case .transferFailed: try book.reverse(payment, eventID: step.event.id, owner: step.index)
+            case .refundPaid: book.refundPaid(payment, eventID: step.event.id)
+            }
+        }
+        // Each business day of the batch in turn: a 督促 on one day renews the 時効 the next one checks.
+        if let first = clock.first { try book.releaseSuspense(owner: first.index) }
+        for step in clock { try book.dunAndPrescribe(on: step.date!, owner: step.index) }
+        try book.settleCredits(owner: settlementOwner)
+        try book.write()
+        return events.indices.map { rejected[$0].map(EventOutcome.rejected) ?? .applied(book.derived[$0]) }
+    }
+
+    static func validate(_ p: PaymentRecord, key: String?) throws(Rejection) {
+        guard p.atenaNo.utf8.count == 10, p.atenaNo.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            throw Rejection(.validation, "atenaNo is not 10 digits")
+        }
+        if let key, key != p.atenaNo { throw Rejection(.validation, "the Kafka key is not the event's atenaNo") }
+        guard !p.paymentId.isEmpty, p.paymentId.count <= 64 else { throw Rejection(.validation, "paymentId is empty or too long") }
+        guard p.amount > 0 else { throw Rejection(.validation, "amount must be positive") }
+        guard p.amount <= 100_000_000 else { throw Rejection(.validation, "amount is out of range") }
+        if let year = p.fiscalYear, !(2008...2200).contains(year) { throw Rejection(.validation, "fiscalYear is out of range") }
+        if let no = p.installmentNo, !(1...20).contains(no) { throw Rejection(.validation, "installmentNo is out of range") }
+        guard p.installmentNo == nil || p.fiscalYear != nil else {
+            throw Rejection(.validation, "installmentNo needs fiscalYear")
+        }
+        let plausible = LocalDate(year: 2000, month: 1, day: 1)!...LocalDate(year: 2200, month: 12, day: 31)!
+        guard plausible.contains(p.paidOn) else { throw Rejection(.validation, "paidOn is out of range") }
+        if let credited = p.creditedOn, !plausible.contains(credited) { throw Rejection(.validation, "creditedOn is out of range") }
+    }
+}

@@ -1,0 +1,9 @@
+import PaymentWorker
+import WorkerRuntime
+
+await ProcessMain.runWorker(
+    name: "koki-payment-worker",
+    topics: PaymentHandler.topics,
+    source: "urn:koki:payment-worker",
+    defaultHTTPPort: 9113,
+    handler: PaymentHandler())

@@ -1,0 +1,126 @@
+import Foundation
+import Kafka
+import KokiBase
+import KokiEvents
+import KokiSynth
+import Postgres
+import Testing
+
+/// koki-payment-worker end to end: installments seeded as the tax worker leaves them, payments
+/// and business days through the mock cluster, the ledger checked by `koki ledger verify`.
+@Suite("Payment worker, end to end", .serialized)
+struct PaymentWorkerTests {
+    let factory = EventFactory(source: "urn:test:bank")
+
+    func pay(_ atenaNo: String, _ amount: Int, on day: String, id: String, year: Int? = 2026, no: Int? = 1,
+             kind: PaymentRecord.Kind = .received, channel: PaymentRecord.Channel = .convenienceStore,
+             paymentID: String? = nil) -> OutgoingMessage {
+        factory.message(topic: "collection.payments.v1", type: kind.rawValue, id: id, key: atenaNo, body: PaymentRecord(
+            paymentId: paymentID ?? "P-\(id)", atenaNo: atenaNo, fiscalYear: year, installmentNo: no, amount: amount,
+            paidOn: LocalDate(iso: day)!, creditedOn: LocalDate(iso: day)!.adding(days: 3), channel: channel))
+    }
+
+    /// A person the register knows, with an ordinary plan of these (no, due, amount).
+    static func seed(_ conn: PostgresConnection, _ atenaNo: String, year: Int = 2026, _ installments: [(Int, String, Int)]) throws {
+        try conn.execute("""
+            INSERT INTO residents (atena_no, current_history_no, birth_date, lives_here, insured)
+            VALUES (\(atenaNo), 1, '1945-01-01', true, true) ON CONFLICT (atena_no) DO NOTHING
+            """)
+        try conn.execute("""
+            INSERT INTO installment_plans (atena_no, fiscal_year, revision, decided_on, assessment_history_no, current)
+            VALUES (\(atenaNo), \(year), 1, \(LocalDate(year: year, month: 7, day: 1)!), 1, true)
+            """)
+        for (no, due, amount) in installments {
+            try conn.execute("""
+                INSERT INTO installments (atena_no, fiscal_year, revision, method, installment_no, due_date, amount)
+                VALUES (\(atenaNo), \(year), 1, 'ordinary', \(no), \(LocalDate(iso: due)!), \(amount))
+                """)
+        }
+    }
+
+    func balance(_ stack: ResidentStack, _ atenaNo: String, year: Int = 2026, no: Int = 1, kind: String = "premium") async throws -> Int {
+        try await stack.count("""
+            SELECT (coalesce(sum(l.amount) FILTER (WHERE l.entry = 'charge'), 0)
+                   - coalesce(sum(l.amount) FILTER (WHERE l.entry IN ('payment', 'appropriation', 'write-off')), 0))::int
+            FROM receivables r LEFT JOIN ledger l ON l.receivable_id = r.id
+            WHERE r.atena_no = \(atenaNo) AND r.fiscal_year = \(year) AND r.installment_no = \(no) AND r.kind = \(kind)
+            """)
+    }
+
+    func verify(_ stack: ResidentStack) async throws -> (Int32, String) {
+        try await runCommand("koki", ["ledger", "verify"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+    }
+
+    @Test func paymentsLateFeesDunningRefundsAndSuspense() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        let a = "0000000201", b = "0000000202", c = "0000000203", d = "0000000204", e = "0000000205", f = "0000000206"
+        let conn = try await PostgresConnection.connect(stack.databaseURL)
+        try await conn.run { conn in
+            for person in [a, c, d, f] { try Self.seed(conn, person, [(1, "2026-07-31", 10_000), (2, "2026-08-31", 10_000)]) }
+            try Self.seed(conn, b, year: 2025, [(1, "2025-07-31", 100_000)])
+        }
+        try stack.start(workers: ["koki-payment-worker"])
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("charges", "SELECT count(*) FROM ledger WHERE entry = 'charge'", atLeast: 9)
+
+        let duplicate = pay(a, 10_000, on: "2026-07-30", id: "a-1")
+        try await stack.send([
+            duplicate, duplicate,                                              // on time, delivered twice
+            pay(b, 100_000, on: "2026-03-31", id: "b-1", year: 2025),         // late: 延滞金
+            pay(d, 10_000, on: "2026-07-20", id: "d-1"), pay(d, 10_000, on: "2026-07-21", id: "d-2"),  // twice
+            pay(d, 10_000, on: "2026-07-22", id: "d-3"),                       // a third time: refunded
+            pay(e, 5_000, on: "2026-07-25", id: "e-1", year: nil, no: nil),   // nobody known: suspense
+            pay(f, 10_000, on: "2026-07-31", id: "f-1", channel: .accountTransfer, paymentID: "AT-F"),
+        ])
+        try await stack.waitFor("payments stored", "SELECT count(*) FROM payments", atLeast: 7)
+        try await stack.waitFor("refund decided", "SELECT count(*) FROM refunds", atLeast: 1)
+        #expect(try await balance(stack, a) == 0)
+        #expect(try await stack.count("SELECT count(*) FROM payments WHERE atena_no = \(a)") == 1, "a duplicate is applied once")
+        #expect(try await balance(stack, b, year: 2025, kind: "late-fee") == 5_300, "延滞金 assessed as its own receivable")
+        let (d1, d2) = (try await balance(stack, d), try await balance(stack, d, no: 2))
+        #expect(d1 == 0 && d2 == 0, "the second payment appropriated to 期 2")
+        #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(d) AND entry = 'appropriation'") == 1)
+        #expect(try await stack.count("SELECT amount::int FROM refunds WHERE atena_no = \(d)") == 10_000)
+        #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(e) AND entry = 'suspense'") == 1)
+        #expect(try await balance(stack, f) == 0)
+
+        // 口座振替不能 reopens F's installment; D's refund is paid.
+        try await stack.send([pay(f, 10_000, on: "2026-08-03", id: "f-fail", kind: .transferFailed, channel: .accountTransfer,
+                                  paymentID: "AT-F"),
+                              pay(d, 10_000, on: "2026-08-10", id: "d-refund", year: nil, no: nil, kind: .refundPaid, channel: .bank)])
+        try await stack.waitFor("reversal", "SELECT count(*) FROM payments", atLeast: 9)
+        try await stack.waitFor("reopened", "SELECT count(*) FROM ledger WHERE atena_no = \(f) AND amount < 0")
+        #expect(try await balance(stack, f) == 10_000)
+
+        // E turns up in the register with a plan: the suspense money is matched.
+        try await conn.run { try Self.seed($0, e, [(1, "2026-07-31", 10_000)]) }
+        // C never pays: 督促 on the 20th day after the 納期限, 催告 later, 時効 two years on.
+        for day in ["2026-08-20", "2026-09-29", "2028-08-30"] {
+            try await stack.send([factory.businessDay(LocalDate(iso: day)!)])
+        }
+        try await stack.waitFor("督促", "SELECT count(*) FROM ledger WHERE atena_no = \(c) AND entry = 'dunning' AND on_date = '2026-08-20'")
+        try await stack.waitFor("催告", "SELECT count(*) FROM ledger WHERE atena_no = \(c) AND entry = 'reminder'")
+        try await stack.waitFor("suspense matched", "SELECT count(*) FROM ledger WHERE atena_no = \(e) AND entry = 'suspense-release'")
+        #expect(try await balance(stack, e) == 5_000)
+        try await stack.waitFor("last tick", "SELECT count(*) FROM business_calendar WHERE business_date = '2028-08-30'")
+        #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(c) AND entry = 'write-off'") == 0,
+                "時効 runs from the day after the 督促's deadline")
+        try await stack.send([factory.businessDay(LocalDate(iso: "2028-08-31")!)])
+        try await stack.waitFor("不納欠損", "SELECT count(*) FROM ledger WHERE atena_no = \(c) AND entry = 'write-off'")
+        #expect(try await balance(stack, c) == 0)
+        // 期 2 was dunned on 9/29 (deadline 10/9): its 時効 completes on 2028-10-10.
+        #expect(try await balance(stack, c, no: 2) == 10_000)
+
+        let (status, output) = try await verify(stack)
+        #expect(status == 0 && output.contains("ledger verified"), "\(output)")
+        let transfers = try await stack.publishedTransfers()
+        #expect(transfers.contains { $0.type == "koiki.receipt" && $0.key == a })
+        #expect(transfers.contains { $0.type == "koiki.delinquency" && $0.key == c })
+
+        // A hand-corrupted row is caught, and the person named.
+        try await conn.run { try $0.execute("UPDATE ledger SET amount = amount + 1 WHERE id = (SELECT min(id) FROM ledger WHERE atena_no = \(a) AND entry = 'payment')") }
+        let (corrupt, message) = try await verify(stack)
+        #expect(corrupt != 0 && message.contains(a), "\(message)")
+    }
+}
