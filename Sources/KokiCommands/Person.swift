@@ -74,8 +74,15 @@ struct Person: AsyncParsableCommand {
         }
         if let ratio = p.burdenRatio { lines.append("負担割合　　　\(ratio / 10)割") }
         for i in p.installments {
+            let state = i.balance == 0 ? "完納" : "未納 \(i.balance.formatted())円" + (i.dunnedOn.map { "（督促 \(date($0))）" } ?? "")
             lines.append("　\(i.fiscalYear)年度 第\(i.no)期（\(i.method == "pension" ? "特別徴収" : "普通徴収")）"
-                         + "納期限 \(date(i.dueDate))　\(i.amount.formatted())円")
+                         + "納期限 \(date(i.dueDate))　\(i.amount.formatted())円　\(state)")
+        }
+        for fee in p.lateFees {
+            lines.append("延滞金　　　　\(fee.fiscalYear)年度 第\(fee.no)期 \(fee.amount.formatted())円（未納 \(fee.balance.formatted())円）")
+        }
+        for o in p.overpayments {
+            lines.append("\(o.kind == "refund" ? "還付" : "充当")　　　　　\(o.amount.formatted())円（\(date(o.decidedOn))）")
         }
         lines.append("世帯員　　　　" + (p.household.isEmpty ? "—" : p.household.map {
             "\($0.nameKanji)（\($0.relationshipToHead)\($0.insured ? "・被保険者" : "")）"

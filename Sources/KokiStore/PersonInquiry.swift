@@ -65,7 +65,46 @@ public struct PersonInquiry: Encodable, Sendable {
         public let dueDate: LocalDate
         public let amount: Int
         public let method: String
+        /// Paid (and appropriated) so far.
+        public let paid: Int
+        /// What is still owed (0 once paid or written off).
+        public let balance: Int
+        /// The 督促 date, if one was issued.
+        public let dunnedOn: LocalDate?
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(fiscalYear, forKey: .fiscalYear)
+            try c.encode(no, forKey: .no)
+            try c.encode(dueDate, forKey: .dueDate)
+            try c.encode(amount, forKey: .amount)
+            try c.encode(method, forKey: .method)
+            try c.encode(paid, forKey: .paid)
+            try c.encode(balance, forKey: .balance)
+            try c.encode(dunnedOn, forKey: .dunnedOn)
+        }
+
+        enum CodingKeys: String, CodingKey { case fiscalYear, no, dueDate, amount, method, paid, balance, dunnedOn }
     }
+
+    public struct LateFeeLine: Encodable, Sendable {
+        public let fiscalYear: Int
+        public let no: Int
+        public let amount: Int
+        public let balance: Int
+    }
+
+    public struct OverpaymentLine: Encodable, Sendable {
+        public let amount: Int
+        /// `refund` or `appropriation`.
+        public let kind: String
+        public let decidedOn: LocalDate
+    }
+
+    /// 延滞金 assessed, per installment.
+    public let lateFees: [LateFeeLine]
+    /// Over-payments: appropriated (充当) or refunded (還付).
+    public let overpayments: [OverpaymentLine]
 
     /// 賦課 per 年度 (the current decision).
     public let premiums: [PremiumLine]
@@ -112,12 +151,33 @@ public struct PersonInquiry: Encodable, Sendable {
                    SELECT min(effective_from) FROM burden_ratios WHERE atena_no = \(atenaNo)))
             ORDER BY effective_from DESC, history_no DESC LIMIT 1
             """).first.map { try $0.decode(Int.self, at: 0) }
+        let ledger = try LedgerStore(conn).receivables(of: [atenaNo])
+        func receivable(_ year: Int, _ no: Int, _ method: String, _ kind: Allocation.Kind) -> LedgerStore.Receivable? {
+            ledger.first { $0.open.fiscalYear == year && $0.open.installmentNo == no && $0.open.method.rawValue == method
+                           && $0.open.kind == kind }
+        }
+        let settled = try Dictionary(uniqueKeysWithValues: conn.query("""
+            SELECT receivable_id, coalesce(sum(amount) FILTER (WHERE entry IN ('payment', 'appropriation')), 0)::bigint
+            FROM ledger WHERE atena_no = \(atenaNo) AND receivable_id IS NOT NULL GROUP BY receivable_id
+            """).map { (try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1)) })
         let installments = try conn.query("""
             SELECT i.fiscal_year, i.installment_no, i.due_date, i.amount, i.method FROM installment_plans p
             JOIN installments i ON i.atena_no = p.atena_no AND i.fiscal_year = p.fiscal_year AND i.revision = p.revision
             WHERE p.current AND p.atena_no = \(atenaNo) ORDER BY i.fiscal_year, i.due_date, i.method
-            """).map { InstallmentLine(fiscalYear: try $0.decode(at: 0), no: try $0.decode(at: 1), dueDate: try $0.decode(at: 2),
-                                       amount: try $0.decode(at: 3), method: try $0.decode(at: 4)) }
+            """).map { row in
+            let (year, no, due, amount, method) = try row.decode(Int.self, Int.self, LocalDate.self, Int.self, String.self)
+            let r = receivable(year, no, method, .premium)
+            return InstallmentLine(fiscalYear: year, no: no, dueDate: due, amount: amount, method: method,
+                                   paid: r.flatMap { settled[$0.open.id] } ?? 0, balance: r?.open.balance ?? amount,
+                                   dunnedOn: r?.dunnedOn)
+        }
+        let lateFees = ledger.filter { $0.open.kind == .lateFee }.map {
+            LateFeeLine(fiscalYear: $0.open.fiscalYear, no: $0.open.installmentNo, amount: $0.charged, balance: $0.open.balance)
+        }
+        let overpayments = try conn.query("""
+            SELECT sum(amount)::bigint, entry, on_date FROM ledger
+            WHERE atena_no = \(atenaNo) AND entry IN ('refund', 'appropriation') GROUP BY entry, on_date, event_id ORDER BY on_date
+            """).map { OverpaymentLine(amount: try $0.decode(at: 0), kind: try $0.decode(at: 1), decidedOn: try $0.decode(at: 2)) }
         let householdNo = try r.decode(String?.self, at: 0)
         let household = try householdNo.map { try store.currentMembers(of: [$0]) } ?? []
         return PersonInquiry(
@@ -135,6 +195,7 @@ public struct PersonInquiry: Encodable, Sendable {
             formerDependent: dependents, enrollments: enrollments, certificates: certificates,
             household: household.map { Member(atenaNo: $0.row.atenaNo, relationshipToHead: $0.row.relationshipToHead,
                                               nameKanji: $0.row.nameKanji, insured: $0.insured) },
-            premiums: premiums, burdenRatio: burden, installments: installments)
+            lateFees: lateFees, overpayments: overpayments, premiums: premiums, burdenRatio: burden,
+            installments: installments)
     }
 }
