@@ -87,3 +87,21 @@ CREATE TABLE charge_sync (
     revision    integer NOT NULL,
     PRIMARY KEY (atena_no, fiscal_year)
 );
+
+-- 分納誓約, 徴収猶予, 換価猶予, 滞納処分の停止, 差押え … and the stops of 督促/催告 (別添1
+-- <収納>): markers an officer sets on a person's installment for a period. koki honours
+-- dunning-stopped and reminder-stopped; the others are recorded for the officer and the insurer.
+CREATE TABLE collection_markers (
+    id             bigserial PRIMARY KEY,
+    atena_no       text    NOT NULL,
+    fiscal_year    integer,                 -- NULL: every year
+    installment_no integer,                 -- NULL: every installment
+    marker         text    NOT NULL CHECK (marker IN ('installment-pledge', 'collection-deferred', 'conversion-deferred',
+                                                      'enforcement-suspended', 'seizure', 'participating-seizure',
+                                                      'delivery-request', 'dunning-stopped', 'reminder-stopped',
+                                                      'payment-entrusted')),
+    from_date      date    NOT NULL,
+    to_date        date,
+    note           text
+);
+CREATE INDEX collection_markers_person ON collection_markers (atena_no);

@@ -252,6 +252,29 @@ public struct LedgerStore {
             """).map { try $0.decode(String.self, at: 0) })
     }
 
+    /// Receivables an officer stopped 督促 or 催告 for on `day` (markers), as (receivable id, marker).
+    public func stops(on day: LocalDate) throws -> Set<String> {
+        Set(try tx.query("""
+            SELECT r.id || '/' || m.marker FROM collection_markers m JOIN receivables r ON r.atena_no = m.atena_no
+              AND (m.fiscal_year IS NULL OR m.fiscal_year = r.fiscal_year)
+              AND (m.installment_no IS NULL OR m.installment_no = r.installment_no)
+            WHERE m.marker IN ('dunning-stopped', 'reminder-stopped') AND m.from_date <= \(day)
+              AND (m.to_date IS NULL OR m.to_date >= \(day))
+            """).map { try $0.decode(String.self, at: 0) })
+    }
+
+    /// Premiums paid per person in calendar `year` (payments and appropriations to premium
+    /// installments, by the day they were paid) — the 社会保険料控除 figure.
+    public func premiumsPaid(in year: Int, person: String? = nil) throws -> [(atenaNo: String, amount: Int)] {
+        let from = LocalDate(year: year, month: 1, day: 1)!, to = LocalDate(year: year, month: 12, day: 31)!
+        let filter: SQL = person.map { "AND l.atena_no = \($0)" } ?? ""
+        return try tx.query("""
+            SELECT l.atena_no, sum(l.amount)::bigint FROM ledger l JOIN receivables r ON r.id = l.receivable_id
+            WHERE r.kind = 'premium' AND l.entry IN ('payment', 'appropriation') AND l.on_date BETWEEN \(from) AND \(to) \(filter)
+            GROUP BY l.atena_no HAVING sum(l.amount) > 0 ORDER BY l.atena_no
+            """).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+    }
+
     public func recordRefunds(_ refunds: [(atenaNo: String, amount: Int, decidedOn: LocalDate, forHeirs: Bool, eventID: String)]) throws {
         guard !refunds.isEmpty else { return }
         try tx.execute("""

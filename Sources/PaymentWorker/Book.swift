@@ -239,6 +239,7 @@ struct Book {
     mutating func dunAndPrescribe(on day: LocalDate, owner: Int) throws {
         let store = LedgerStore(tx)
         let settings = try store.settings(on: day)
+        let stops = try store.stops(on: day)
         let eventID = "business-day:\(day)"
         for (person, list) in receivables.sorted(by: { $0.key < $1.key }) {
             for (index, r) in list.enumerated() where r.open.balance > 0 {
@@ -251,7 +252,7 @@ struct Book {
                     setBalance(person, r.open.id, 0)
                     continue
                 }
-                if r.open.kind == .premium, r.dunnedOn == nil,
+                if r.open.kind == .premium, r.dunnedOn == nil, !stops.contains("\(r.open.id)/dunning-stopped"),
                    day >= Prescription.dunningDay(dueDate: r.open.dueDate, daysAfterDue: settings.dunningDaysAfterDue) {
                     entries.append(.init(atenaNo: person, receivableID: r.open.id, entry: "dunning", amount: 0, onDate: day,
                                          bookedOn: day, paymentEvent: nil, eventID: eventID))
@@ -266,7 +267,7 @@ struct Book {
                                                            "dunning-fee", day.adding(days: settings.dunningDeadlineDays))])[0]
                         try charge(person, id, settings.dunningFee, eventID: eventID)
                     }
-                } else if let dunned = r.dunnedOn, r.reminders == 0,
+                } else if let dunned = r.dunnedOn, r.reminders == 0, !stops.contains("\(r.open.id)/reminder-stopped"),
                           day >= dunned.adding(days: settings.dunningDeadlineDays + settings.reminderDaysAfterDunning) {
                     entries.append(.init(atenaNo: person, receivableID: r.open.id, entry: "reminder", amount: 0, onDate: day,
                                          bookedOn: day, paymentEvent: nil, eventID: eventID))
@@ -276,6 +277,16 @@ struct Book {
                                  topic: TransferType.reminderNotice, destination: Topics.notices)
                 }
             }
+        }
+    }
+
+    /// At the turn of the year: each person's premiums paid in the past calendar year, for the
+    /// municipal tax department's 社会保険料控除.
+    mutating func yearEnd(_ year: Int, owner: Int) throws {
+        for (person, amount) in try LedgerStore(tx).premiumsPaid(in: year) {
+            derived[owner].append(try DerivedEvent(topic: "transfer.municipal-tax.v1", key: person,
+                                                   type: TransferType.premiumsPaid,
+                                                   body: PremiumsPaidTransfer(atenaNo: person, calendarYear: year, amount: amount)))
         }
     }
 

@@ -58,7 +58,8 @@ public struct PaymentHandler: EventHandler {
         })
 
         let calendar = CalendarStore(tx)
-        var businessDate = try calendar.businessDate()
+        let previousDate = try calendar.businessDate()
+        var businessDate = previousDate
         let clock = steps.filter { $0.date != nil }
         for step in clock { businessDate = try calendar.advance(to: step.date!) }
         var book = try Book(tx: tx, people: clock.isEmpty ? payers : nil, businessDate: businessDate,
@@ -76,6 +77,10 @@ public struct PaymentHandler: EventHandler {
         // Each business day of the batch in turn: a 督促 on one day renews the 時効 the next one checks.
         if let first = clock.first { try book.releaseSuspense(owner: first.index) }
         for step in clock { try book.dunAndPrescribe(on: step.date!, owner: step.index) }
+        // The first business day of a year reports the past year's premiums paid.
+        if let previous = previousDate, let now = businessDate, now.year > previous.year, let last = clock.last {
+            for year in previous.year..<now.year { try book.yearEnd(year, owner: last.index) }
+        }
         try book.settleCredits(owner: settlementOwner)
         try book.write()
         return events.indices.map { rejected[$0].map(EventOutcome.rejected) ?? .applied(book.derived[$0]) }

@@ -55,14 +55,20 @@ struct PaymentWorkerTests {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }
         let a = "0000000201", b = "0000000202", c = "0000000203", d = "0000000204", e = "0000000205", f = "0000000206"
+        let g = "0000000207"
         let conn = try await PostgresConnection.connect(stack.databaseURL)
         try await conn.run { conn in
             for person in [a, c, d, f] { try Self.seed(conn, person, [(1, "2026-07-31", 10_000), (2, "2026-08-31", 10_000)]) }
+            // G: an officer stopped 督促 (e.g. a 分納誓約 being arranged).
+            try Self.seed(conn, g, [(1, "2026-07-31", 10_000)])
+            try conn.execute("""
+                INSERT INTO collection_markers (atena_no, marker, from_date) VALUES (\(g), 'dunning-stopped', '2026-08-01')
+                """)
             try Self.seed(conn, b, year: 2025, [(1, "2025-07-31", 100_000)])
         }
         try stack.start(workers: ["koki-payment-worker"])
         try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
-        try await stack.waitFor("charges", "SELECT count(*) FROM ledger WHERE entry = 'charge'", atLeast: 9)
+        try await stack.waitFor("charges", "SELECT count(*) FROM ledger WHERE entry = 'charge'", atLeast: 10)
 
         let duplicate = pay(a, 10_000, on: "2026-07-30", id: "a-1")
         try await stack.send([
@@ -111,6 +117,8 @@ struct PaymentWorkerTests {
         #expect(try await balance(stack, c) == 0)
         // 期 2 was dunned on 9/29 (deadline 10/9): its 時効 completes on 2028-10-10.
         #expect(try await balance(stack, c, no: 2) == 10_000)
+        #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(g) AND entry = 'dunning'") == 0,
+                "督促 stopped by the officer's marker")
 
         // The counter inquiry: paid, balance and 督促 per installment; late fees; over-payments.
         let (shown, json) = try await runCommand("koki", ["person", c, "--json"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
@@ -131,6 +139,11 @@ struct PaymentWorkerTests {
         let transfers = try await stack.publishedTransfers()
         #expect(transfers.contains { $0.type == "koiki.receipt" && $0.key == a })
         #expect(transfers.contains { $0.type == "koiki.delinquency" && $0.key == c })
+        // The turn of the year told 市民税課 each person's premiums paid (社会保険料控除), and nobody else did.
+        let municipal = transfers.filter { $0.topic == "transfer.municipal-tax.v1" }
+        #expect(municipal.contains { $0.type == "municipal-tax.premiums-paid" && $0.key == a
+            && $0.body.contains("\"amount\":10000") && $0.body.contains("\"calendarYear\":2026") }, "\(municipal.map(\.body))")
+        #expect(Set(transfers.map(\.topic)).isSubset(of: ["transfer.koiki.v1", "transfer.municipal-tax.v1"]))
 
         // A hand-corrupted row is caught, and the person named.
         try await conn.run { try $0.execute("UPDATE ledger SET amount = amount + 1 WHERE id = (SELECT min(id) FROM ledger WHERE atena_no = \(a) AND entry = 'payment')") }

@@ -59,3 +59,20 @@ public struct MoneyNotice: Codable, Sendable {
         self.forHeirs = forHeirs
     }
 }
+
+extension TransferType {
+    /// To 市民税課 (`transfer.municipal-tax.v1`): premiums paid in a calendar year (社会保険料控除).
+    public static let premiumsPaid = "municipal-tax.premiums-paid"
+}
+
+public struct PremiumsPaidTransfer: Codable, Sendable {
+    public let atenaNo: String
+    public let calendarYear: Int
+    public let amount: Int
+
+    public init(atenaNo: String, calendarYear: Int, amount: Int) {
+        self.atenaNo = atenaNo
+        self.calendarYear = calendarYear
+        self.amount = amount
+    }
+}
