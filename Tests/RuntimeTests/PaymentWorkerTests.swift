@@ -145,6 +145,10 @@ struct PaymentWorkerTests {
             && $0.body.contains("\"amount\":10000") && $0.body.contains("\"calendarYear\":2026") }, "\(municipal.map(\.body))")
         #expect(Set(transfers.map(\.topic)).isSubset(of: ["transfer.koiki.v1", "transfer.municipal-tax.v1"]))
 
+        let (paidStatus, paid) = try await runCommand("koki", ["premiums-paid", "--year", "2026", "--atena", a, "--csv"],
+                                                      environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        #expect(paidStatus == 0 && paid.contains("\(a),2026,10000"), "\(paid)")
+
         // A hand-corrupted row is caught, and the person named.
         try await conn.run { try $0.execute("UPDATE ledger SET amount = amount + 1 WHERE id = (SELECT min(id) FROM ledger WHERE atena_no = \(a) AND entry = 'payment')") }
         let (corrupt, message) = try await verify(stack)

@@ -150,6 +150,9 @@ struct PremiumDataTests {
             let stored = try await conn.run { try TaxStore($0).rates(for: year) }
             #expect(stored == SaitamaRates.rates(for: year), "\(year)")
         }
+        let lateFees = try await conn.run { try LedgerStore($0).settings(on: LocalDate(iso: "2026-11-28")!) }
+        #expect(lateFees.lateFees == LateFee.Schedule.standard, "延滞金 rates in the store match the counter's calculator")
+        #expect(lateFees.dunningDaysAfterDue <= 20 && lateFees.dunningFee == 0)
         let holidays = try await conn.run { try TaxStore($0).holidays() }
         #expect(holidays.contains(LocalDate(iso: "2026-09-22")!) && holidays.contains(LocalDate(iso: "2030-12-31")!) == false)
         #expect((2024...2030).allSatisfy { year in holidays.contains(LocalDate(year: year, month: 1, day: 1)!) })
