@@ -34,7 +34,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "KokiStore", dependencies: ["Postgres", "KokiBase", "KokiDomain", "KokiEvents"]),
-        .target(name: "KokiSynth", dependencies: ["Kafka", "KokiBase", "KokiDomain", "KokiEvents"]),
+        .target(name: "KokiSynth", dependencies: ["Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiEvents"]),
         .target(name: "SampleWorker", dependencies: ["WorkerRuntime", "Postgres"]),
         .target(name: "ResidentWorker", dependencies: ["WorkerRuntime", "Postgres", "KokiBase", "KokiDomain", "KokiEvents",
                                                        "KokiStore"]),

@@ -167,7 +167,14 @@ struct Book {
     mutating func reverse(_ failure: PaymentRecord, eventID: String, owner: Int) throws {
         let store = LedgerStore(tx)
         guard let original = try store.receivedPayment(paymentID: failure.paymentId, atenaNo: failure.atenaNo) else { return }
-        for (id, entry, amount) in try store.entries(ofPayment: original)
+        // What the payment moved: already in the store, and (same batch) still in memory.
+        var moved: [String: (receivableID: Int?, entry: String, amount: Int)] = [:]
+        let pending = entries.filter { $0.paymentEvent == original }.map { ($0.receivableID, $0.entry, $0.amount) }
+        for (id, entry, amount) in try store.entries(ofPayment: original) + pending {
+            let key = "\(id.map(String.init) ?? "-")/\(entry)"
+            moved[key] = (id, entry, (moved[key]?.amount ?? 0) + amount)
+        }
+        for (id, entry, amount) in moved.values.sorted(by: { ($0.entry, $0.receivableID ?? 0) < ($1.entry, $1.receivableID ?? 0) })
         where amount != 0 && ["payment", "overpayment", "suspense"].contains(entry) {
             entries.append(.init(atenaNo: failure.atenaNo, receivableID: id, entry: entry, amount: -amount, onDate: failure.paidOn,
                                  bookedOn: businessDate, paymentEvent: original, eventID: eventID))

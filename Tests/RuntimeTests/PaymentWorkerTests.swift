@@ -155,3 +155,37 @@ struct PaymentWorkerTests {
         #expect(corrupt != 0 && message.contains(a), "\(message)")
     }
 }
+
+extension PaymentWorkerTests {
+    /// A synthetic collection season: ~10k payments for 2,500 people over four 期, with the
+    /// business days in between; the ledger balances to the yen.
+    @Test func syntheticMonthsOfPaymentsBalance() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        let plans = SyntheticPayments.plans(people: 2_500, fiscalYear: 2026)
+        let conn = try await PostgresConnection.connect(stack.databaseURL)
+        try await conn.run { try SyntheticPayments.load(plans, into: $0) }
+        try stack.start(workers: ["koki-payment-worker"], extra: ["KOKI_BATCH_MAX_EVENTS": "1000"])
+        var sent = 0
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        for no in 1...4 {
+            let month = SyntheticPayments.month(plans, installment: no)
+            try await stack.send(month)
+            sent += month.count
+            try await stack.waitFor("payments of 期 \(no)", "SELECT count(*) FROM payments", atLeast: sent, timeout: .seconds(300))
+            let due = plans[0].installments[no - 1].dueDate
+            try await stack.send([factory.businessDay(due.adding(days: 20))])
+        }
+        #expect(sent >= 10_000)
+        try await stack.waitFor("the last business day", "SELECT count(*) FROM business_calendar WHERE business_date = '2026-11-20'")
+        try await stack.waitFor("settled", "SELECT count(*) FROM inbox", atLeast: sent + 5, timeout: .seconds(120))
+        let (status, output) = try await verify(stack)
+        #expect(status == 0 && output.contains("ledger verified"), "\(output)")
+        for (what, entry) in [("suspense", "suspense"), ("refunds", "refund"), ("督促", "dunning"), ("reversals", "payment")] {
+            let sql: SQL = entry == "payment" ? "SELECT count(*) FROM ledger WHERE entry = 'payment' AND amount < 0"
+                                              : "SELECT count(*) FROM ledger WHERE entry = \(entry)"
+            #expect(try await stack.count(sql) > 0, "the season has \(what)")
+        }
+        #expect(try await stack.count("SELECT count(*) FROM receivables WHERE kind = 'late-fee'") >= 0)
+    }
+}
