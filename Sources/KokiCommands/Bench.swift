@@ -8,7 +8,7 @@ import Postgres
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print performance figures for this machine.",
-        subcommands: [KafkaBench.self, PostgresBench.self, RuntimeBench.self, ResidentBench.self, HonsanteiBench.self])
+        subcommands: [KafkaBench.self, PostgresBench.self, RuntimeBench.self, ResidentBench.self, HonsanteiBench.self, PaymentsBench.self])
 }
 
 struct BenchFigure {

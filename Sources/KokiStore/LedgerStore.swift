@@ -86,16 +86,21 @@ public struct LedgerStore {
 
     /// Receivables of these people (nil: everyone with a balance), with balances.
     public func receivables(of people: [String]?) throws -> [Receivable] {
-        let filter: SQL = people.map { "WHERE r.atena_no = ANY(\($0)::text[])" } ?? ""
+        let onReceivables: SQL = people.map { "WHERE atena_no = ANY(\($0)::text[])" } ?? ""
+        let onLedger: SQL = people.map { "AND atena_no = ANY(\($0)::text[])" } ?? ""
+        // The people's ledger rows in one pass (by person), summed per receivable.
         return try tx.query("""
+            WITH b AS (
+                SELECT receivable_id,
+                       coalesce(sum(amount) FILTER (WHERE entry = 'charge'), 0)::bigint AS charged,
+                       coalesce(sum(amount) FILTER (WHERE entry IN ('payment', 'appropriation', 'write-off')), 0)::bigint AS settled,
+                       min(on_date) FILTER (WHERE entry = 'dunning') AS dunned,
+                       count(*) FILTER (WHERE entry = 'reminder')::int AS reminders
+                FROM ledger WHERE receivable_id IS NOT NULL \(onLedger) GROUP BY receivable_id)
             SELECT r.id, r.atena_no, r.fiscal_year, r.installment_no, r.method, r.kind, r.due_date,
-                   coalesce(sum(l.amount) FILTER (WHERE l.entry = 'charge'), 0)::bigint,
-                   coalesce(sum(l.amount) FILTER (WHERE l.entry IN ('payment', 'appropriation', 'write-off')), 0)::bigint,
-                   min(l.on_date) FILTER (WHERE l.entry = 'dunning'),
-                   count(*) FILTER (WHERE l.entry = 'reminder')::int
-            FROM receivables r LEFT JOIN ledger l ON l.receivable_id = r.id
-            \(filter)
-            GROUP BY r.id ORDER BY r.atena_no, r.due_date, r.id
+                   coalesce(b.charged, 0), coalesce(b.settled, 0), b.dunned, coalesce(b.reminders, 0)
+            FROM (SELECT * FROM receivables \(onReceivables)) r LEFT JOIN b ON b.receivable_id = r.id
+            ORDER BY r.atena_no, r.due_date, r.id
             """).map { row in
             let charged = try row.decode(Int.self, at: 7), settled = try row.decode(Int.self, at: 8)
             return Receivable(open: Allocation.Open(id: try row.decode(at: 0), fiscalYear: try row.decode(at: 2),

@@ -17,6 +17,7 @@ struct Book {
     /// Over-payments to appropriate or refund at the end, per person.
     var credit: [String: Int] = [:]
     var creditEvent: [String: String] = [:]
+    var settingsCache: [LocalDate: LedgerStore.Settings] = [:]
     let people: [String]?
 
     static let insurerTopic = "transfer.koiki.v1"
@@ -143,7 +144,11 @@ struct Book {
     /// 延滞金 on each premium installment this payment settled after its 納期限.
     mutating func assessLateFees(_ person: String, paidOn: LocalDate, eventID: String, owner: Int) throws {
         let store = LedgerStore(tx)
-        let settings = try store.settings(on: paidOn)
+        // Only a settled, late premium installment without a late fee yet needs the settings.
+        let due = (receivables[person] ?? []).contains { $0.open.kind == .premium && $0.open.balance == 0 && $0.open.dueDate < paidOn }
+        guard due else { return }
+        let settings = try settingsCache[paidOn] ?? store.settings(on: paidOn)
+        settingsCache[paidOn] = settings
         for r in receivables[person] ?? [] where r.open.kind == .premium && r.open.balance == 0 && r.open.dueDate < paidOn {
             let lateKey = (person, r.open.fiscalYear, r.open.method.rawValue, r.open.installmentNo, "late-fee", paidOn)
             guard !(receivables[person] ?? []).contains(where: {

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import KokiBase
+import KokiEvents
+import KokiSynth
+import PaymentWorker
+import Postgres
+
+/// `koki bench payments` — a month of 収納 for the insured through koki-payment-worker.
+struct PaymentsBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "payments",
+        abstract: "Payments/s of the payment worker: one month of payments for the insured (plans loaded with COPY).")
+
+    @Option(help: "Insured people with an ordinary plan.") var insured: Int = 90_000
+    @Option(parsing: .upToNextOption, help: "Batch sizes to measure.") var batchSizes: [Int] = [1000]
+
+    mutating func run() async throws {
+        let server = PostgresConnection.conninfo()
+        let plans = SyntheticPayments.plans(people: insured, fiscalYear: 2026)
+        let month = [EventFactory().businessDay(LocalDate(year: 2026, month: 7, day: 1)!)] + SyntheticPayments.month(plans, installment: 1)
+        for batch in batchSizes {
+            let cluster = try MockKafkaCluster(brokers: 3)
+            for topic in Topics.all {
+                try cluster.createTopic(topic.name, partitions: topic.partitions, replicationFactor: 3)
+            }
+            let run = PipelineRun(cluster: cluster, server: server, tag: "\(UInt32.random(in: 0...UInt32.max))",
+                                  topics: PaymentHandler.topics, handler: PaymentHandler(), batch: batch, perEvent: false)
+            let (applied, published, dead) = try await run.measure(month, prepare: { try SyntheticPayments.load(plans, into: $0) })
+            print(BenchFigure(name: "payment worker, batch \(batch)", count: month.count, seconds: published, unit: "payments").line
+                  + String(format: " (all applied after %.3f s; %d dead-lettered)", applied, dead))
+            fflush(nil)
+        }
+    }
+}
