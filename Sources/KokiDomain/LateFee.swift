@@ -73,29 +73,43 @@ public enum LateFee {
 
     public static func compute(amount: Int, dueDate: LocalDate, paidOn: LocalDate,
                                schedule: Schedule = .standard) -> Result {
-        let base = Yen.floorTo1000(amount)
-        guard amount >= 2000, paidOn > dueDate else { return Result(lateFee: 0, base: base, periods: []) }
+        compute(amount: amount, dueDate: dueDate, payments: [(paidOn, amount)], schedule: schedule)
+    }
+
+    /// With partial payments: each day counts on what was still unpaid that day (the base of
+    /// each stretch rounded down to 1,000), until the last payment.
+    public static func compute(amount: Int, dueDate: LocalDate, payments: [(date: LocalDate, amount: Int)],
+                               schedule: Schedule = .standard) -> Result {
+        guard amount >= 2000, let paidOn = payments.map(\.date).max(), paidOn > dueDate else {
+            return Result(lateFee: 0, base: Yen.floorTo1000(amount), periods: [])
+        }
+        // What was unpaid on `day`: payments count from the day after they are made.
+        func unpaid(_ day: LocalDate) -> Int {
+            max(0, amount - payments.filter { $0.date < day }.reduce(0) { $0 + $1.amount })
+        }
         let tierEnd = addingMonths(schedule.firstTierMonths, to: dueDate)
-        var periods: [(from: LocalDate, to: LocalDate, rate: Rate)] = []
+        let paymentDays = Set(payments.map(\.date))
+        var periods: [(from: LocalDate, to: LocalDate, rate: Rate, base: Int)] = []
         var day = dueDate.adding(days: 1)
         while day <= paidOn {
             let firstTier = day <= tierEnd
-            let yearEnd = LocalDate(year: day.year, month: 12, day: 31)!
-            let end = min(paidOn, yearEnd, firstTier ? tierEnd : paidOn)
-            periods.append((day, end, schedule.rate(year: day.year, firstTier: firstTier)))
+            var end = min(paidOn, LocalDate(year: day.year, month: 12, day: 31)!, firstTier ? tierEnd : paidOn)
+            // A partial payment changes the base from the next day.
+            if let next = paymentDays.filter({ $0 >= day && $0 < end }).min() { end = next }
+            let base = Yen.floorTo1000(unpaid(day))
+            if base > 0 { periods.append((day, end, schedule.rate(year: day.year, firstTier: firstTier), base)) }
             day = end.adding(days: 1)
         }
         // Σ base × days × n/d / 365 over one common denominator, then rounded down.
         let common = periods.reduce(1) { lcm($0, $1.rate.denominator) }
         let numerator = periods.reduce(0) { total, p in
-            total + base * (p.from.days(until: p.to) + 1) * p.rate.numerator * (common / p.rate.denominator)
+            total + p.base * (p.from.days(until: p.to) + 1) * p.rate.numerator * (common / p.rate.denominator)
         }
-        let exact = numerator / (common * 365)
-        let total = Yen.floorTo100(exact)
-        return Result(lateFee: total < 1000 ? 0 : total, base: base, periods: periods.map { p in
+        let total = Yen.floorTo100(numerator / (common * 365))
+        return Result(lateFee: total < 1000 ? 0 : total, base: Yen.floorTo1000(amount), periods: periods.map { p in
             let days = p.from.days(until: p.to) + 1
             return Period(from: p.from, to: p.to, days: days, rate: p.rate,
-                          amount: base * days * p.rate.numerator / (p.rate.denominator * 365))
+                          amount: p.base * days * p.rate.numerator / (p.rate.denominator * 365))
         })
     }
 

@@ -225,6 +225,13 @@ public struct LedgerStore {
         return result
     }
 
+    /// Payments and appropriations into one receivable, by the day they were made.
+    public func settlements(of receivable: Int) throws -> [(date: LocalDate, amount: Int)] {
+        try tx.query("""
+            SELECT on_date, amount FROM ledger WHERE receivable_id = \(receivable) AND entry IN ('payment', 'appropriation')
+            """).map { (try $0.decode(LocalDate.self, at: 0), try $0.decode(Int.self, at: 1)) }
+    }
+
     /// The ledger entries a payment made (to reverse them on 口座振替不能).
     public func entries(ofPayment eventID: String) throws -> [(receivableID: Int?, entry: String, amount: Int)] {
         try tx.query("""

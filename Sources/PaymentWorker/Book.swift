@@ -155,7 +155,11 @@ struct Book {
                 $0.open.kind == .lateFee && $0.open.fiscalYear == r.open.fiscalYear && $0.open.installmentNo == r.open.installmentNo
                     && $0.open.method == r.open.method
             }) else { continue }
-            let fee = LateFee.compute(amount: r.charged, dueDate: r.open.dueDate, paidOn: paidOn, schedule: settings.lateFees)
+            // Every payment on the installment (stored, and this batch's), by the day it was made.
+            let history = try store.settlements(of: r.open.id)
+                + entries.filter { $0.receivableID == r.open.id && ["payment", "appropriation"].contains($0.entry) }
+                    .map { (date: $0.onDate, amount: $0.amount) }
+            let fee = LateFee.compute(amount: r.charged, dueDate: r.open.dueDate, payments: history, schedule: settings.lateFees)
             guard fee.lateFee > 0 else { continue }
             let id = try store.receivableIDs([lateKey])[0]
             try charge(person, id, fee.lateFee, eventID: eventID)

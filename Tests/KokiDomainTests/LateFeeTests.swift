@@ -37,6 +37,20 @@ struct LateFeeTests {
         #expect(fee.periods.map(\.rate.description) == ["7.3", "14.6"])
     }
 
+    @Test func partialPaymentsLowerTheBase() {
+        // 100,000 due 7/31: 60,000 paid 8/10, the rest 9/30. 8/1–8/10 on 100,000, then 40,000.
+        let fee = LateFee.compute(amount: 100_000, dueDate: d("2025-07-31"),
+                                  payments: [(d("2025-08-10"), 60_000), (d("2025-09-30"), 40_000)])
+        #expect(fee.periods.map(\.days) == [10, 21, 30])
+        // 100,000×10×2.4% + 40,000×21×2.4% + 40,000×30×8.7% = 65.75 + 55.23 + 286.02 → under 1,000: none.
+        #expect(fee.lateFee == 0)
+        let large = LateFee.compute(amount: 1_000_000, dueDate: d("2025-07-31"),
+                                    payments: [(d("2025-08-10"), 600_000), (d("2025-12-31"), 400_000)])
+        let exact = (1_000_000 * 10 * 24 + 400_000 * 21 * 24 + 400_000 * 122 * 87) / (1000 * 365)
+        #expect(large.lateFee == Yen.floorTo100(exact))
+        #expect(LateFee.compute(amount: 100_000, dueDate: d("2025-07-31"), payments: [(d("2026-03-31"), 100_000)]).lateFee == 5_300)
+    }
+
     @Test func firstTierEndsAMonthAfterTheDueDate() {
         // Due 1/31: one month later is the last day of February.
         let fee = LateFee.compute(amount: 100_000, dueDate: d("2025-01-31"), paidOn: d("2025-03-15"))
