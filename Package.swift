@@ -45,10 +45,11 @@ let package = Package(
                                                       "KokiStore"]),
         .executableTarget(name: "koki-payment-worker", dependencies: ["PaymentWorker", "WorkerRuntime"]),
         .executableTarget(name: "koki-sample-worker", dependencies: ["SampleWorker", "WorkerRuntime"]),
-        .executableTarget(name: "koki-relay", dependencies: ["WorkerRuntime"]),
+        .target(name: "Transfer", dependencies: ["WorkerRuntime", "Kafka", "Postgres", "KokiBase"]),
+        .executableTarget(name: "koki-relay", dependencies: ["WorkerRuntime", "Transfer"]),
         .target(name: "KokiCommands", dependencies: [
             "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiEvents", "KokiStore", "WorkerRuntime", "SampleWorker",
-            "ResidentWorker", "TaxWorker", "PaymentWorker", "KokiSynth",
+            "ResidentWorker", "TaxWorker", "PaymentWorker", "KokiSynth", "Transfer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -59,7 +60,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "KokiBase"]),
         .testTarget(name: "RuntimeTests", dependencies: ["WorkerRuntime", "SampleWorker", "Kafka", "Postgres", "KokiBase",
                                                       "KokiDomain", "KokiEvents", "KokiStore", "KokiSynth", "ResidentWorker", "TaxWorker",
-                                                      "PaymentWorker"]),
+                                                      "PaymentWorker", "Transfer"]),
     ],
     swiftLanguageModes: [.v6]
 )

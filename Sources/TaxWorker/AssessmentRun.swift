@@ -185,7 +185,9 @@ struct AssessmentRun {
             let stored = try store.burdenRatios(of: group.map(\.0), effectiveFrom: effectiveFrom)
             for (person, _, ratio) in group where stored[person]?.ratio != ratio {
                 rows.append((person, effectiveFrom, (stored[person]?.historyNo ?? 0) + 1, ratio, eventID))
-                for department in NoticeStore.departments(enrollments[person] ?? [], on: decidedOn) {
+                // 負担割合 goes to 障害福祉課 and 子ども育成課 (their subsidies), not to 生活福祉課.
+                for department in NoticeStore.departments(enrollments[person] ?? [], on: decidedOn)
+                where department != .welfareLivelihood {
                     result.derived.append(try DerivedEvent(
                         topic: department.topic, key: person, type: TransferType.departmentBurdenRatioChanged,
                         body: BurdenRatioTransfer(atenaNo: person, effectiveFrom: effectiveFrom, ratio: ratio)))
@@ -215,7 +217,8 @@ struct AssessmentRun {
                                 decidedOn: Wareki.format(decidedOn), premium: assessment.premium,
                                 previousPremium: decision.before?.premium, months: assessment.months,
                                 reduction: assessment.reduction.rawValue, installments: bodies)))
-        for department in departments {
+        // Of the departments, only 生活福祉課 receives premiums (DOMAIN.md, Transfers).
+        for department in departments where department == .welfareLivelihood {
             result.derived.append(try DerivedEvent(topic: department.topic, key: person, type: TransferType.departmentPremiumChanged,
                                                    body: DepartmentPremiumTransfer(atenaNo: person, fiscalYear: fiscalYear,
                                                                                    premium: assessment.premium,

@@ -64,6 +64,7 @@ public final class OutboxRelay: Sendable {
                 try session.ensureConnected(databaseURL)
                 if ContinuousClock.now - lastHousekeeping > .seconds(5) {
                     try session.acquireBuckets()
+                    try session.conn!.sync { try policy.refresh(on: $0) }
                     try housekeeping(session.conn!)
                     lastHousekeeping = .now
                 }
@@ -166,10 +167,13 @@ public final class OutboxRelay: Sendable {
         }
         guard !rows.isEmpty else { return 0 }
         var toSend: [(OutboxMessage, OutgoingMessage)] = []
+        var audits: [Int64: AuditRecord] = [:]
         var held: [(Int64, String)] = []
         for row in rows {
             switch policy.decide(row) {
-            case .publish(let message): toSend.append((row, message))
+            case .publish(let message, let audit):
+                toSend.append((row, message))
+                if let audit { audits[row.id] = audit }
             case .hold(let reason): held.append((row.id, reason))
             }
         }
@@ -197,6 +201,16 @@ public final class OutboxRelay: Sendable {
                         WHERE outbox.id = u.id
                         """)
                 }
+                // The transfer log, in the same transaction that marks the rows published.
+                let audited = ids.compactMap { audits[$0] }
+                if !audited.isEmpty {
+                    let fields = try audited.map { try PostgresJSON(encoding: $0.fields) }
+                    _ = try tx.query("""
+                        SELECT audit_append(\(audited.map(\.destination))::text[], \(audited.map(\.eventID))::text[],
+                                            \(audited.map(\.eventType))::text[], \(audited.map(\.atenaNo))::text[],
+                                            \(fields)::jsonb[], \(audited.map(\.legalBasis))::text[], \(options.instance))
+                        """)
+                }
                 if !held.isEmpty {
                     try tx.execute("""
                         UPDATE outbox SET held_at = now(), held_reason = u.reason
@@ -208,6 +222,7 @@ public final class OutboxRelay: Sendable {
         }
         for (id, reason) in held {
             logger.error("outbox row held by the publish policy", metadata: ["outbox_id": "\(id)", "reason": "\(reason)"])
+            metrics.held(reason)
         }
         if let firstFailure { throw firstFailure }
         return ids.count

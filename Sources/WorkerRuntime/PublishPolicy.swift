@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Postgres
 
 /// An outbox row as the relay reads it.
 public struct OutboxMessage: Sendable {
@@ -13,16 +14,45 @@ public struct OutboxMessage: Sendable {
     public let createdAt: Date
 }
 
-/// What the relay does with a row: publish it (possibly projected), or hold it back.
+/// What the relay does with a row: publish it (possibly projected, and then audited), or
+/// hold it back.
 public enum PublishDecision: Sendable {
-    case publish(OutgoingMessage)
+    case publish(OutgoingMessage, audit: AuditRecord?)
     case hold(reason: String)
+}
+
+/// The transfer log's row for one published transfer (written in the transaction that marks
+/// the outbox row published).
+public struct AuditRecord: Sendable {
+    public let destination: String
+    public let eventID: String
+    public let eventType: String
+    public let atenaNo: String?
+    /// The names of the fields sent (dot paths).
+    public let fields: [String]
+    public let legalBasis: String
+
+    public init(destination: String, eventID: String, eventType: String, atenaNo: String?, fields: [String], legalBasis: String) {
+        self.destination = destination
+        self.eventID = eventID
+        self.eventType = eventType
+        self.atenaNo = atenaNo
+        self.fields = fields
+        self.legalBasis = legalBasis
+    }
 }
 
 /// The seam where the transfer policy (legal basis, allowed fields per destination)
 /// decides every row before it leaves. No row reaches Kafka except through `decide`.
 public protocol PublishPolicy: Sendable {
     func decide(_ row: OutboxMessage) -> PublishDecision
+    /// Reloads what the policy reads from the store (called by the relay when it connects and
+    /// every minute).
+    func refresh(on conn: PostgresConnection) throws
+}
+
+extension PublishPolicy {
+    public func refresh(on conn: PostgresConnection) throws {}
 }
 
 /// Publishes every row as written.
@@ -31,6 +61,6 @@ public struct PassThroughPolicy: PublishPolicy {
 
     public func decide(_ row: OutboxMessage) -> PublishDecision {
         .publish(OutgoingMessage(topic: row.topic, key: row.key.map { Array($0.utf8) }, value: row.payload,
-                                 headers: row.headers))
+                                 headers: row.headers), audit: nil)
     }
 }

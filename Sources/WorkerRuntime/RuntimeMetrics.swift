@@ -76,6 +76,11 @@ public final class RuntimeMetrics: Sendable {
         counter("koki_outbox_published_total", "Outbox rows published", [("topic", topic)]).increment(by: Int64(n))
     }
 
+    /// A transfer the policy refused: an alert (no personal data in the label, only koki's reason).
+    func held(_ reason: String) {
+        counter("koki_outbox_held_total", "Outbox rows held by the transfer policy", [("reason", reason)]).increment()
+    }
+
     func outboxBacklog(_ value: Int) {
         gauge("koki_outbox_backlog", "Outbox rows not yet published", []).set(Double(value))
     }

@@ -1,3 +1,6 @@
+import Transfer
 import WorkerRuntime
 
-await ProcessMain.runRelay(name: "koki-relay", defaultHTTPPort: 9100, policy: PassThroughPolicy())
+// Every row for a transfer topic goes through the transfer policy (legal basis, active period,
+// allowed fields) and is written to the hash-chained transfer log when published.
+await ProcessMain.runRelay(name: "koki-relay", defaultHTTPPort: 9100, policy: TransferPolicy())

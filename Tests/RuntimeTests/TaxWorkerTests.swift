@@ -106,7 +106,10 @@ struct TaxWorkerTests {
         #expect(insurer.contains { $0.type == "koiki.installments" && $0.key == q })
         let department = transfers.filter { $0.topic == "transfer.disability-welfare.v1" }
         #expect(Set(department.map(\.key)) == [p])
-        #expect(Set(department.map(\.type)).isSuperset(of: ["premium.changed", "burden-ratio.changed"]))
+        let types = Set(department.map(\.type))
+        #expect(types.contains("burden-ratio.changed") && !types.contains("premium.changed"), "障害福祉課 gets 負担割合, not premiums")
+        #expect(try await stack.count("SELECT count(*) FROM outbox WHERE held_at IS NOT NULL") == 0, "nothing held by the policy")
+        #expect(try await stack.count("SELECT count(*) FROM audit_log") == transfers.count, "every transfer audited")
     }
 }
 

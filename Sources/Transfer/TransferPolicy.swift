@@ -1,0 +1,99 @@
+import Foundation
+import Kafka
+import KokiBase
+import Postgres
+import WorkerRuntime
+
+/// The relay's transfer policy: every row for a `transfer.*` topic is checked against its
+/// destination's legal basis and active period and projected to the fields the destination may
+/// receive for that event type; anything else is held (logged without personal data, counted).
+/// koki's own topics (dead letters, internal ones) pass unchanged.
+public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rules swapped under the lock
+    public struct Destination: Sendable, Hashable {
+        public let destination: String
+        public let name: String
+        public let topic: String
+        public let legalBasis: String
+        public let activeFrom: LocalDate
+        public let activeTo: LocalDate?
+    }
+
+    public struct Rule: Sendable, Hashable {
+        public let fields: Set<String>
+        public let myNumberAllowed: Bool
+        public let requiredByStatute: Bool
+    }
+
+    public struct Rules: Sendable {
+        public var destinations: [String: Destination] = [:]   // by topic
+        public var rules: [String: [String: Rule]] = [:]       // destination → event type → rule
+
+        public init() {}
+    }
+
+    private let lock = NSLock()
+    private var current = Rules()
+    private let today: @Sendable () -> LocalDate
+
+    /// `today` is the publication date the active periods are checked against.
+    public init(rules: Rules = Rules(), today: @escaping @Sendable () -> LocalDate = TransferPolicy.utcToday) {
+        current = rules
+        self.today = today
+    }
+
+    public static let utcToday: @Sendable () -> LocalDate = {
+        LocalDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))
+    }
+
+    public func refresh(on conn: PostgresConnection) throws {
+        let rules = try Self.load(on: conn)
+        lock.lock()
+        current = rules
+        lock.unlock()
+    }
+
+    public static func load(on conn: PostgresConnection) throws -> Rules {
+        var rules = Rules()
+        for row in try conn.query("SELECT destination, name, topic, legal_basis, active_from, active_to FROM transfer_destinations") {
+            let d = Destination(destination: try row.decode(at: 0), name: try row.decode(at: 1), topic: try row.decode(at: 2),
+                                legalBasis: try row.decode(at: 3), activeFrom: try row.decode(at: 4), activeTo: try row.decode(at: 5))
+            rules.destinations[d.topic] = d
+        }
+        for row in try conn.query("SELECT destination, event_type, fields, my_number_allowed, required_by_statute FROM transfer_rules") {
+            let rule = Rule(fields: Set(try row.decode([String].self, at: 2)), myNumberAllowed: try row.decode(at: 3),
+                            requiredByStatute: try row.decode(at: 4))
+            rules.rules[try row.decode(String.self, at: 0), default: [:]][try row.decode(String.self, at: 1)] = rule
+        }
+        return rules
+    }
+
+    public func decide(_ row: OutboxMessage) -> PublishDecision {
+        let plain = OutgoingMessage(topic: row.topic, key: row.key.map { Array($0.utf8) }, value: row.payload, headers: row.headers)
+        guard row.topic.hasPrefix("transfer.") else { return .publish(plain, audit: nil) }
+        lock.lock()
+        let rules = current
+        lock.unlock()
+        guard let destination = rules.destinations[row.topic] else { return .hold(reason: "no destination for this transfer topic") }
+        let day = today()
+        guard day >= destination.activeFrom, destination.activeTo.map({ day <= $0 }) ?? true else {
+            return .hold(reason: "outside the legal basis's active period")
+        }
+        guard let rule = rules.rules[destination.destination]?[row.ceType] else {
+            return .hold(reason: "no legal basis for this event type at this destination")
+        }
+        guard let payload = row.payload,
+              let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any] else {
+            return .hold(reason: "the body is not a JSON object")
+        }
+        let (projected, sent) = Projection.project(object, allowed: rule.fields, dropMyNumber: !rule.myNumberAllowed)
+        guard let data = try? JSONSerialization.data(withJSONObject: projected, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return .hold(reason: "the projected body cannot be encoded")
+        }
+        // Unchanged bodies go out byte for byte (forwarded applications "as they are").
+        let unchanged = NSDictionary(dictionary: projected).isEqual(to: object)
+        var message = plain
+        message.value = unchanged ? payload : Array(data)
+        return .publish(message, audit: AuditRecord(destination: destination.destination, eventID: row.ceID, eventType: row.ceType,
+                                                    atenaNo: row.key, fields: sent, legalBasis: destination.legalBasis))
+    }
+}

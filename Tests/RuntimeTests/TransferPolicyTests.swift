@@ -1,0 +1,147 @@
+import Foundation
+import Kafka
+import KokiBase
+import KokiSynth
+import Postgres
+import Testing
+import Transfer
+@testable import WorkerRuntime
+
+/// The transfer policy as data, its enforcement, and the hash-chained transfer log.
+@Suite("Transfer policy and audit log")
+struct TransferPolicyTests {
+    static func policy() async throws -> (TransferPolicy, TransferPolicy.Rules, String) {
+        let url = try await MigratedDatabase.create()
+        let conn = try await PostgresConnection.connect(url)
+        let rules = try await conn.run { try TransferPolicy.load(on: $0) }
+        return (TransferPolicy(rules: rules, today: { LocalDate(year: 2026, month: 11, day: 28)! }), rules, url)
+    }
+
+    static func row(_ topic: String, _ type: String, _ body: [String: Any], key: String = "0000000001") -> OutboxMessage {
+        OutboxMessage(id: 1, topic: topic, key: key, ceID: UUID().uuidString, ceType: type, headers: [],
+                      payload: Array(try! JSONSerialization.data(withJSONObject: body)), createdAt: Date())
+    }
+
+    /// Random bodies of every type, with extra fields, nested junk and 個人番号 sprinkled in:
+    /// nothing outside a destination's allow-list is ever published, and nothing without a basis.
+    @Test func nothingOutsideTheAllowListIsEverPublished() async throws {
+        let (policy, rules, _) = try await Self.policy()
+        var random = SeededRandom(seed: 11)
+        let topics = rules.destinations.keys.sorted() + ["transfer.unknown.v1"]
+        let types = Set(rules.rules.values.flatMap(\.keys)).sorted() + ["koiki.made-up", "qualification.secret"]
+        let names = ["atenaNo", "myNumber", "nameKanji", "address", "members", "period", "income", "note", "insuredNumber",
+                     "acquiredOn", "premium", "ratio", "figures", "before", "people", "installments", "person", "line"]
+        func value(_ depth: Int) -> Any {
+            switch Int.random(in: 0..<(depth > 2 ? 3 : 5), using: &random) {
+            case 0: return "123456789018"
+            case 1: return Int.random(in: 0...1_000_000, using: &random)
+            case 2: return "川口市本町1-1-1"
+            case 3: return (0..<Int.random(in: 0...3, using: &random)).map { _ in object(depth + 1) }
+            default: return object(depth + 1)
+            }
+        }
+        func object(_ depth: Int) -> [String: Any] {
+            var o: [String: Any] = [:]
+            for _ in 0..<Int.random(in: 1...6, using: &random) { o[names.randomElement(using: &random)!] = value(depth) }
+            return o
+        }
+        func paths(_ o: Any, _ prefix: String) -> [String] {
+            if let d = o as? [String: Any] { return d.flatMap { paths($0.value, prefix.isEmpty ? $0.key : prefix + "." + $0.key) } }
+            if let l = o as? [Any] { return l.flatMap { paths($0, prefix + "[]") } }
+            return [prefix]
+        }
+        var published = 0, held = 0
+        for _ in 0..<100_000 {
+            let topic = topics.randomElement(using: &random)!, type = types.randomElement(using: &random)!
+            let decision = policy.decide(Self.row(topic, type, object(0)))
+            guard case .publish(let message, let audit) = decision else { held += 1; continue }
+            published += 1
+            let destination = try #require(rules.destinations[topic])
+            let rule = try #require(rules.rules[destination.destination]?[type], "published without a basis")
+            let body = try JSONSerialization.jsonObject(with: Data(message.value ?? []))
+            for path in paths(body, "") where !path.isEmpty {
+                #expect(rule.fields.contains(path), "\(path) is not allowed for \(type) at \(destination.destination)")
+                if !rule.myNumberAllowed { #expect(!path.hasSuffix("myNumber")) }
+            }
+            #expect(audit?.legalBasis == destination.legalBasis && audit?.fields.allSatisfy(rule.fields.contains) == true)
+        }
+        #expect(published > 1_000 && held > 1_000)
+    }
+
+    @Test func holdsWithoutABasisOrOutsideItsPeriod() async throws {
+        let (_, rules, _) = try await Self.policy()
+        let policy = TransferPolicy(rules: rules, today: { LocalDate(year: 2007, month: 1, day: 1)! })
+        guard case .hold(let reason) = policy.decide(Self.row("transfer.koiki.v1", "koiki.certificate-issued", ["atenaNo": "1"])) else {
+            Issue.record("published before the basis was active"); return
+        }
+        #expect(reason.contains("active period"))
+        let now = TransferPolicy(rules: rules, today: { LocalDate(year: 2026, month: 11, day: 28)! })
+        // A department never gets premiums it has no basis for; koki's own topics pass unchanged.
+        if case .publish = now.decide(Self.row("transfer.disability-welfare.v1", "premium.changed", ["atenaNo": "1"])) {
+            Issue.record("published a premium to 障害福祉課")
+        }
+        guard case .publish(let own, let audit) = now.decide(Self.row("koki.notices.v1", "notice.refund", ["atenaNo": "1", "x": 2])) else {
+            Issue.record("held an internal topic"); return
+        }
+        #expect(audit == nil && own.value != nil)
+    }
+
+    /// Each kind of tampering with the chain is found by `koki audit verify`.
+    @Test("tampering is detected", arguments: ["edit", "delete", "insert", "reorder"])
+    func tampering(_ kind: String) async throws {
+        let url = try await MigratedDatabase.create()
+        let conn = try await PostgresConnection.connect(url)
+        try await conn.run { conn in
+            for batch in 0..<3 {
+                let n = 4
+                _ = try conn.query("""
+                    SELECT audit_append(\((0..<n).map { _ in "koiki" })::text[], \((0..<n).map { "e\(batch)-\($0)" })::text[],
+                                        \((0..<n).map { _ in "koiki.receipt" })::text[], \((0..<n).map { String(format: "%010d", $0) })::text[],
+                                        \(try (0..<n).map { _ in try PostgresJSON(encoding: ["atenaNo", "amount"]) })::jsonb[],
+                                        \((0..<n).map { _ in "basis" })::text[], 'relay-test')
+                    """)
+            }
+        }
+        let clean = try await runCommand("koki", ["audit", "verify"], environment: ["KOKI_DATABASE_URL": url])
+        #expect(clean.0 == 0 && clean.1.contains("12 rows"), "\(clean.1)")
+        try await conn.run { conn in
+            switch kind {
+            case "edit": try conn.execute("UPDATE audit_log SET destination = 'municipal-tax' WHERE seq = 5")
+            case "delete": try conn.execute("DELETE FROM audit_log WHERE seq = 7")
+            case "insert":
+                try conn.execute("""
+                    INSERT INTO audit_log SELECT 13, destination, 'forged', event_type, atena_no, fields, legal_basis, published_at,
+                                                 relay_instance, hash, 'deadbeef' FROM audit_log WHERE seq = 12
+                    """)
+            default:
+                try conn.execute("UPDATE audit_log SET seq = -seq WHERE seq IN (3, 4)")
+                try conn.execute("UPDATE audit_log SET seq = CASE seq WHEN -3 THEN 4 ELSE 3 END WHERE seq IN (-3, -4)")
+            }
+        }
+        let (status, output) = try await runCommand("koki", ["audit", "verify"], environment: ["KOKI_DATABASE_URL": url])
+        #expect(status != 0 && output.contains("row"), "\(kind): \(output)")
+    }
+
+    @Test func appendOnlyForEveryoneButTheOwner() async throws {
+        let url = try await MigratedDatabase.create()
+        let conn = try await PostgresConnection.connect(url)
+        let refused = try await conn.run { conn -> Bool in
+            _ = try conn.query("""
+                SELECT audit_append(ARRAY['koiki'], ARRAY['e1'], ARRAY['koiki.receipt'], ARRAY['0000000001'],
+                                    ARRAY['["atenaNo"]'::jsonb], ARRAY['basis'], 'relay-test')
+                """)
+            let role = "koki_someone_\(UInt32.random(in: 0...UInt32.max))"
+            try conn.execute(SQL(unsafeSQL: "CREATE ROLE \(role)"))
+            try conn.execute(SQL(unsafeSQL: "GRANT SELECT, UPDATE, DELETE ON audit_log TO \(role)"))
+            try conn.execute(SQL(unsafeSQL: "SET ROLE \(role)"))
+            defer { try? conn.execute("RESET ROLE") }
+            do {
+                try conn.execute("UPDATE audit_log SET destination = 'x'")
+                return false
+            } catch let error as PostgresError {
+                return error.sqlState == "42501"
+            }
+        }
+        #expect(refused, "a role with UPDATE granted still cannot change an audit row")
+    }
+}
