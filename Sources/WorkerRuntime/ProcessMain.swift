@@ -7,12 +7,12 @@ import ServiceLifecycle
 /// service group that turns SIGTERM/SIGINT into a graceful stop within the budget.
 public enum ProcessMain {
     public static func runWorker(name: String, topics: [String], source: String, defaultHTTPPort: Int,
-                                 handler: any EventHandler) async -> Never {
+                                 databaseRole: String? = nil, handler: any EventHandler) async -> Never {
         JSONLogHandler.bootstrap(label: name)
         let logger = Logger(label: name)
         let config: WorkerConfig
         do {
-            config = try WorkerConfig.fromEnvironment(name: name, defaultHTTPPort: defaultHTTPPort)
+            config = try WorkerConfig.fromEnvironment(name: name, defaultHTTPPort: defaultHTTPPort, defaultRole: databaseRole)
         } catch {
             exitWithConfigurationError(name, error)
         }
@@ -25,13 +25,14 @@ public enum ProcessMain {
                   status: status, metrics: metrics, logger: logger)
     }
 
-    public static func runRelay(name: String, defaultHTTPPort: Int, policy: any PublishPolicy) async -> Never {
+    public static func runRelay(name: String, defaultHTTPPort: Int, databaseRole: String? = nil,
+                                policy: any PublishPolicy) async -> Never {
         JSONLogHandler.bootstrap(label: name)
         let logger = Logger(label: name)
         let config: WorkerConfig
         var options = OutboxRelay.Options(instance: ProcessInfo.processInfo.hostName + ":\(getpid())")
         do {
-            config = try WorkerConfig.fromEnvironment(name: name, defaultHTTPPort: defaultHTTPPort)
+            config = try WorkerConfig.fromEnvironment(name: name, defaultHTTPPort: defaultHTTPPort, defaultRole: databaseRole)
             let env = ProcessInfo.processInfo.environment
             options.batchSize = try WorkerConfig.integer(env, "KOKI_RELAY_BATCH", options.batchSize, 1...100_000)
             let hours = Int(options.retention.components.seconds / 3600)

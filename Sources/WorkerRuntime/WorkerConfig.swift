@@ -43,8 +43,11 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
         public var description: String { "\(variable) must be \(expected)" }
     }
 
+    /// `defaultRole` is the database role the executable works as (least privilege); the login
+    /// user of `KOKI_DATABASE_URL` must be a member of it. `KOKI_DB_ROLE` overrides it (`none`:
+    /// work as the login user).
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment,
-                                       name: String, defaultHTTPPort: Int) throws -> WorkerConfig {
+                                       name: String, defaultHTTPPort: Int, defaultRole: String? = nil) throws -> WorkerConfig {
         func int(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
             try integer(env, key, fallback, range)
         }
@@ -54,9 +57,17 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
         case "true", "1", "yes": transactionPerEvent = true
         default: throw Invalid(variable: "KOKI_TRANSACTION_PER_EVENT", expected: "true or false")
         }
+        var databaseURL = PostgresConnection.conninfo(from: env)
+        let role = env["KOKI_DB_ROLE"].map { $0 == "none" ? "" : $0 } ?? defaultRole ?? ""
+        if !role.isEmpty {
+            guard PostgresConnection.isPlainRoleName(role) else {
+                throw Invalid(variable: "KOKI_DB_ROLE", expected: "a role name (lower-case letters, digits, _) or none")
+            }
+            databaseURL = PostgresConnection.conninfo(databaseURL, role: role)
+        }
         return WorkerConfig(
             kafka: try KafkaConfig.fromEnvironment(env, clientID: name),
-            databaseURL: PostgresConnection.conninfo(from: env),
+            databaseURL: databaseURL,
             groupID: env["KOKI_GROUP_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? name,
             maxBatch: try int("KOKI_BATCH_MAX_EVENTS", 1000, 1...100_000),
             maxWait: .milliseconds(try int("KOKI_BATCH_MAX_WAIT_MS", 100, 1...60_000)),

@@ -6,4 +6,5 @@ await ProcessMain.runWorker(
     topics: PaymentHandler.topics,
     source: "urn:koki:payment-worker",
     defaultHTTPPort: 9113,
+    databaseRole: "koki_payment",
     handler: PaymentHandler())

@@ -6,4 +6,5 @@ await ProcessMain.runWorker(
     topics: ResidentHandler.topics,
     source: "urn:koki:resident-worker",
     defaultHTTPPort: 9111,
+    databaseRole: "koki_resident",
     handler: ResidentHandler())

@@ -6,4 +6,5 @@ await ProcessMain.runWorker(
     topics: TaxHandler.topics,
     source: "urn:koki:tax-worker",
     defaultHTTPPort: 9112,
+    databaseRole: "koki_tax",
     handler: TaxHandler())

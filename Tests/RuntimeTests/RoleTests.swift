@@ -1,0 +1,73 @@
+import Foundation
+import Postgres
+import Testing
+@testable import WorkerRuntime
+
+/// Least privilege: each executable's role can do its work and nothing it should not.
+@Suite("Database roles")
+struct RoleTests {
+    static let forbidden: [(role: String, sql: String)] = [
+        ("koki_tax", "INSERT INTO ledger (atena_no, entry, amount, on_date, event_id) VALUES ('0000000001', 'payment', 1, '2026-01-01', 'x')"),
+        ("koki_tax", "UPDATE receivables SET due_date = '2026-01-01'"),
+        ("koki_payment", "UPDATE assessments SET premium = 0"),
+        ("koki_payment", "INSERT INTO incomes (atena_no, income_year, history_no, event_id, kind, declared, total_income, total_income_for_assessment, public_pension_income, salary_income, other_income, taxable_income, resident_tax_exempt) VALUES ('1', 2025, 1, 'x', 'assessed', true, 0, 0, 0, 0, 0, 0, true)"),
+        ("koki_resident", "UPDATE assessment_history SET premium = 0"),
+        ("koki_resident", "SELECT count(*) FROM ledger"),
+        ("koki_relay", "SELECT count(*) FROM residents"),
+        ("koki_relay", "SELECT count(*) FROM resident_history"),
+        ("koki_relay", "UPDATE audit_log SET destination = 'x'"),
+        ("koki_admin", "UPDATE residents SET my_number = NULL"),
+        ("koki_admin", "DELETE FROM audit_log"),
+        ("koki_resident", "UPDATE dead_letters SET status = 'discarded'"),
+        ("koki_tax", "SELECT count(*) FROM outbox"),
+    ]
+
+    static let allowed: [(role: String, sql: String)] = [
+        ("koki_resident", "SELECT count(*) FROM residents"),
+        ("koki_tax", "SELECT count(*) FROM qualification_periods"),
+        ("koki_payment", "SELECT count(*) FROM installments"),
+        ("koki_relay", "SELECT count(*) FROM outbox"),
+        ("koki_admin", "SELECT count(*) FROM ledger"),
+    ]
+
+    @Test func eachRoleIsRefusedWhatItMustNotDo() async throws {
+        let url = try await MigratedDatabase.create()
+        let conn = try await PostgresConnection.connect(url)
+        try await conn.run { conn in
+            for (role, sql) in Self.forbidden {
+                try conn.execute(SQL(unsafeSQL: "SET ROLE \(role)"))
+                defer { try? conn.execute("RESET ROLE") }
+                do {
+                    try conn.execute(SQL(unsafeSQL: sql))
+                    Issue.record("\(role) was allowed: \(sql)")
+                } catch let error as PostgresError {
+                    #expect(error.sqlState == "42501", "\(role): \(sql) failed with \(error.sqlState ?? "-") instead of a permission error")
+                }
+            }
+            for (role, sql) in Self.allowed {
+                try conn.execute(SQL(unsafeSQL: "SET ROLE \(role)"))
+                defer { try? conn.execute("RESET ROLE") }
+                try conn.execute(SQL(unsafeSQL: sql))
+            }
+        }
+    }
+
+    @Test func workerConfigurationCarriesTheRole() throws {
+        let env = ["KOKI_DATABASE_URL": "postgresql://koki@db/koki", "KOKI_KAFKA_BROKERS": "k:9092"]
+        let config = try WorkerConfig.fromEnvironment(env, name: "koki-tax-worker", defaultHTTPPort: 0, defaultRole: "koki_tax")
+        #expect(config.databaseURL == "postgresql://koki@db/koki?options=-c%20role%3Dkoki_tax")
+        var none = env
+        none["KOKI_DB_ROLE"] = "none"
+        #expect(try WorkerConfig.fromEnvironment(none, name: "x", defaultHTTPPort: 0, defaultRole: "koki_tax").databaseURL
+                == "postgresql://koki@db/koki")
+        var bad = env
+        bad["KOKI_DB_ROLE"] = "Robert'); DROP"
+        #expect(throws: (any Error).self) { try WorkerConfig.fromEnvironment(bad, name: "x", defaultHTTPPort: 0) }
+    }
+
+    @Test func executablesConnectAsTheirRole() {
+        #expect(PostgresConnection.conninfo("postgresql://u@h:5432/db", role: "koki_tax") == "postgresql://u@h:5432/db?options=-c%20role%3Dkoki_tax")
+        #expect(PostgresConnection.conninfo("host=h dbname=db", role: "koki_tax") == "host=h dbname=db options='-c role=koki_tax'")
+        #expect(PostgresConnection.isPlainRoleName("koki_relay") && !PostgresConnection.isPlainRoleName("x; DROP TABLE y"))
+    }
+}
