@@ -59,6 +59,25 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public func adding(days: Int) -> LocalDate { LocalDate(daysSinceEpoch: daysSinceEpoch + days) }
 
+    /// The same day `months` later (or earlier); the month's last day when it has no such day
+    /// (1/31 + 1 month → 2/28).
+    public func adding(months: Int) -> LocalDate {
+        let index = year * 12 + (month - 1) + months
+        let year = index / 12, month = index % 12 + 1
+        return LocalDate(year: year, month: month, day: min(day, LocalDate.daysIn(month: month, year: year)))!
+    }
+
+    public var firstOfMonth: LocalDate { LocalDate(year: year, month: month, day: 1)! }
+
+    public var lastOfMonth: LocalDate { LocalDate(year: year, month: month, day: LocalDate.daysIn(month: month, year: year))! }
+
+    /// Saturday or Sunday.
+    public var isWeekend: Bool {
+        // 1970-01-01 was a Thursday: day 0 → weekday index 4 (0 = Sunday).
+        let weekday = ((daysSinceEpoch % 7) + 7 + 4) % 7
+        return weekday == 0 || weekday == 6
+    }
+
     /// Days from `self` to `other` (positive when `other` is later).
     public func days(until other: LocalDate) -> Int { other.daysSinceEpoch - daysSinceEpoch }
 

@@ -62,9 +62,7 @@ struct SyntheticCity: Sendable {
             for member in 0..<size {
                 n += 1
                 let atenaNo = String(n).leftPadded(10)
-                let birth: LocalDate = member == 0 ? people.headBirthDate(on: start)
-                    : member == 1 ? headBirth.adding(days: Int.random(in: -1825...1825, using: &people.random))
-                    : people.birthDate(on: start, ageBand: 0...max(0, min(headBirth.age(on: start) - 20, 50)))
+                let birth = people.memberBirthDate(member, head: headBirth, on: start)
                 if member == 0 { headBirth = birth }
                 let seventyFive = birth.birthday(75)
                 let insured = seventyFive <= end

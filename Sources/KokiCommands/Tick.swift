@@ -32,11 +32,7 @@ struct Tick: AsyncParsableCommand {
     /// The days to publish: one date, or the weekdays of a range.
     static func days(from first: LocalDate, through last: LocalDate?) -> [LocalDate] {
         guard let last else { return [first] }
-        return (0...first.days(until: last)).map { first.adding(days: $0) }.filter { day in
-            // 1970-01-01 was a Thursday: day 0 → weekday index 4 (0 = Sunday).
-            let weekday = ((day.daysSinceEpoch % 7) + 7 + 4) % 7
-            return weekday != 0 && weekday != 6
-        }
+        return (0...first.days(until: last)).map { first.adding(days: $0) }.filter { !$0.isWeekend }
     }
 
     mutating func run() async throws {

@@ -20,6 +20,7 @@ public enum AgeReaching {
 
     /// The calendar month after the one `date` is in.
     public static func monthAfter(_ date: LocalDate) -> (year: Int, month: Int) {
-        date.month == 12 ? (date.year + 1, 1) : (date.year, date.month + 1)
+        let next = date.firstOfMonth.adding(months: 1)
+        return (next.year, next.month)
     }
 }

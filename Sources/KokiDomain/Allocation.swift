@@ -74,8 +74,6 @@ public enum Prescription {
     /// 時効: two years counted from the day after the 納期限, or — a 督促 renews it — from the
     /// day after the 督促's deadline. Returns the day it is complete (不納欠損 from then on).
     public static func completesOn(dueDate: LocalDate, dunningDeadline: LocalDate?) -> LocalDate {
-        let start = (dunningDeadline ?? dueDate).adding(days: 1)
-        return LocalDate(year: start.year + 2, month: start.month,
-                         day: min(start.day, LocalDate.daysIn(month: start.month, year: start.year + 2)))!
+        (dunningDeadline ?? dueDate).adding(days: 1).adding(months: 24)
     }
 }

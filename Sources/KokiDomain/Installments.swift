@@ -59,20 +59,14 @@ public enum Installments {
 
     public static func nextBusinessDay(onOrAfter day: LocalDate, holidays: Set<LocalDate>) -> LocalDate {
         var date = day
-        while isWeekend(date) || holidays.contains(date) { date = date.adding(days: 1) }
+        while date.isWeekend || holidays.contains(date) { date = date.adding(days: 1) }
         return date
     }
 
     public static func previousBusinessDay(onOrBefore day: LocalDate, holidays: Set<LocalDate>) -> LocalDate {
         var date = day
-        while isWeekend(date) || holidays.contains(date) { date = date.adding(days: -1) }
+        while date.isWeekend || holidays.contains(date) { date = date.adding(days: -1) }
         return date
-    }
-
-    public static func isWeekend(_ date: LocalDate) -> Bool {
-        // 1970-01-01 was a Thursday (index 4, 0 = Sunday).
-        let weekday = ((date.daysSinceEpoch % 7) + 7 + 4) % 7
-        return weekday == 0 || weekday == 6
     }
 
     /// Splits `amount` over the 期 of `schedule` whose due dates come after `decidedOn`
@@ -89,10 +83,8 @@ public enum Installments {
         if let decidedOn { dates = dates.filter { $0.date > decidedOn } }
         if dates.isEmpty {
             let base = decidedOn ?? LocalDate(year: fiscalYear + 1, month: 3, day: 1)!
-            let next = base.month == 12 ? (base.year + 1, 1) : (base.year, base.month + 1)
             dates = [(schedule.months.count + 1,
-                      nextBusinessDay(onOrAfter: LocalDate(year: next.0, month: next.1, day: LocalDate.daysIn(month: next.1, year: next.0))!,
-                                      holidays: holidays))]
+                      nextBusinessDay(onOrAfter: base.firstOfMonth.adding(months: 1).lastOfMonth, holidays: holidays))]
         }
         let each = amount / dates.count / schedule.unit * schedule.unit
         let first = amount - each * (dates.count - 1)

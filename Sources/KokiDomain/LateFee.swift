@@ -87,7 +87,7 @@ public enum LateFee {
         func unpaid(_ day: LocalDate) -> Int {
             max(0, amount - payments.filter { $0.date < day }.reduce(0) { $0 + $1.amount })
         }
-        let tierEnd = addingMonths(schedule.firstTierMonths, to: dueDate)
+        let tierEnd = dueDate.adding(months: schedule.firstTierMonths)
         let paymentDays = Set(payments.map(\.date))
         var periods: [(from: LocalDate, to: LocalDate, rate: Rate, base: Int)] = []
         var day = dueDate.adding(days: 1)
@@ -111,13 +111,6 @@ public enum LateFee {
             return Period(from: p.from, to: p.to, days: days, rate: p.rate,
                           amount: p.base * days * p.rate.numerator / (p.rate.denominator * 365))
         })
-    }
-
-    /// The same day `months` later (the month's last day when it has no such day).
-    static func addingMonths(_ months: Int, to date: LocalDate) -> LocalDate {
-        let index = date.year * 12 + (date.month - 1) + months
-        let year = index / 12, month = index % 12 + 1
-        return LocalDate(year: year, month: month, day: min(date.day, LocalDate.daysIn(month: month, year: year)))!
     }
 
     static func lcm(_ a: Int, _ b: Int) -> Int {

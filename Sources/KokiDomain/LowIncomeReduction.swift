@@ -7,12 +7,13 @@ public enum LowIncomeReduction: String, Sendable, Hashable, Codable, CaseIterabl
     case twenty = "20"
     case none
 
-    public var rate: Rate {
+    /// How much of the 均等割 it takes off, in percent.
+    public var percent: Int {
         switch self {
-        case .seventy: .percent(70)
-        case .fifty: .percent(50)
-        case .twenty: .percent(20)
-        case .none: .percent(0)
+        case .seventy: 70
+        case .fifty: 50
+        case .twenty: 20
+        case .none: 0
         }
     }
 

@@ -49,9 +49,4 @@ public enum Yen {
 
     /// 1,000円未満切捨て: the base of 延滞金.
     public static func floorTo1000(_ amount: Int) -> Int { amount / 1000 * 1000 }
-
-    /// `amount × numerator / denominator`, rounded down (exact integer arithmetic).
-    public static func proportion(_ amount: Int, _ numerator: Int, _ denominator: Int) -> Int {
-        amount * numerator / denominator
-    }
 }

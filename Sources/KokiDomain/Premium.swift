@@ -78,10 +78,7 @@ public enum Premium {
         let income = person.income
         let incomeBase = income.map { max(0, $0.totalIncomeForAssessment - IncomeDeductions.basic(totalIncome: $0.totalIncome)) } ?? 0
         // 被扶養者軽減: 50 % off 均等割 in the months within two years of the joining month.
-        let windowEnd: LocalDate? = person.formerDependentSince.map { since in
-            let first = LocalDate(year: since.year, month: since.month, day: 1)!
-            return LocalDate(year: first.year + 2, month: first.month, day: 1)!
-        }
+        let windowEnd = person.formerDependentSince.map { $0.firstOfMonth.adding(months: 24) }
         func dependentMonth(_ index: Int) -> Bool {
             guard let windowEnd else { return false }
             return FiscalMonths.firstDay(of: index, in: rates.fiscalYear) < windowEnd
@@ -92,7 +89,7 @@ public enum Premium {
         for component in rates.components {
             func annual(dependent: Bool) -> (perCapita: Int, reductionAmount: Int, incomeShare: Int, calculated: Int,
                                               excess: Int, annual: Int) {
-                let rate = max(reduction.rate.numerator * 100 / reduction.rate.denominator, dependent ? 50 : 0)
+                let rate = max(reduction.percent, dependent ? 50 : 0)
                 let reductionAmount = Rate.percent(rate).of(component.perCapita)
                 let perCapita = component.perCapita - reductionAmount
                 let incomeRate = component.lowIncomeBaseLimit.map { incomeBase <= $0 } == true

@@ -56,8 +56,8 @@ public struct LedgerStore {
             FROM collection_settings WHERE effective_from <= \(day) ORDER BY effective_from DESC LIMIT 1
             """).first
         let years = try tx.query("SELECT year, first_tier_percent::text, later_percent::text FROM late_fee_rates ORDER BY year").map {
-            LateFee.YearRates(year: try $0.decode(at: 0), firstTier: Rate(percent: try $0.decode(String.self, at: 1).trimmedDecimal)!,
-                              later: Rate(percent: try $0.decode(String.self, at: 2).trimmedDecimal)!)
+            LateFee.YearRates(year: try $0.decode(at: 0), firstTier: Rate(percent: try $0.decode(String.self, at: 1))!,
+                              later: Rate(percent: try $0.decode(String.self, at: 2))!)
         }
         let schedule = LateFee.Schedule(years: years, statutory: LateFee.Schedule.standard.statutory,
                                         firstTierMonths: try row?.decode(Int.self, at: 4) ?? 1)
@@ -84,7 +84,7 @@ public struct LedgerStore {
         }
     }
 
-    /// Receivables of these people (nil: everyone with a balance), with balances.
+    /// Receivables of these people (nil: everyone), with their balances.
     public func receivables(of people: [String]?) throws -> [Receivable] {
         let onReceivables: SQL = people.map { "WHERE atena_no = ANY(\($0)::text[])" } ?? ""
         let onLedger: SQL = people.map { "AND atena_no = ANY(\($0)::text[])" } ?? ""
@@ -294,16 +294,5 @@ public struct LedgerStore {
             SELECT * FROM unnest(\(refunds.map(\.atenaNo))::text[], \(refunds.map(\.amount))::bigint[],
                                  \(refunds.map(\.decidedOn))::date[], \(refunds.map(\.forHeirs))::bool[], \(refunds.map(\.eventID))::text[])
             """)
-    }
-}
-
-extension String {
-    /// `2.400` → `2.4` (numeric columns print their scale).
-    var trimmedDecimal: String {
-        guard contains(".") else { return self }
-        var text = self
-        while text.hasSuffix("0") { text.removeLast() }
-        if text.hasSuffix(".") { text.removeLast() }
-        return text
     }
 }

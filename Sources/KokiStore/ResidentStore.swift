@@ -69,12 +69,7 @@ public struct ResidentStore {
         guard !rows.isEmpty else { return }
         func column<T: PostgresEncodable>(_ value: (ResidentHistoryRow) -> T) -> [T] { rows.map(value) }
         try tx.execute("""
-            INSERT INTO resident_history (atena_no, history_no, event_id, change_type, effective_date, notified_date,
-                household_no, name_kanji, name_kana, sex, birth_date, relationship_to_head, resident_status,
-                postal_code, city_code, prefecture, address_line, katagaki,
-                previous_postal_code, previous_city_code, previous_prefecture, previous_address_line, previous_katagaki,
-                next_postal_code, next_city_code, next_prefecture, next_address_line, next_katagaki, next_starts_on,
-                death_date)
+            INSERT INTO resident_history (\(Self.historyColumns()))
             SELECT * FROM unnest(\(column(\.atenaNo))::text[], \(column(\.historyNo))::int[], \(column(\.eventID))::text[],
                 \(column(\.changeType))::text[], \(column(\.effectiveDate))::date[], \(column(\.notifiedDate))::date[],
                 \(column(\.householdNo))::text[], \(column(\.nameKanji))::text[], \(column(\.nameKana))::text[],
@@ -107,13 +102,7 @@ public struct ResidentStore {
         guard !people.isEmpty else { return [:] }
         var result: [String: [ResidentHistoryRow]] = [:]
         for row in try tx.query("""
-            SELECT atena_no, history_no, event_id, change_type, effective_date, notified_date, household_no,
-                   name_kanji, name_kana, sex, birth_date, relationship_to_head, resident_status,
-                   postal_code, city_code, prefecture, address_line, katagaki,
-                   previous_postal_code, previous_city_code, previous_prefecture, previous_address_line, previous_katagaki,
-                   next_postal_code, next_city_code, next_prefecture, next_address_line, next_katagaki, next_starts_on,
-                   death_date
-            FROM resident_history WHERE atena_no = ANY(\(people)::text[]) ORDER BY atena_no, history_no
+            SELECT \(Self.historyColumns()) FROM resident_history WHERE atena_no = ANY(\(people)::text[]) ORDER BY atena_no, history_no
             """) {
             let history = try ResidentHistoryRow(row)
             result[history.atenaNo, default: []].append(history)
@@ -148,6 +137,20 @@ public struct ResidentStore {
             self.asOf = asOf
             self.nextReviewOn = nextReviewOn
         }
+    }
+
+    /// The 宛名 履歴 columns, in the order `ResidentHistoryRow` reads and `insertHistory` writes them.
+    static let historyColumnNames = [
+        "atena_no", "history_no", "event_id", "change_type", "effective_date", "notified_date", "household_no",
+        "name_kanji", "name_kana", "sex", "birth_date", "relationship_to_head", "resident_status",
+        "postal_code", "city_code", "prefecture", "address_line", "katagaki",
+        "previous_postal_code", "previous_city_code", "previous_prefecture", "previous_address_line", "previous_katagaki",
+        "next_postal_code", "next_city_code", "next_prefecture", "next_address_line", "next_katagaki", "next_starts_on",
+        "death_date",
+    ]
+
+    static func historyColumns(alias: String? = nil) -> SQL {
+        SQL(unsafeSQL: historyColumnNames.map { column in alias.map { "\($0).\(column)" } ?? column }.joined(separator: ", "))
     }
 
     public func update(_ projections: [Projection]) throws {
@@ -230,12 +233,7 @@ public struct ResidentStore {
     public func currentMembers(of households: [String]) throws -> [(row: ResidentHistoryRow, myNumber: String?, insured: Bool)] {
         guard !households.isEmpty else { return [] }
         return try tx.query("""
-            SELECT h.atena_no, h.history_no, h.event_id, h.change_type, h.effective_date, h.notified_date, h.household_no,
-                   h.name_kanji, h.name_kana, h.sex, h.birth_date, h.relationship_to_head, h.resident_status,
-                   h.postal_code, h.city_code, h.prefecture, h.address_line, h.katagaki,
-                   h.previous_postal_code, h.previous_city_code, h.previous_prefecture, h.previous_address_line,
-                   h.previous_katagaki, h.next_postal_code, h.next_city_code, h.next_prefecture, h.next_address_line,
-                   h.next_katagaki, h.next_starts_on, h.death_date, r.my_number, r.insured
+            SELECT \(Self.historyColumns(alias: "h")), r.my_number, r.insured
             FROM residents r JOIN resident_history h ON h.atena_no = r.atena_no AND h.history_no = r.current_history_no
             WHERE r.household_no = ANY(\(households)::text[]) AND r.lives_here
             ORDER BY h.household_no, h.atena_no

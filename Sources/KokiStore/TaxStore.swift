@@ -13,13 +13,14 @@ public struct TaxStore {
 
     public func insertIncomes(_ rows: [(eventID: String, kind: String, record: IncomeRecord)]) throws {
         guard !rows.isEmpty else { return }
-        let keys = Array(Set(rows.map { "\($0.record.atenaNo)/\($0.record.incomeYear)" }))
+        // By the primary key's leading column (an expression over it would scan the table).
+        let people = Array(Set(rows.map(\.record.atenaNo)))
         var last: [String: Int] = [:]
         for row in try tx.query("""
-            SELECT atena_no || '/' || income_year, max(history_no) FROM incomes
-            WHERE atena_no || '/' || income_year = ANY(\(keys)::text[]) GROUP BY 1
+            SELECT atena_no, income_year, max(history_no) FROM incomes
+            WHERE atena_no = ANY(\(people)::text[]) GROUP BY atena_no, income_year
             """) {
-            last[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+            last["\(try row.decode(String.self, at: 0))/\(try row.decode(Int.self, at: 1))"] = try row.decode(Int.self, at: 2)
         }
         var numbers: [Int] = []
         for row in rows {

@@ -78,6 +78,16 @@ public struct SyntheticPeople {
         birthDate(on: day, ageBand: random.weighted([(20...39, 30), (40...64, 38), (65...74, 17), (75...99, 15)]))
     }
 
+    /// The birth date of a household's `member`-th person: the 世帯主 (0), a spouse of similar age
+    /// (1), or a child at least 20 years younger than the head.
+    public mutating func memberBirthDate(_ member: Int, head: LocalDate, on day: LocalDate) -> LocalDate {
+        switch member {
+        case 0: return headBirthDate(on: day)
+        case 1: return head.adding(days: Int.random(in: -5 * 365...5 * 365, using: &random))
+        default: return birthDate(on: day, ageBand: 0...max(0, min(head.age(on: day) - 20, 50)))
+        }
+    }
+
     /// A household's size, as the city's register has them.
     public mutating func householdSize() -> Int { random.weighted([(1, 35), (2, 32), (3, 17), (4, 12), (5, 4)]) }
 

@@ -45,14 +45,7 @@ public struct SyntheticResidents {
                 let atenaNo = atena(number + member)
                 let sex = people.sex()
                 let given = people.givenName(sex)
-                let birth: LocalDate
-                switch member {
-                case 0: birth = people.headBirthDate(on: options.start)
-                case 1: birth = headBirth.adding(days: Int.random(in: -5 * 365...5 * 365, using: &people.random))
-                default:
-                    let headAge = headBirth.age(on: options.start)
-                    birth = people.birthDate(on: options.start, ageBand: 0...max(0, min(headAge - 20, 50)))
-                }
+                let birth = people.memberBirthDate(member, head: headBirth, on: options.start)
                 if member == 0 { headBirth = birth }
                 let relationship: ResidentChange.Relationship = member == 0 ? .head : member == 1 ? .spouse : .child
                 let person = ResidentChange.Person(

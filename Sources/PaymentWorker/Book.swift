@@ -41,11 +41,12 @@ struct Book {
 
     /// Turns new 期割 plans into charges (調定): a new installment, or the difference when an
     /// amount changed. What was already paid beyond a lowered charge becomes an over-payment.
-    mutating func syncCharges(owner: Int) throws {
+    mutating func syncCharges() throws {
         let store = LedgerStore(tx)
+        // Plans of the same people whose receivables this book already holds.
         let plans = try store.unsyncedPlans(of: people)
         guard !plans.isEmpty else { return }
-        let current = Dictionary(grouping: try store.receivables(of: Array(Set(plans.map(\.atenaNo)))), by: \.atenaNo)
+        let current = receivables
         var keys: [(atenaNo: String, fiscalYear: Int, method: String, installmentNo: Int, kind: String, dueDate: LocalDate)] = []
         var wanted: [Int] = []
         for plan in plans {
@@ -86,7 +87,6 @@ struct Book {
                 setBalance(person, r.open.id, 0)
             }
         }
-        _ = owner
     }
 
     mutating func charge(_ person: String, _ id: Int, _ amount: Int, eventID: String) throws {

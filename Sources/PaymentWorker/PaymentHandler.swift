@@ -65,7 +65,7 @@ public struct PaymentHandler: EventHandler {
         var book = try Book(tx: tx, people: clock.isEmpty ? payers : nil, businessDate: businessDate,
                             derived: Array(repeating: [], count: events.count))
         let settlementOwner = steps.last?.index ?? 0
-        try book.syncCharges(owner: settlementOwner)
+        try book.syncCharges()
         for step in steps {
             guard let payment = step.payment, let kind = step.kind else { continue }
             switch kind {
@@ -87,10 +87,7 @@ public struct PaymentHandler: EventHandler {
     }
 
     static func validate(_ p: PaymentRecord, key: String?) throws(Rejection) {
-        guard p.atenaNo.utf8.count == 10, p.atenaNo.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-            throw Rejection(.validation, "atenaNo is not 10 digits")
-        }
-        if let key, key != p.atenaNo { throw Rejection(.validation, "the Kafka key is not the event's atenaNo") }
+        try InboundEvent.checkPerson(p.atenaNo, key: key)
         guard !p.paymentId.isEmpty, p.paymentId.count <= 64 else { throw Rejection(.validation, "paymentId is empty or too long") }
         guard p.amount > 0 else { throw Rejection(.validation, "amount must be positive") }
         guard p.amount <= 100_000_000 else { throw Rejection(.validation, "amount is out of range") }

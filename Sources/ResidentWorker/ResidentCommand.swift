@@ -40,14 +40,14 @@ extension ResidentCommand {
             self = .resident(change, kind)
         } else if let kind = PublicAssistanceNotice.Kind(rawValue: event.type) {
             let notice = try event.decode(PublicAssistanceNotice.self)
-            try Validate.person(notice.atenaNo, key: event.key)
+            try event.checkPerson(notice.atenaNo)
             if let household = notice.householdNo { try Validate.householdNo(household) }
             try Validate.text(notice.caseNo, "caseNo", max: 40)
             try Validate.date(notice.effectiveDate, "effectiveDate")
             self = .assistance(notice, kind)
         } else if let kind = CounterApplication.Kind(rawValue: event.type) {
             let application = try event.decode(CounterApplication.self)
-            try Validate.person(application.atenaNo, key: event.key)
+            try event.checkPerson(application.atenaNo)
             try Validate.text(application.applicationNo, "applicationNo", max: 40)
             try Validate.date(application.receivedDate, "receivedDate")
             switch kind {
@@ -78,7 +78,7 @@ extension ResidentCommand {
             }
         } else if let kind = EnrollmentNotice.Kind(rawValue: event.type) {
             let notice = try event.decode(EnrollmentNotice.self)
-            try Validate.person(notice.atenaNo, key: event.key)
+            try event.checkPerson(notice.atenaNo)
             try Validate.text(notice.program, "program", max: 200)
             try Validate.date(notice.effectiveDate, "effectiveDate")
             self = .enrollment(notice, kind)
@@ -111,12 +111,6 @@ enum Validate {
         count.contains(text.utf8.count) && text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 
-    /// A 宛名番号 (10 digits) that matches the Kafka key, which keeps one person's events in order.
-    static func person(_ atenaNo: String, key: String?) throws(Rejection) {
-        guard digits(atenaNo, count: 10...10) else { throw Rejection(.validation, "atenaNo is not 10 digits") }
-        if let key, key != atenaNo { throw Rejection(.validation, "the Kafka key is not the event's atenaNo") }
-    }
-
     static func householdNo(_ text: String) throws(Rejection) {
         guard digits(text, count: 1...20) else { throw Rejection(.validation, "householdNo is not 1 to 20 digits") }
     }
@@ -127,7 +121,7 @@ enum Validate {
     }
 
     static func resident(_ change: ResidentChange, kind: ResidentChange.Kind, key: String?) throws(Rejection) {
-        try person(change.atenaNo, key: key)
+        try InboundEvent.checkPerson(change.atenaNo, key: key)
         try householdNo(change.householdNo)
         if let myNumber = change.myNumber {
             guard digits(myNumber, count: 12...12) else { throw Rejection(.validation, "myNumber is not 12 digits") }

@@ -30,7 +30,7 @@ enum TaxCommand {
     init(_ event: InboundEvent) throws(Rejection) {
         if let kind = IncomeRecord.Kind(rawValue: event.type) {
             let record = try event.decode(IncomeRecord.self)
-            try Self.person(record.atenaNo, key: event.key)
+            try event.checkPerson(record.atenaNo)
             guard (1990...2200).contains(record.incomeYear) else { throw Rejection(.validation, "incomeYear is out of range") }
             for (value, field) in [(record.totalIncome, "totalIncome"), (record.totalIncomeForAssessment, "totalIncomeForAssessment"),
                                    (record.publicPensionIncome, "publicPensionIncome"), (record.salaryIncome, "salaryIncome"),
@@ -41,7 +41,7 @@ enum TaxCommand {
             self = .income(record, kind)
         } else if event.type == PensionDeductionTarget.type {
             let target = try event.decode(PensionDeductionTarget.self)
-            try Self.person(target.atenaNo, key: event.key)
+            try event.checkPerson(target.atenaNo)
             guard (2000...2200).contains(target.fiscalYear) else { throw Rejection(.validation, "fiscalYear is out of range") }
             for (value, field) in [(target.pensionAnnualAmount, "pensionAnnualAmount"), (target.pensionPerPayment, "pensionPerPayment"),
                                    (target.longTermCarePremiumPerPayment, "longTermCarePremiumPerPayment")] where value < 0 {
@@ -52,7 +52,7 @@ enum TaxCommand {
             switch kind {
             case .premiumReduction:
                 let application = try event.decode(CounterApplication.self)
-                try Self.person(application.atenaNo, key: event.key)
+                try event.checkPerson(application.atenaNo)
                 let body = try event.decode(PremiumReductionNotice.self)
                 guard (0...100).contains(body.reductionPercent) else {
                     throw Rejection(.validation, "reductionPercent is not between 0 and 100")
@@ -64,7 +64,7 @@ enum TaxCommand {
                 self = .exemption(application, body)
             case .formerDependent:
                 let application = try event.decode(CounterApplication.self)
-                try Self.person(application.atenaNo, key: event.key)
+                try event.checkPerson(application.atenaNo)
                 let body = try event.decode(FormerDependentNotice.self)
                 guard !body.insurerName.isEmpty, body.insurerName.count <= 200 else {
                     throw Rejection(.validation, "insurerName is empty or longer than 200 characters")
@@ -80,12 +80,5 @@ enum TaxCommand {
         } else {
             throw Rejection(.unknownType, "ce_type is not one the tax worker knows")
         }
-    }
-
-    static func person(_ atenaNo: String, key: String?) throws(Rejection) {
-        guard atenaNo.utf8.count == 10, atenaNo.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-            throw Rejection(.validation, "atenaNo is not 10 digits")
-        }
-        if let key, key != atenaNo { throw Rejection(.validation, "the Kafka key is not the event's atenaNo") }
     }
 }

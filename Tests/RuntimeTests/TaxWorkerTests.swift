@@ -26,7 +26,7 @@ struct TaxWorkerTests {
     }
 
     func income(_ atenaNo: String, pension: Int, id: String, kind: IncomeRecord.Kind = .assessed) -> OutgoingMessage {
-        let total = IncomeDeductionsForTests.pensionIncome(pension)
+        let total = IncomeDeductions.pensionIncome(revenue: pension, aged65: true)
         return factory.message(topic: "tax.income.v1", type: kind.rawValue, id: id, key: atenaNo, body: IncomeRecord(
             atenaNo: atenaNo, incomeYear: 2025, declared: true, totalIncome: total, totalIncomeForAssessment: total,
             publicPensionIncome: pension, salaryIncome: 0, otherIncome: 0, taxableIncome: max(0, total - 430_000),
@@ -110,19 +110,6 @@ struct TaxWorkerTests {
         #expect(types.contains("burden-ratio.changed") && !types.contains("premium.changed"), "障害福祉課 gets 負担割合, not premiums")
         #expect(try await stack.count("SELECT count(*) FROM outbox WHERE held_at IS NOT NULL") == 0, "nothing held by the policy")
         #expect(try await stack.count("SELECT count(*) FROM audit_log") == transfers.count, "every transfer audited")
-    }
-}
-
-enum IncomeDeductionsForTests {
-    /// 公的年金等に係る雑所得 for 65+ with no other income (DOMAIN.md table), as 市民税課 reports it.
-    static func pensionIncome(_ revenue: Int) -> Int {
-        let deduction: Int
-        switch revenue {
-        case ...3_300_000: deduction = 1_100_000
-        case ...4_100_000: deduction = revenue / 4 + 275_000
-        default: deduction = revenue * 15 / 100 + 685_000
-        }
-        return max(0, revenue - deduction)
     }
 }
 
