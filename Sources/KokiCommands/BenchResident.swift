@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KokiSecrets
 import Kafka
 import KokiBase
 import KokiEvents
@@ -37,7 +38,7 @@ struct ResidentBench: AsyncParsableCommand {
                 try cluster.createTopic(topic.name, partitions: topic.partitions, replicationFactor: 3)
             }
             let run = PipelineRun(cluster: cluster, server: server, tag: "\(UInt32.random(in: 0...UInt32.max))",
-                                  topics: ResidentHandler.topics, handler: ResidentHandler(), batch: batch, perEvent: perEvent)
+                                  topics: ResidentHandler.topics, handler: ResidentHandler(vault: try MyNumberVault.benchVault()), batch: batch, perEvent: perEvent)
             let (applied, published, deadLetters) = try await run.measure(messages)
             let mode = perEvent ? "per-event transactions" : "batch \(batch)"
             print(BenchFigure(name: "resident worker, \(mode)", count: messages.count, seconds: published, unit: "events").line

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KokiSecrets
 import Postgres
 
 /// `koki migrate` — applies pending schema migrations.
@@ -16,13 +17,19 @@ struct Migrate: AsyncParsableCommand {
         do {
             let migrator = try Migrator(directory: URL(fileURLWithPath: directory))
             let conn = try await PostgresConnection.connect(PostgresConnection.conninfo(from: env))
-            let applied = try await conn.run { try migrator.apply(on: $0) }
+            // 0008 seals the plaintext 個人番号 values with the keyring (needed only if there are any).
+            let vault = try MyNumberVault.fromEnvironment(env)
+            let applied = try await conn.run {
+                try migrator.apply(on: $0, after: [8: { try MyNumberSealing.sealPlaintext(on: $0, vault: vault) }])
+            }
             if applied.isEmpty {
                 print("koki migrate: up to date (\(migrator.migrations.count) migrations)")
             } else {
                 for migration in applied { print("applied \(migration.name)") }
                 print("koki migrate: applied \(applied.count), \(migrator.migrations.count) in all")
             }
+        } catch let error as MyNumberVault.Failure {
+            throw fail(error.description)
         } catch let error as PostgresError {
             // Schema files and connection errors carry no personal data: show the server's text.
             throw fail([error.description, error.serverMessage].compactMap { $0 }.joined(separator: ": "))

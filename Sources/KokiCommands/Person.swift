@@ -3,6 +3,7 @@ import Foundation
 import KokiBase
 import KokiDomain
 import KokiEvents
+import KokiSecrets
 import KokiStore
 import Postgres
 
@@ -13,20 +14,42 @@ struct Person: AsyncParsableCommand {
         discussion: "個人番号 is shown masked. Output holds personal data: do not paste it into tickets.")
 
     @Argument(help: "The person's 宛名番号 (10 digits).")
-    var atenaNo: String
+    var atenaNo: String?
+
+    @Flag(help: "Find the person by 個人番号, read from standard input (never an argument: it would show in ps and shell history).")
+    var byMyNumber = false
 
     @Flag(help: "Print JSON (dates YYYY-MM-DD or null).")
     var json = false
 
     func validate() throws {
-        guard atenaNo.utf8.count == 10, atenaNo.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+        if byMyNumber {
+            guard atenaNo == nil else { throw ValidationError("give either a 宛名番号 or --by-my-number, not both") }
+            return
+        }
+        guard let atenaNo, atenaNo.utf8.count == 10, atenaNo.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
             throw ValidationError("the 宛名番号 must be 10 digits")
         }
     }
 
     mutating func run() async throws {
-        let atenaNo = self.atenaNo
-        guard let person = try await withDatabase({ try PersonInquiry.load(atenaNo, on: $0) }) else {
+        let vault = try MyNumberVault.fromEnvironment()
+        let atenaNo: String
+        if byMyNumber {
+            let line = (readLine() ?? "").trimmingCharacters(in: .whitespaces)
+            guard let number = MyNumber(line) else { throw fail("standard input is not a 個人番号 (12 digits with a valid check digit)") }
+            guard let vault else { throw fail("finding by 個人番号 needs the keyring (KOKI_MYNUMBER_KEYS_FILE)") }
+            let hash = vault.lookupHash(number.digits)
+            let found = try await withDatabase { try ResidentStore($0).people(withMyNumberHash: hash) }
+            guard let first = found.first else { throw fail("no person with that 個人番号") }
+            guard found.count == 1 else { throw fail("\(found.count) people share that 個人番号: \(found.joined(separator: ", "))") }
+            atenaNo = first
+        } else {
+            atenaNo = self.atenaNo!
+        }
+        guard let person = try await withDatabase({
+            try PersonInquiry.load(atenaNo, on: $0, maskMyNumber: { MyNumberSealing.masked($0, vault: vault) })
+        }) else {
             throw fail("no person with 宛名番号 \(atenaNo)")
         }
         if json {

@@ -113,10 +113,12 @@ public struct PersonInquiry: Encodable, Sendable {
     /// 期割 of the current plans.
     public let installments: [InstallmentLine]
 
-    /// nil when koki knows nothing about `atenaNo`.
-    public static func load(_ atenaNo: String, on conn: PostgresConnection) throws -> PersonInquiry? {
+    /// nil when koki knows nothing about `atenaNo`. `maskMyNumber` turns the sealed 個人番号
+    /// into what the inquiry shows (the masked digits when the keyring is at hand).
+    public static func load(_ atenaNo: String, on conn: PostgresConnection,
+                            maskMyNumber: (String) -> String) throws -> PersonInquiry? {
         guard let r = try conn.query("""
-            SELECT household_no, my_number, current_history_no, birth_date, death_date, lives_here, insured, insured_number, as_of
+            SELECT household_no, my_number_sealed, current_history_no, birth_date, death_date, lives_here, insured, insured_number, as_of
             FROM residents WHERE atena_no = \(atenaNo)
             """).first else { return nil }
         let store = ResidentStore(conn)
@@ -181,7 +183,7 @@ public struct PersonInquiry: Encodable, Sendable {
         let householdNo = try r.decode(String?.self, at: 0)
         let household = try householdNo.map { try store.currentMembers(of: [$0]) } ?? []
         return PersonInquiry(
-            atenaNo: atenaNo, householdNo: householdNo, myNumber: try r.decode(String?.self, at: 1).flatMap(MyNumber.init)?.masked,
+            atenaNo: atenaNo, householdNo: householdNo, myNumber: try r.decode(String?.self, at: 1).map(maskMyNumber),
             nameKanji: record?.nameKanji, nameKana: record?.nameKana, sex: record?.sex, birthDate: try r.decode(at: 3),
             deathDate: try r.decode(at: 4), residentStatus: record?.residentStatus, address: record?.address,
             livesHere: try r.decode(at: 5), insured: try r.decode(at: 6), insuredNumber: try r.decode(at: 7),

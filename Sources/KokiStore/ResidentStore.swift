@@ -1,3 +1,4 @@
+import Foundation
 import KokiBase
 import KokiEvents
 import Postgres
@@ -87,14 +88,33 @@ public struct ResidentStore {
             """)
     }
 
-    /// Stores 個人番号 values (already validated), one column, latest arrival wins.
-    public func setMyNumbers(_ numbers: [(atenaNo: String, myNumber: String)]) throws {
+    /// A 個人番号 as the store keeps it: sealed (`MyNumberVault.seal`) and its search hash.
+    public struct SealedMyNumber: Sendable {
+        public let atenaNo: String
+        public let sealed: String
+        public let hash: Data
+
+        public init(atenaNo: String, sealed: String, hash: Data) {
+            self.atenaNo = atenaNo
+            self.sealed = sealed
+            self.hash = hash
+        }
+    }
+
+    /// Stores sealed 個人番号 values (validated before sealing), latest arrival wins.
+    public func setMyNumbers(_ numbers: [SealedMyNumber]) throws {
         guard !numbers.isEmpty else { return }
         try tx.execute("""
-            UPDATE residents r SET my_number = v.my_number
-            FROM unnest(\(numbers.map(\.atenaNo))::text[], \(numbers.map(\.myNumber))::text[]) AS v(atena_no, my_number)
+            UPDATE residents r SET my_number_sealed = v.sealed, my_number_hash = v.hash
+            FROM unnest(\(numbers.map(\.atenaNo))::text[], \(numbers.map(\.sealed))::text[], \(numbers.map(\.hash))::bytea[])
+                AS v(atena_no, sealed, hash)
             WHERE r.atena_no = v.atena_no
             """)
+    }
+
+    /// The 宛名番号 of everyone whose 個人番号 has this search hash.
+    public func people(withMyNumberHash hash: Data) throws -> [String] {
+        try tx.query("SELECT atena_no FROM residents WHERE my_number_hash = \(hash) ORDER BY atena_no").map { try $0.decode(at: 0) }
     }
 
     /// Every history row of these people.
@@ -171,6 +191,8 @@ public struct ResidentStore {
     /// What the projection already holds about a person.
     public struct Known: Sendable {
         public let insuredNumber: String?
+        /// Sealed: it travels to the outbox as it is and is opened by the relay only for a
+        /// destination allowed to receive it.
         public let myNumber: String?
         public let asOf: LocalDate?
     }
@@ -180,7 +202,7 @@ public struct ResidentStore {
         guard !people.isEmpty else { return [:] }
         var result: [String: Known] = [:]
         for row in try tx.query("""
-            SELECT atena_no, insured_number, my_number, as_of FROM residents WHERE atena_no = ANY(\(people)::text[])
+            SELECT atena_no, insured_number, my_number_sealed, as_of FROM residents WHERE atena_no = ANY(\(people)::text[])
             """) {
             result[try row.decode(String.self, at: 0)] = Known(insuredNumber: try row.decode(at: 1), myNumber: try row.decode(at: 2),
                                                                asOf: try row.decode(at: 3))
@@ -233,7 +255,7 @@ public struct ResidentStore {
     public func currentMembers(of households: [String]) throws -> [(row: ResidentHistoryRow, myNumber: String?, insured: Bool)] {
         guard !households.isEmpty else { return [] }
         return try tx.query("""
-            SELECT \(Self.historyColumns(alias: "h")), r.my_number, r.insured
+            SELECT \(Self.historyColumns(alias: "h")), r.my_number_sealed, r.insured
             FROM residents r JOIN resident_history h ON h.atena_no = r.atena_no AND h.history_no = r.current_history_no
             WHERE r.household_no = ANY(\(households)::text[]) AND r.lives_here
             ORDER BY h.household_no, h.atena_no

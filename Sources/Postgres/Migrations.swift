@@ -52,9 +52,12 @@ public struct Migrator: Sendable {
     }
 
     /// Applies what is pending; returns the migrations it applied (empty on a second run).
+    /// `after[version]`, when given, runs in that migration's transaction after its SQL — for a
+    /// data conversion SQL cannot do (sealing values with a key the server never sees).
     /// Must run on the connection's thread (inside `run` or `sync`).
     @discardableResult
-    public func apply(on conn: PostgresConnection) throws -> [Migration] {
+    public func apply(on conn: PostgresConnection,
+                      after: [Int: (PostgresConnection) throws -> Void] = [:]) throws -> [Migration] {
         try conn.executeScript(unsafeSQL: """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version    integer PRIMARY KEY,
@@ -76,6 +79,7 @@ public struct Migrator: Sendable {
             do {
                 try conn.transaction { tx in
                     try tx.executeScript(unsafeSQL: migration.sql)
+                    try after[migration.version]?(tx)
                     try tx.execute("""
                         INSERT INTO schema_migrations (version, name, checksum)
                         VALUES (\(migration.version), \(migration.name), \(checksum))

@@ -31,7 +31,7 @@ extension ResidentBatch {
             guard case .resident(let change, .nonresidentRegistered) = step.command else { continue }
             let p = change.person
             let member = ResidentRecordMember(
-                atenaNo: change.atenaNo, myNumber: change.myNumber ?? known[change.atenaNo]?.myNumber,
+                atenaNo: change.atenaNo, myNumber: known[change.atenaNo]?.myNumber,  // sealed, stored above
                 nameKanji: p.nameKanji, nameKana: p.nameKana, sex: p.sex.rawValue, birthDate: p.birthDate,
                 relationshipToHead: p.relationshipToHead.rawValue, residentStatus: p.residentStatus.rawValue,
                 address: p.address, insured: recomputed.insured[change.atenaNo] ?? false)

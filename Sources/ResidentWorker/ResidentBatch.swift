@@ -1,6 +1,7 @@
 import KokiBase
 import KokiDomain
 import KokiEvents
+import KokiSecrets
 import KokiStore
 import Postgres
 import WorkerRuntime
@@ -10,6 +11,8 @@ import WorkerRuntime
 struct ResidentBatch {
     let tx: PostgresConnection
     let steps: [Step]
+    /// Seals each 個人番号 before it is stored; the plaintext goes no further than this batch.
+    let vault: MyNumberVault
     /// Derived events per event index.
     var derived: [[DerivedEvent]]
 
@@ -19,9 +22,10 @@ struct ResidentBatch {
     var owner: [String: Int] = [:]
     var householdOwner: [String: Int] = [:]
 
-    init(tx: PostgresConnection, steps: [Step], derived: [[DerivedEvent]]) {
+    init(tx: PostgresConnection, steps: [Step], vault: MyNumberVault, derived: [[DerivedEvent]]) {
         self.tx = tx
         self.steps = steps
+        self.vault = vault
         self.derived = derived
     }
 
@@ -148,7 +152,7 @@ struct ResidentBatch {
         if !changes.isEmpty {
             var last = try residents.lastHistoryNumbers(Array(Set(changes.map(\.1.atenaNo))))
             var rows: [ResidentHistoryRow] = []
-            var numbers: [(atenaNo: String, myNumber: String)] = []
+            var numbers: [ResidentStore.SealedMyNumber] = []
             for (step, change, kind) in changes {
                 let number = (last[change.atenaNo] ?? 0) + 1
                 last[change.atenaNo] = number
@@ -161,7 +165,9 @@ struct ResidentBatch {
                     residentStatus: p.residentStatus.rawValue, address: p.address, previousAddress: p.previousAddress,
                     nextAddress: p.nextAddress,
                     deathDate: p.deathDate ?? (kind == .died ? change.change.effectiveDate : nil)))
-                if let myNumber = change.myNumber { numbers.append((change.atenaNo, myNumber)) }
+                if let myNumber = change.myNumber {
+                    numbers.append(.init(atenaNo: change.atenaNo, sealed: try vault.seal(myNumber), hash: vault.lookupHash(myNumber)))
+                }
             }
             try residents.insertHistory(rows)
             try residents.setMyNumbers(numbers)

@@ -1,6 +1,7 @@
 import KokiBase
 import KokiDomain
 import KokiEvents
+import KokiSecrets
 import KokiStore
 import Postgres
 import WorkerRuntime
@@ -15,7 +16,11 @@ public struct ResidentHandler: EventHandler {
 
     public let acceptedTypes = ResidentCommand.acceptedTypes
 
-    public init() {}
+    let vault: MyNumberVault
+
+    public init(vault: MyNumberVault) {
+        self.vault = vault
+    }
 
     public func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
         var rejected: [Int: Rejection] = [:]
@@ -27,7 +32,7 @@ public struct ResidentHandler: EventHandler {
                 rejected[index] = error
             }
         }
-        var batch = ResidentBatch(tx: tx, steps: commands, derived: Array(repeating: [], count: events.count))
+        var batch = ResidentBatch(tx: tx, steps: commands, vault: vault, derived: Array(repeating: [], count: events.count))
         try batch.run()
         return events.indices.map { index in
             if let rejection = rejected[index] { return .rejected(rejection) }

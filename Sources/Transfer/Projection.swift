@@ -1,4 +1,5 @@
 import Foundation
+import KokiSecrets
 
 /// Keeps only the allowed fields of a JSON body. Paths are dot-separated; `name[]` descends
 /// into each element of a list (`members[].atenaNo`). Anything not named is dropped, so a
@@ -29,6 +30,36 @@ public enum Projection {
                     guard let nested = element as? [String: Any] else { return nil }
                     return project(nested, prefix: path + "[].", allowed: allowed, dropMyNumber: dropMyNumber, sent: &sent)
                 }
+            }
+        }
+        return result
+    }
+
+    /// Opens every sealed `myNumber` value of a projected body (the destination may receive
+    /// 個人番号). A value that is not sealed is a 個人番号 only if it has 12 digits; anything
+    /// else, or a value that does not open, stops the transfer.
+    public static func openMyNumbers(_ object: [String: Any], with vault: MyNumberVault?) throws -> [String: Any] {
+        var result: [String: Any] = [:]
+        for (key, value) in object {
+            if key == "myNumber", let text = value as? String {
+                if MyNumberVault.isSealed(text) {
+                    guard let vault else { throw MyNumberVault.Failure("no 個人番号 keyring to open a sealed value") }
+                    result[key] = try vault.open(text)
+                } else {
+                    guard text.utf8.count == 12, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                        throw MyNumberVault.Failure("a myNumber value is neither sealed nor 12 digits")
+                    }
+                    result[key] = text
+                }
+            } else if let nested = value as? [String: Any] {
+                result[key] = try openMyNumbers(nested, with: vault)
+            } else if let list = value as? [Any] {
+                result[key] = try list.map { element -> Any in
+                    guard let nested = element as? [String: Any] else { return element }
+                    return try openMyNumbers(nested, with: vault)
+                }
+            } else {
+                result[key] = value
             }
         }
         return result

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiSecrets
 import Postgres
 import WorkerRuntime
 
@@ -34,10 +35,15 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
     private let lock = NSLock()
     private var current = Rules()
     private let today: @Sendable () -> LocalDate
+    private let vault: MyNumberVault?
 
-    /// `today` is the publication date the active periods are checked against.
-    public init(rules: Rules = Rules(), today: @escaping @Sendable () -> LocalDate = TransferPolicy.utcToday) {
+    /// `today` is the publication date the active periods are checked against; `vault` opens
+    /// sealed 個人番号 for the destinations allowed to receive them (without it such a transfer
+    /// is held).
+    public init(rules: Rules = Rules(), vault: MyNumberVault?,
+                today: @escaping @Sendable () -> LocalDate = TransferPolicy.utcToday) {
         current = rules
+        self.vault = vault
         self.today = today
     }
 
@@ -85,7 +91,14 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
               let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any] else {
             return .hold(reason: "the body is not a JSON object")
         }
-        let (projected, sent) = Projection.project(object, allowed: rule.fields, dropMyNumber: !rule.myNumberAllowed)
+        var (projected, sent) = Projection.project(object, allowed: rule.fields, dropMyNumber: !rule.myNumberAllowed)
+        if rule.myNumberAllowed {
+            do {
+                projected = try Projection.openMyNumbers(projected, with: vault)
+            } catch {
+                return .hold(reason: "\(error)")
+            }
+        }
         guard let data = try? JSONSerialization.data(withJSONObject: projected, options: [.sortedKeys, .withoutEscapingSlashes]) else {
             return .hold(reason: "the projected body cannot be encoded")
         }

@@ -79,7 +79,7 @@ public enum ProcessMain {
         }
     }
 
-    static func exitWithConfigurationError(_ name: String, _ error: Error) -> Never {
+    public static func exitWithConfigurationError(_ name: String, _ error: Error) -> Never {
         FileHandle.standardError.write(Data("\(name): configuration error: \(error)\n".utf8))
         exit(2)
     }

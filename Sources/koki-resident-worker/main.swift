@@ -1,5 +1,14 @@
+import KokiSecrets
 import ResidentWorker
 import WorkerRuntime
+
+// 個人番号 are sealed before they are stored: without a keyring the worker does not start.
+let vault: MyNumberVault
+do {
+    vault = try MyNumberVault.required()
+} catch {
+    ProcessMain.exitWithConfigurationError("koki-resident-worker", error)
+}
 
 await ProcessMain.runWorker(
     name: "koki-resident-worker",
@@ -7,4 +16,4 @@ await ProcessMain.runWorker(
     source: "urn:koki:resident-worker",
     defaultHTTPPort: 9111,
     databaseRole: "koki_resident",
-    handler: ResidentHandler())
+    handler: ResidentHandler(vault: vault))

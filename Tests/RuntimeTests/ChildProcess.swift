@@ -11,18 +11,24 @@ final class ChildProcess: @unchecked Sendable {  // pid and status touched from 
 
     /// Runs `executable` (a path, or a name in KOKI_TEST_BIN_DIR) with the test's
     /// environment plus `environment`.
-    init(_ executable: String, arguments: [String] = [], environment: [String: String]) throws {
+    init(_ executable: String, arguments: [String] = [], environment: [String: String], stdin: String? = nil) throws {
         let path = executable.hasPrefix("/") ? executable
             : URL(fileURLWithPath: try Env.require("KOKI_TEST_BIN_DIR")).appendingPathComponent(executable).path
         name = (path as NSString).lastPathComponent
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).log")
         var env = ProcessInfo.processInfo.environment
+        env["KOKI_MYNUMBER_KEYS"] = TestKeys.keyring
         env.merge(environment) { _, new in new }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var input = "/dev/null"
+        if let stdin {
+            input = FileManager.default.temporaryDirectory.appendingPathComponent("stdin-\(UUID().uuidString)").path
+            try Data(stdin.utf8).write(to: URL(fileURLWithPath: input))
+        }
+        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
@@ -93,8 +99,9 @@ final class ChildProcess: @unchecked Sendable {  // pid and status touched from 
 }
 
 /// Runs a command to completion; returns its exit status and output.
-func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]) async throws -> (Int32, String) {
-    let child = try ChildProcess(executable, arguments: arguments, environment: environment)
+func runCommand(_ executable: String, _ arguments: [String], environment: [String: String],
+                stdin: String? = nil) async throws -> (Int32, String) {
+    let child = try ChildProcess(executable, arguments: arguments, environment: environment, stdin: stdin)
     let status = await child.waitForExit(timeout: .seconds(60)) ?? -1
     return (status, child.log)
 }

@@ -26,7 +26,7 @@ struct ResidentOrderTests {
             let url = try await MigratedDatabase.create()
             let conn = try await PostgresConnection.connect(url)
             let events = try (order + ticks).enumerated().map { try InboundEvent(consumed($0.element, offset: Int64($0.offset))) }
-            let handler = ResidentHandler()
+            let handler = ResidentHandler(vault: TestKeys.vault)
             try await conn.run { conn in
                 for start in stride(from: 0, to: events.count, by: 50) {
                     let batch = Array(events[start..<min(events.count, start + 50)])

@@ -16,7 +16,9 @@ struct RoleTests {
         ("koki_relay", "SELECT count(*) FROM residents"),
         ("koki_relay", "SELECT count(*) FROM resident_history"),
         ("koki_relay", "UPDATE audit_log SET destination = 'x'"),
-        ("koki_admin", "UPDATE residents SET my_number = NULL"),
+        ("koki_admin", "UPDATE residents SET my_number_sealed = NULL"),
+        ("koki_tax", "SELECT my_number_sealed FROM residents"),
+        ("koki_payment", "SELECT my_number_hash FROM residents"),
         ("koki_admin", "DELETE FROM audit_log"),
         ("koki_resident", "UPDATE dead_letters SET status = 'discarded'"),
         ("koki_tax", "SELECT count(*) FROM outbox"),
@@ -25,6 +27,7 @@ struct RoleTests {
     static let allowed: [(role: String, sql: String)] = [
         ("koki_resident", "SELECT count(*) FROM residents"),
         ("koki_tax", "SELECT count(*) FROM qualification_periods"),
+        ("koki_tax", "SELECT atena_no, birth_date, insured_number FROM residents"),
         ("koki_payment", "SELECT count(*) FROM installments"),
         ("koki_relay", "SELECT count(*) FROM outbox"),
         ("koki_admin", "SELECT count(*) FROM ledger"),

@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import KokiDomain
+import KokiSecrets
+import Postgres
+
+/// `koki keys` — the 個人番号 keyring: make one, re-seal under the newest key.
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The 個人番号 keyring (KOKI_MYNUMBER_KEYS_FILE or KOKI_MYNUMBER_KEYS).",
+        discussion: """
+            A keyring holds lines '<id> <base64 of 32 bytes>'. The first key seals new values, every key \
+            opens old ones, and the line 'lookup' keys the search hash. To rotate: put a new key first, \
+            restart the resident worker and the relay, run `koki keys rotate`, then retire the old line.
+            """,
+        subcommands: [Generate.self, Rotate.self])
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a fresh keyring (one encryption key and a lookup key) to standard output.",
+            discussion: "Store it as a secret (a file readable only by koki); never commit it.")
+
+        @Option(help: "The new key's id (letters, digits, '-', '_').")
+        var id = "k1"
+
+        func run() throws {
+            do {
+                let keyring = MyNumberVault.generateKeyring(keyID: id)
+                _ = try MyNumberVault(keyring: keyring)  // the id is valid
+                print(keyring, terminator: "")
+            } catch let error as MyNumberVault.Failure {
+                throw fail(error.description)
+            }
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-seal every 個人番号 not sealed under the keyring's first key, and recompute every search hash.")
+
+        @Option(help: "Rows per transaction.")
+        var batch = 5_000
+
+        mutating func run() async throws {
+            let vault = try requiredVault()
+            let batch = self.batch
+            let (resealed, remaining) = try await withDatabase { conn in
+                try MyNumberSealing.rotate(on: conn, vault: vault, batch: batch)
+            }
+            print("koki keys rotate: \(resealed) 個人番号 re-sealed under key '\(vault.currentKeyID)'; "
+                  + "\(remaining) still under other keys")
+            if remaining > 0 { throw ExitCode(1) }
+        }
+    }
+}
+
+/// The keyring the environment names, or a clear failure.
+func requiredVault() throws -> MyNumberVault {
+    do {
+        return try MyNumberVault.required()
+    } catch let error as MyNumberVault.Failure {
+        throw fail(error.description)
+    }
+}
+
+/// Sealing the store's 個人番号: the conversion of plaintext values (migration 0008) and rotation.
+enum MyNumberSealing {
+    /// Seals every plaintext value in `residents.my_number` (before 0009 drops the column).
+    static func sealPlaintext(on tx: PostgresConnection, vault: MyNumberVault?) throws {
+        let rows = try tx.query("SELECT atena_no, my_number FROM residents WHERE my_number IS NOT NULL")
+        guard !rows.isEmpty else { return }
+        guard let vault else {
+            throw PostgresError(.migration, """
+                \(rows.count) residents hold a plaintext 個人番号 to seal: set KOKI_MYNUMBER_KEYS_FILE \
+                (or KOKI_MYNUMBER_KEYS; `koki keys generate` makes one) and run koki migrate again
+                """)
+        }
+        for chunk in stride(from: 0, to: rows.count, by: 5_000).map({ rows[$0..<min(rows.count, $0 + 5_000)] }) {
+            var people: [String] = [], sealed: [String] = [], hashes: [Data] = []
+            for row in chunk {
+                let digits: String = try row.decode(at: 1)
+                people.append(try row.decode(at: 0))
+                sealed.append(try vault.seal(digits))
+                hashes.append(vault.lookupHash(digits))
+            }
+            try tx.execute("""
+                UPDATE residents r SET my_number_sealed = v.sealed, my_number_hash = v.hash, my_number = NULL
+                FROM unnest(\(people)::text[], \(sealed)::text[], \(hashes)::bytea[]) AS v(atena_no, sealed, hash)
+                WHERE r.atena_no = v.atena_no
+                """)
+        }
+    }
+
+    /// Re-seals under the current key what an older key sealed; returns how many were
+    /// re-sealed and how many remain under other keys (their keys are missing from the keyring).
+    static func rotate(on conn: PostgresConnection, vault: MyNumberVault, batch: Int) throws -> (Int, Int) {
+        var resealed = 0
+        var unopenable = Set<String>()
+        while true {
+            let done = try conn.transaction { tx -> Int in
+                let rows = try tx.query("""
+                    SELECT atena_no, my_number_sealed FROM residents
+                    WHERE my_number_key_id <> \(vault.currentKeyID) AND NOT (atena_no = ANY(\(Array(unopenable))::text[]))
+                    ORDER BY atena_no LIMIT \(batch) FOR UPDATE
+                    """)
+                var people: [String] = [], sealed: [String] = [], hashes: [Data] = []
+                for row in rows {
+                    let atenaNo: String = try row.decode(at: 0)
+                    guard let digits = try? vault.open(try row.decode(String.self, at: 1)) else {
+                        unopenable.insert(atenaNo)
+                        continue
+                    }
+                    people.append(atenaNo)
+                    sealed.append(try vault.seal(digits))
+                    hashes.append(vault.lookupHash(digits))
+                }
+                if !people.isEmpty {
+                    try tx.execute("""
+                        UPDATE residents r SET my_number_sealed = v.sealed, my_number_hash = v.hash
+                        FROM unnest(\(people)::text[], \(sealed)::text[], \(hashes)::bytea[]) AS v(atena_no, sealed, hash)
+                        WHERE r.atena_no = v.atena_no
+                        """)
+                }
+                return rows.isEmpty ? -1 : people.count
+            }
+            if done < 0 { break }
+            resealed += done
+        }
+        // The lookup key may have changed too: recompute the hashes of values already current.
+        try conn.transaction { tx in
+            let rows = try tx.query("SELECT atena_no, my_number_sealed FROM residents WHERE my_number_key_id = \(vault.currentKeyID)")
+            var people: [String] = [], hashes: [Data] = []
+            for row in rows {
+                let digits = try vault.open(try row.decode(String.self, at: 1))
+                people.append(try row.decode(at: 0))
+                hashes.append(vault.lookupHash(digits))
+            }
+            try tx.execute("""
+                UPDATE residents r SET my_number_hash = v.hash FROM unnest(\(people)::text[], \(hashes)::bytea[]) AS v(atena_no, hash)
+                WHERE r.atena_no = v.atena_no AND r.my_number_hash IS DISTINCT FROM v.hash
+                """)
+        }
+        return (resealed, unopenable.count)
+    }
+
+    /// What an inquiry shows for a sealed value: the last four digits, or that it is sealed.
+    static func masked(_ sealed: String, vault: MyNumberVault?) -> String {
+        if let vault, let digits = try? vault.open(sealed), let number = MyNumber(digits) { return number.masked }
+        return "（暗号化・鍵 \(MyNumberVault.keyID(of: sealed) ?? "?")）"
+    }
+}
+
+extension MyNumberVault {
+    /// For benchmarks on synthetic data: the configured keyring, or a throwaway one.
+    static func benchVault() throws -> MyNumberVault {
+        try fromEnvironment() ?? MyNumberVault(keyring: generateKeyring(keyID: "bench"))
+    }
+}
