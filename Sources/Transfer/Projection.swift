@@ -64,4 +64,22 @@ public enum Projection {
         }
         return result
     }
+
+    /// Every 宛名番号 a body is about: the message key and each value of a field named
+    /// `atenaNo` or ending in `AtenaNo` (`deceasedAtenaNo`), at any depth; sorted, unique.
+    public static func subjects(_ object: [String: Any], key: String?) -> [String] {
+        var found = Set<String>()
+        if let key, key.utf8.count == 10, key.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) { found.insert(key) }
+        func walk(_ value: Any, name: String?) {
+            if let object = value as? [String: Any] {
+                for (k, v) in object { walk(v, name: k) }
+            } else if let list = value as? [Any] {
+                for element in list { walk(element, name: name) }
+            } else if let text = value as? String, let name, name == "atenaNo" || name.hasSuffix("AtenaNo") {
+                found.insert(text)
+            }
+        }
+        walk(object, name: nil)
+        return found.sorted()
+    }
 }

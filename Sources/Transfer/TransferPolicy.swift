@@ -17,6 +17,20 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
         public let legalBasis: String
         public let activeFrom: LocalDate
         public let activeTo: LocalDate?
+        /// Who the destination may hear about, when not everyone: `foreign-resident`.
+        public let subjectCondition: String?
+    }
+
+    /// What the relay knows of the people a batch is about: who has a 利用停止 in force, who is
+    /// a foreign resident (for a destination whose basis covers only them).
+    public struct Subjects: Sendable {
+        public var stopped: Set<String> = []
+        public var foreignResidents: Set<String> = []
+
+        public init(stopped: Set<String> = [], foreignResidents: Set<String> = []) {
+            self.stopped = stopped
+            self.foreignResidents = foreignResidents
+        }
     }
 
     public struct Rule: Sendable, Hashable {
@@ -60,9 +74,12 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
 
     public static func load(on conn: PostgresConnection) throws -> Rules {
         var rules = Rules()
-        for row in try conn.query("SELECT destination, name, topic, legal_basis, active_from, active_to FROM transfer_destinations") {
+        for row in try conn.query("""
+            SELECT destination, name, topic, legal_basis, active_from, active_to, subject_condition FROM transfer_destinations
+            """) {
             let d = Destination(destination: try row.decode(at: 0), name: try row.decode(at: 1), topic: try row.decode(at: 2),
-                                legalBasis: try row.decode(at: 3), activeFrom: try row.decode(at: 4), activeTo: try row.decode(at: 5))
+                                legalBasis: try row.decode(at: 3), activeFrom: try row.decode(at: 4), activeTo: try row.decode(at: 5),
+                                subjectCondition: try row.decode(at: 6))
             rules.destinations[d.topic] = d
         }
         for row in try conn.query("SELECT destination, event_type, fields, my_number_allowed, required_by_statute FROM transfer_rules") {
@@ -74,6 +91,26 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
     }
 
     public func decide(_ row: OutboxMessage) -> PublishDecision {
+        decide(row, subjects: Subjects())
+    }
+
+    /// Decides the batch knowing, of the people the rows are about, who has a recorded 利用停止
+    /// and who is a foreign resident — read in the relay's round, so a stop recorded before the
+    /// round is honoured.
+    public func decide(_ rows: [OutboxMessage], on conn: PostgresConnection) throws -> [PublishDecision] {
+        let people = Array(Set(rows.filter { $0.topic.hasPrefix("transfer.") }.compactMap(\.key)))
+        var subjects = Subjects()
+        if !people.isEmpty {
+            subjects.stopped = Set(try conn.query("SELECT atena_no FROM usage_stops WHERE atena_no = ANY(\(people)::text[])")
+                .map { try $0.decode(String.self, at: 0) })
+            subjects.foreignResidents = Set(try conn.query("""
+                SELECT atena_no FROM transfer_subject_facts WHERE atena_no = ANY(\(people)::text[]) AND foreign_resident
+                """).map { try $0.decode(String.self, at: 0) })
+        }
+        return rows.map { decide($0, subjects: subjects) }
+    }
+
+    public func decide(_ row: OutboxMessage, subjects known: Subjects) -> PublishDecision {
         let plain = OutgoingMessage(topic: row.topic, key: row.key.map { Array($0.utf8) }, value: row.payload, headers: row.headers)
         guard row.topic.hasPrefix("transfer.") else { return .publish(plain, audit: nil) }
         lock.lock()
@@ -87,11 +124,22 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
         guard let rule = rules.rules[destination.destination]?[row.ceType] else {
             return .hold(reason: "no legal basis for this event type at this destination")
         }
+        if let condition = destination.subjectCondition {
+            // Fail closed: a condition this code does not know stops the transfer.
+            guard condition == "foreign-resident" else { return .hold(reason: "the destination has a subject condition koki does not know") }
+            guard row.key.map(known.foreignResidents.contains) == true else {
+                return .hold(reason: "the destination's basis covers only foreign residents and this person is not one")
+            }
+        }
         guard let payload = row.payload,
               let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any] else {
             return .hold(reason: "the body is not a JSON object")
         }
         var (projected, sent) = Projection.project(object, allowed: rule.fields, dropMyNumber: !rule.myNumberAllowed)
+        let subjects = Projection.subjects(projected, key: row.key)
+        if !rule.requiredByStatute, subjects.contains(where: known.stopped.contains) {
+            return .hold(reason: "a person it is about has a recorded usage stop and no statute requires this transfer")
+        }
         if rule.myNumberAllowed {
             do {
                 projected = try Projection.openMyNumbers(projected, with: vault)
@@ -107,6 +155,7 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
         var message = plain
         message.value = unchanged ? payload : Array(data)
         return .publish(message, audit: AuditRecord(destination: destination.destination, eventID: row.ceID, eventType: row.ceType,
-                                                    atenaNo: row.key, fields: sent, legalBasis: destination.legalBasis))
+                                                    atenaNo: row.key, fields: sent, legalBasis: destination.legalBasis,
+                                                    subjects: subjects))
     }
 }

@@ -169,8 +169,9 @@ public final class OutboxRelay: Sendable {
         var toSend: [(OutboxMessage, OutgoingMessage)] = []
         var audits: [Int64: AuditRecord] = [:]
         var held: [(Int64, String)] = []
-        for row in rows {
-            switch policy.decide(row) {
+        let decisions = try conn.sync { try policy.decide(rows, on: $0) }
+        for (row, decision) in zip(rows, decisions) {
+            switch decision {
             case .publish(let message, let audit):
                 toSend.append((row, message))
                 if let audit { audits[row.id] = audit }
@@ -205,10 +206,12 @@ public final class OutboxRelay: Sendable {
                 let audited = ids.compactMap { audits[$0] }
                 if !audited.isEmpty {
                     let fields = try audited.map { try PostgresJSON(encoding: $0.fields) }
+                    let subjects = try audited.map { try PostgresJSON(encoding: $0.subjects) }
                     _ = try tx.query("""
                         SELECT audit_append(\(audited.map(\.destination))::text[], \(audited.map(\.eventID))::text[],
                                             \(audited.map(\.eventType))::text[], \(audited.map(\.atenaNo))::text[],
-                                            \(fields)::jsonb[], \(audited.map(\.legalBasis))::text[], \(options.instance))
+                                            \(fields)::jsonb[], \(audited.map(\.legalBasis))::text[], \(subjects)::jsonb[],
+                                            \(options.instance))
                         """)
                 }
                 if !held.isEmpty {

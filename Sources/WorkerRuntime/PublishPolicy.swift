@@ -31,14 +31,19 @@ public struct AuditRecord: Sendable {
     /// The names of the fields sent (dot paths).
     public let fields: [String]
     public let legalBasis: String
+    /// Every 宛名番号 the transfer is about (its key, the members of a 住基情報 …): what a
+    /// disclosure request finds it by.
+    public let subjects: [String]
 
-    public init(destination: String, eventID: String, eventType: String, atenaNo: String?, fields: [String], legalBasis: String) {
+    public init(destination: String, eventID: String, eventType: String, atenaNo: String?, fields: [String], legalBasis: String,
+                subjects: [String]) {
         self.destination = destination
         self.eventID = eventID
         self.eventType = eventType
         self.atenaNo = atenaNo
         self.fields = fields
         self.legalBasis = legalBasis
+        self.subjects = subjects
     }
 }
 
@@ -46,6 +51,9 @@ public struct AuditRecord: Sendable {
 /// decides every row before it leaves. No row reaches Kafka except through `decide`.
 public protocol PublishPolicy: Sendable {
     func decide(_ row: OutboxMessage) -> PublishDecision
+    /// Decides a batch on the relay's connection, just before it is sent: a policy that needs
+    /// the store per row (who has a recorded 利用停止) reads it here. By default, row by row.
+    func decide(_ rows: [OutboxMessage], on conn: PostgresConnection) throws -> [PublishDecision]
     /// Reloads what the policy reads from the store (called by the relay when it connects and
     /// every minute).
     func refresh(on conn: PostgresConnection) throws
@@ -53,6 +61,10 @@ public protocol PublishPolicy: Sendable {
 
 extension PublishPolicy {
     public func refresh(on conn: PostgresConnection) throws {}
+
+    public func decide(_ rows: [OutboxMessage], on conn: PostgresConnection) throws -> [PublishDecision] {
+        rows.map(decide)
+    }
 }
 
 /// Publishes every row as written.

@@ -298,5 +298,6 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
 
     func stopAll() {
         for child in children { child.signal(SIGKILL) }
+        LogScan.check(children)
     }
 }

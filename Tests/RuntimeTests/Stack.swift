@@ -141,5 +141,6 @@ final class Stack: @unchecked Sendable {  // used from one test task
     /// Kills every child; called by `defer` at the end of each test.
     func stopAll() {
         for child in children { child.signal(SIGKILL) }
+        LogScan.check(children)
     }
 }

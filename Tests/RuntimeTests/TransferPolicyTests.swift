@@ -98,7 +98,8 @@ struct TransferPolicyTests {
                     SELECT audit_append(\((0..<n).map { _ in "koiki" })::text[], \((0..<n).map { "e\(batch)-\($0)" })::text[],
                                         \((0..<n).map { _ in "koiki.receipt" })::text[], \((0..<n).map { String(format: "%010d", $0) })::text[],
                                         \(try (0..<n).map { _ in try PostgresJSON(encoding: ["atenaNo", "amount"]) })::jsonb[],
-                                        \((0..<n).map { _ in "basis" })::text[], 'relay-test')
+                                        \((0..<n).map { _ in "basis" })::text[],
+                                        \(try (0..<n).map { try PostgresJSON(encoding: [String(format: "%010d", $0)]) })::jsonb[], 'relay-test')
                     """)
             }
         }
@@ -128,7 +129,7 @@ struct TransferPolicyTests {
         let refused = try await conn.run { conn -> Bool in
             _ = try conn.query("""
                 SELECT audit_append(ARRAY['koiki'], ARRAY['e1'], ARRAY['koiki.receipt'], ARRAY['0000000001'],
-                                    ARRAY['["atenaNo"]'::jsonb], ARRAY['basis'], 'relay-test')
+                                    ARRAY['["atenaNo"]'::jsonb], ARRAY['basis'], ARRAY['["0000000001"]'::jsonb], 'relay-test')
                 """)
             let role = "koki_someone_\(UInt32.random(in: 0...UInt32.max))"
             try conn.execute(SQL(unsafeSQL: "CREATE ROLE \(role)"))
