@@ -72,11 +72,10 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
     public var lastOfMonth: LocalDate { LocalDate(year: year, month: month, day: LocalDate.daysIn(month: month, year: year))! }
 
     /// Saturday or Sunday.
-    public var isWeekend: Bool {
-        // 1970-01-01 was a Thursday: day 0 → weekday index 4 (0 = Sunday).
-        let weekday = ((daysSinceEpoch % 7) + 7 + 4) % 7
-        return weekday == 0 || weekday == 6
-    }
+    /// 0 = Sunday … 6 = Saturday (1970-01-01 was a Thursday).
+    public var weekday: Int { ((daysSinceEpoch % 7) + 7 + 4) % 7 }
+
+    public var isWeekend: Bool { weekday == 0 || weekday == 6 }
 
     /// Days from `self` to `other` (positive when `other` is later).
     public func days(until other: LocalDate) -> Int { other.daysSinceEpoch - daysSinceEpoch }

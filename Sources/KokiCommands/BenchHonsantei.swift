@@ -29,7 +29,7 @@ struct HonsanteiBench: AsyncParsableCommand {
         for topic in Topics.all {
             try cluster.createTopic(topic.name, partitions: topic.partitions, replicationFactor: 3)
         }
-        let city = SyntheticCity.make(residents: residents, fiscalYear: fiscalYear)
+        let city = HonsanteiCity.make(residents: residents, fiscalYear: fiscalYear)
         print("synthetic city: \(city.residents.count) residents, \(city.periods.count) insured, "
               + "\(city.incomes.count) income records")
         let run = PipelineRun(cluster: cluster, server: server, tag: "\(UInt32.random(in: 0...UInt32.max))",
@@ -42,15 +42,15 @@ struct HonsanteiBench: AsyncParsableCommand {
 }
 
 /// A synthetic city's store as the 本算定 reads it, made directly (not through events).
-struct SyntheticCity: Sendable {
+struct HonsanteiCity: Sendable {
     var residents: [[any PostgresEncodable]] = []
     var memberships: [[any PostgresEncodable]] = []
     var periods: [[any PostgresEncodable]] = []
     var incomes: [[any PostgresEncodable]] = []
 
-    static func make(residents count: Int, fiscalYear: Int) -> SyntheticCity {
+    static func make(residents count: Int, fiscalYear: Int) -> HonsanteiCity {
         var people = SyntheticPeople(seed: 42)
-        var city = SyntheticCity()
+        var city = HonsanteiCity()
         let start = LocalDate(year: fiscalYear, month: 4, day: 1)!
         let end = LocalDate(year: fiscalYear + 1, month: 3, day: 31)!
         let ageDay = LocalDate(year: fiscalYear - 1, month: 12, day: 31)!
@@ -71,20 +71,10 @@ struct SyntheticCity: Sendable {
                 city.memberships.append([atenaNo, household, member == 0 ? "head" : member == 1 ? "spouse" : "child",
                                          start.adding(days: -365 * 3)])
                 if insured { city.periods.append([atenaNo, seventyFive, "age-75", 1]) }
-                let age = birth.age(on: ageDay)
-                guard age >= 15 else { continue }
-                // Pensions from 60, salaries before 70, a few with other income; 2 % 未申告.
-                let pension = age >= 60 ? Int.random(in: 300...3_000, using: &people.random) * 1000 : 0
-                let salary = age < 70 && people.random.chance(age < 60 ? 75 : 25)
-                    ? Int.random(in: 500...8_000, using: &people.random) * 1000 : 0
-                let other = people.random.chance(5) ? Int.random(in: 0...2_000, using: &people.random) * 1000 : 0
-                let income = PersonIncome.estimate(pensionRevenue: pension, salaryRevenue: salary, otherIncome: other,
-                                                   aged65: age >= 65, incomeYear: fiscalYear - 1)
-                let declared = !people.random.chance(2)
-                let taxable = max(0, income.totalIncome - 430_000 - (pension > 0 ? 100_000 : 0))
-                city.incomes.append([atenaNo, fiscalYear - 1, 1, "bench-income-\(atenaNo)", "assessed", declared,
-                                     income.totalIncome, income.totalIncomeForAssessment, pension, salary, other, taxable,
-                                     taxable == 0])
+                guard let r = people.income(atenaNo: atenaNo, age: birth.age(on: ageDay), incomeYear: fiscalYear - 1) else { continue }
+                city.incomes.append([atenaNo, r.incomeYear, 1, "bench-income-\(atenaNo)", "assessed", r.declared, r.totalIncome,
+                                     r.totalIncomeForAssessment, r.publicPensionIncome, r.salaryIncome, r.otherIncome,
+                                     r.taxableIncome, r.residentTaxExempt])
             }
         }
         return city

@@ -233,9 +233,12 @@ public struct LedgerStore {
     }
 
     /// The ledger entries a payment made (to reverse them on 口座振替不能).
+    /// What a payment moved: its own entries, and the 充当 its over-payment funded (those carry
+    /// the payment as their event, not as their payment).
     public func entries(ofPayment eventID: String) throws -> [(receivableID: Int?, entry: String, amount: Int)] {
         try tx.query("""
-            SELECT receivable_id, entry, sum(amount)::bigint FROM ledger WHERE payment_event = \(eventID)
+            SELECT receivable_id, entry, sum(amount)::bigint FROM ledger
+            WHERE payment_event = \(eventID) OR (event_id = \(eventID) AND entry = 'appropriation' AND payment_event IS NULL)
             GROUP BY receivable_id, entry
             """).map { (try $0.decode(Int?.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int.self, at: 2)) }
     }

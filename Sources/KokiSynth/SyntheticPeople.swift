@@ -92,6 +92,23 @@ public struct SyntheticPeople {
     public mutating func householdSize() -> Int { random.weighted([(1, 35), (2, 32), (3, 17), (4, 12), (5, 4)]) }
 
     public mutating func sex() -> ResidentChange.Sex { random.chance(52) ? .female : .male }
+
+    /// A year's income as 市民税課 delivers it, for someone of `age` at the end of `incomeYear`
+    /// (nil under 15): pensions from 60, salaries before 70, a few with other income; 2 % 未申告.
+    /// Pension and salary are revenues (収入), other income is 所得 (see the tax contract).
+    public mutating func income(atenaNo: String, age: Int, incomeYear: Int) -> IncomeRecord? {
+        guard age >= 15 else { return nil }
+        let pension = age >= 60 ? Int.random(in: 300...3_000, using: &random) * 1000 : 0
+        let salary = age < 70 && random.chance(age < 60 ? 75 : 25) ? Int.random(in: 500...8_000, using: &random) * 1000 : 0
+        let other = random.chance(5) ? Int.random(in: 0...2_000, using: &random) * 1000 : 0
+        let income = PersonIncome.estimate(pensionRevenue: pension, salaryRevenue: salary, otherIncome: other,
+                                           aged65: age >= 65, incomeYear: incomeYear)
+        let declared = !random.chance(2)
+        let taxable = max(0, income.totalIncome - 430_000 - (pension > 0 ? 100_000 : 0))
+        return IncomeRecord(atenaNo: atenaNo, incomeYear: incomeYear, declared: declared, totalIncome: income.totalIncome,
+                            totalIncomeForAssessment: income.totalIncomeForAssessment, publicPensionIncome: pension,
+                            salaryIncome: salary, otherIncome: other, taxableIncome: taxable, residentTaxExempt: taxable == 0)
+    }
 }
 
 extension String {

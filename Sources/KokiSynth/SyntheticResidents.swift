@@ -14,14 +14,36 @@ public struct SyntheticResidents {
         public var days = 365
         /// 宛名番号 and 世帯番号 start here, so two cities in one store do not collide.
         public var firstNumber = 1
+        /// Percent of households registered as foreign residents (川口市: several percent).
+        public var foreignPercent = 6.0
 
         public init() {}
     }
 
+    /// One synthetic resident as the register created them, and how they leave (if they do).
+    public struct Resident: Sendable {
+        public let atenaNo: String
+        public let householdNo: String
+        public let member: Int
+        public let birthDate: LocalDate
+        public let status: ResidentChange.ResidentStatus
+        public let arrivedOn: LocalDate
+        /// The day they died or moved away within the period.
+        public let leftOn: LocalDate?
+        public let died: Bool
+    }
+
     /// The events in effective-date order.
     public static func events(_ options: Options, factory: EventFactory = EventFactory(source: "urn:kawaguchi:juki")) -> [OutgoingMessage] {
+        generate(options, factory: factory).events.map(\.message)
+    }
+
+    /// The events in effective-date order, each with its date, and the people created.
+    public static func generate(_ options: Options, factory: EventFactory = EventFactory(source: "urn:kawaguchi:juki"))
+        -> (events: [(date: LocalDate, message: OutgoingMessage)], residents: [Resident]) {
         var people = SyntheticPeople(seed: options.seed)
         var messages: [(LocalDate, OutgoingMessage)] = []
+        var residents: [Resident] = []
         var number = options.firstNumber
         var eventNumber = 0
         func nextID() -> String {
@@ -41,6 +63,7 @@ public struct SyntheticResidents {
                 : (options.start.adding(days: Int.random(in: 0..<options.days, using: &people.random)), .movedIn,
                    people.elsewhere(inSaitama: people.random.chance(40)))
             var headBirth = options.start
+            let status: ResidentChange.ResidentStatus = people.random.chance(options.foreignPercent) ? .foreignResident : .resident
             for member in 0..<size {
                 let atenaNo = atena(number + member)
                 let sex = people.sex()
@@ -50,7 +73,7 @@ public struct SyntheticResidents {
                 let relationship: ResidentChange.Relationship = member == 0 ? .head : member == 1 ? .spouse : .child
                 let person = ResidentChange.Person(
                     nameKanji: "\(family.kanji) \(given.kanji)", nameKana: "\(family.kana) \(given.kana)", sex: sex,
-                    birthDate: min(birth, arrival.0), relationshipToHead: relationship, residentStatus: .resident,
+                    birthDate: min(birth, arrival.0), relationshipToHead: relationship, residentStatus: status,
                     address: address, previousAddress: arrival.2)
                 let myNumber: String? = people.random.chance(97) ? people.myNumber() : nil
                 let change = ResidentChange(atenaNo: atenaNo, myNumber: myNumber, householdNo: householdNo,
@@ -59,12 +82,19 @@ public struct SyntheticResidents {
                 // Later in the period: some leave, some die, some start their own household.
                 let later = arrival.0.adding(days: 1 + Int.random(in: 0..<max(1, options.days / 2), using: &people.random))
                 let age = person.birthDate.age(on: later)
+                var left: (LocalDate, Bool)? = nil
+                defer {
+                    residents.append(Resident(atenaNo: atenaNo, householdNo: householdNo, member: member, birthDate: person.birthDate,
+                                              status: status, arrivedOn: arrival.0, leftOn: left?.0, died: left?.1 ?? false))
+                }
                 if people.random.chance(age >= 75 ? 6 : 0.3) {
+                    left = (later, true)
                     let died = ResidentChange(atenaNo: atenaNo, myNumber: myNumber, householdNo: householdNo,
                                               change: .init(effectiveDate: later, notifiedDate: later.adding(days: 3)),
                                               person: person.with(deathDate: later))
                     messages.append((later, factory.resident(.died, died, id: nextID())))
                 } else if people.random.chance(3) {
+                    left = (later, false)
                     let next = people.elsewhere(inSaitama: people.random.chance(30))
                     let moved = ResidentChange(atenaNo: atenaNo, myNumber: myNumber, householdNo: householdNo,
                                                change: .init(effectiveDate: later, notifiedDate: later),
@@ -81,7 +111,8 @@ public struct SyntheticResidents {
             number += size
             created += size
         }
-        return messages.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element.1)
+        let sorted = messages.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }
+        return (sorted.map { (date: $0.element.0, message: $0.element.1) }, residents)
     }
 }
 

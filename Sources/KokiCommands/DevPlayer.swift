@@ -1,0 +1,244 @@
+import Foundation
+import Kafka
+import KokiBase
+import KokiEvents
+import KokiStore
+import KokiSynth
+import PaymentWorker
+import Postgres
+import ResidentWorker
+import TaxWorker
+
+/// Plays a synthetic year through the real topics, day by day: the day's upstream events,
+/// then — on a business day — the clock, each time waiting until every worker has applied
+/// what was sent and the relay has published what they derived (so a day's facts are in before
+/// its clock). 収納 follows the bills: once a 期割 is decided, its payments are scheduled by a
+/// behaviour drawn per person (on time, late, never, twice, without naming the 期, a failed
+/// 口座振替), and refunds decided are paid a week later.
+final class DevPlayer: @unchecked Sendable {  // driven by one task
+    let city: SyntheticCity
+    let producer: KafkaProducer
+    let conn: PostgresConnection
+    let supervisor: Supervisor
+    let stop: StopRequest
+    let progress: (String, Bool) -> Void
+    private(set) var sent: [String: Int] = [:]
+    private(set) var published = 0
+    private var payments = PaymentSchedule()
+    private var holidays: Set<LocalDate> = []
+
+    /// Each worker's consumer group and the topics it reads.
+    static let groups: [(group: String, topics: [String])] = [
+        ("koki-resident-worker", ResidentHandler.topics), ("koki-tax-worker", TaxHandler.topics),
+        ("koki-payment-worker", PaymentHandler.topics),
+    ]
+
+    init(city: SyntheticCity, producer: KafkaProducer, conn: PostgresConnection, supervisor: Supervisor, stop: StopRequest,
+         progress: @escaping (String, Bool) -> Void) {
+        self.city = city
+        self.producer = producer
+        self.conn = conn
+        self.supervisor = supervisor
+        self.stop = stop
+        self.progress = progress
+        payments.seed = city.options.seed
+    }
+
+    /// Plays until the 年度's last day (or a stop); returns the last day played.
+    func play() async throws -> LocalDate {
+        holidays = Set(try await conn.run { try $0.query("SELECT day FROM holidays").map { try $0.decode(LocalDate.self, at: 0) } })
+        let factory = EventFactory(source: "urn:kawaguchi:scheduler")
+        var index = 0
+        var day = city.start.adding(days: -1)
+        var lastPlans = day
+        let total = city.end.daysSinceEpoch - day.daysSinceEpoch + 1
+        var played = day
+        while day <= city.end, !stop.isRequested {
+            var batch: [OutgoingMessage] = []
+            while index < city.events.count, city.events[index].date <= day {
+                batch.append(city.events[index].message)
+                index += 1
+            }
+            batch += payments.take(through: day)
+            try await publish(batch)
+            if isBusinessDay(day) {
+                try await publish([factory.businessDay(day)])
+                let (after, today) = (lastPlans, day)
+                let decided = try await conn.run { conn in try PaymentSchedule.newInstallments(after: after, through: today, on: conn) }
+                payments.schedule(decided, today: day)
+                lastPlans = day
+                if day.weekday == 5 {  // Fridays: the refunds decided a week or more ago are paid
+                    let refunds = try await conn.run { try PaymentSchedule.unpaidRefunds(before: today.adding(days: -7), on: $0) }
+                    payments.payRefunds(refunds, on: day.adding(days: 1))
+                }
+            }
+            played = day
+            let n = day.daysSinceEpoch - city.start.daysSinceEpoch + 2
+            progress("\(day)  day \(n)/\(total)  events sent \(published)", day.day == 1 || day == city.end)
+            day = day.adding(days: 1)
+        }
+        return played
+    }
+
+    func isBusinessDay(_ day: LocalDate) -> Bool {
+        !day.isWeekend && !holidays.contains(day) && !(day.month == 12 && day.day >= 29) && !(day.month == 1 && day.day <= 3)
+    }
+
+    private func publish(_ messages: [OutgoingMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        for chunk in stride(from: 0, to: messages.count, by: 5_000).map({ messages[$0..<min(messages.count, $0 + 5_000)] }) {
+            let results = try await producer.send(Array(chunk))
+            if let failure = results.first(where: { if case .failure = $0 { true } else { false } }), case .failure(let error) = failure {
+                throw SupervisorError(description: "publishing failed: \(error)")
+            }
+        }
+        for message in messages { sent[message.topic, default: 0] += 1 }
+        published += messages.count
+        try await waitQuiet()
+    }
+
+    /// Until every group has applied (or dead-lettered) all it was sent — the tax worker also
+    /// what the relay published on koki's internal topic — and nothing waits in the outbox.
+    private func waitQuiet(timeout: Duration = .seconds(600)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let (done, internalPublished, pending) = try await conn.run { conn -> ([String: Int], Int, Int) in
+                var done: [String: Int] = [:]
+                for row in try conn.query("""
+                    SELECT consumer_group, sum(n)::bigint FROM (
+                        SELECT consumer_group, count(*) AS n FROM inbox GROUP BY 1
+                        UNION ALL SELECT consumer_group, count(*) FROM dead_letters GROUP BY 1) c GROUP BY 1
+                    """) { done[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1) }
+                let outbox = try conn.query("""
+                    SELECT count(*) FILTER (WHERE topic = \(Topics.residentUpdates) AND published_at IS NOT NULL),
+                           count(*) FILTER (WHERE published_at IS NULL AND held_at IS NULL)
+                    FROM outbox
+                    """)[0]
+                return (done, try outbox.decode(Int.self, at: 0), try outbox.decode(Int.self, at: 1))
+            }
+            let quiet = Self.groups.allSatisfy { group in
+                let expected = group.topics.reduce(0) { $0 + ($1 == Topics.residentUpdates ? internalPublished : sent[$1] ?? 0) }
+                return (done[group.group] ?? 0) >= expected
+            } && pending == 0
+            if quiet { return }
+            if let child = supervisor.firstExited() {
+                throw SupervisorError(description: "\(child.name) stopped during the play; see \(child.log)")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw SupervisorError(description: "the workers did not catch up within \(timeout) (applied \(done), outbox pending \(pending))")
+            }
+            try await Task.sleep(for: .milliseconds(15))
+        }
+    }
+}
+
+/// 収納 as the banks, stores and pension offices deliver it, for what was billed.
+struct PaymentSchedule: Sendable {
+    struct Installment: Sendable {
+        let atenaNo: String
+        let fiscalYear: Int
+        let method: String
+        let no: Int
+        let dueDate: LocalDate
+        let amount: Int
+    }
+
+    var seed: UInt64 = 1
+    /// Amount already scheduled per person, 年度, method and 期.
+    private var scheduled: [String: Int] = [:]
+    private var pending: [LocalDate: [OutgoingMessage]] = [:]
+    private var serial = 0
+    private let factory = EventFactory(source: "urn:kawaguchi:shuno")
+
+    /// The messages due on or before `day`, in date order.
+    mutating func take(through day: LocalDate) -> [OutgoingMessage] {
+        let due = pending.keys.filter { $0 <= day }.sorted()
+        defer { for d in due { pending[d] = nil } }
+        return due.flatMap { pending[$0]! }
+    }
+
+    /// The installments of plans decided in (after, through].
+    static func newInstallments(after: LocalDate, through: LocalDate, on conn: PostgresConnection) throws -> [Installment] {
+        try conn.query("""
+            SELECT i.atena_no, i.fiscal_year, i.method, i.installment_no, i.due_date, i.amount
+            FROM installment_plans p JOIN installments i USING (atena_no, fiscal_year, revision)
+            WHERE p.current AND p.decided_on > \(after) AND p.decided_on <= \(through)
+            ORDER BY i.atena_no, i.fiscal_year, i.method, i.installment_no
+            """).map {
+            Installment(atenaNo: try $0.decode(at: 0), fiscalYear: try $0.decode(at: 1), method: try $0.decode(at: 2),
+                        no: try $0.decode(at: 3), dueDate: try $0.decode(at: 4), amount: try $0.decode(at: 5))
+        }
+    }
+
+    static func unpaidRefunds(before: LocalDate, on conn: PostgresConnection) throws -> [(atenaNo: String, amount: Int)] {
+        try conn.query("""
+            SELECT atena_no, (coalesce(sum(amount) FILTER (WHERE entry = 'refund' AND on_date <= \(before)), 0)
+                              - coalesce(sum(amount) FILTER (WHERE entry = 'refund-paid'), 0))::bigint AS open
+            FROM ledger WHERE entry IN ('refund', 'refund-paid') GROUP BY atena_no
+            HAVING coalesce(sum(amount) FILTER (WHERE entry = 'refund' AND on_date <= \(before)), 0)
+                   > coalesce(sum(amount) FILTER (WHERE entry = 'refund-paid'), 0)
+            ORDER BY atena_no
+            """).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+    }
+
+    mutating func payRefunds(_ refunds: [(atenaNo: String, amount: Int)], on day: LocalDate) {
+        for refund in refunds {
+            add(day, kind: .refundPaid, atenaNo: refund.atenaNo, fiscalYear: nil, no: nil, amount: refund.amount, channel: .bank)
+        }
+    }
+
+    /// Schedules what is newly billed: the part of each 期 not scheduled before.
+    mutating func schedule(_ installments: [Installment], today: LocalDate) {
+        for i in installments {
+            let key = "\(i.atenaNo)|\(i.fiscalYear)|\(i.method)|\(i.no)"
+            let more = i.amount - (scheduled[key] ?? 0)
+            guard more > 0 else { continue }
+            scheduled[key] = i.amount
+            var random = SeededRandom(seed: seed &* 31 &+ (UInt64(i.atenaNo) ?? 0) &* 1_000_003 &+ UInt64(i.fiscalYear * 100 + i.no))
+            let tomorrow = today.adding(days: 1)
+            func onOrAfterTomorrow(_ d: LocalDate) -> LocalDate { max(d, tomorrow) }
+            if i.method == "pension" {
+                // 特別徴収: the pension office deducts on the pension day (the 期's due date).
+                add(onOrAfterTomorrow(i.dueDate), kind: .pensionDeducted, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no,
+                    amount: more, channel: .pension)
+                continue
+            }
+            let early = onOrAfterTomorrow(i.dueDate.adding(days: -Int.random(in: 0...20, using: &random)))
+            switch random.weighted([("on-time", 90), ("late", 5), ("never", 1), ("twice", 2), ("unnamed", 1), ("failed", 1)]) {
+            case "on-time":
+                add(early, kind: .received, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more, channel: .convenienceStore)
+            case "late":
+                add(onOrAfterTomorrow(i.dueDate.adding(days: Int.random(in: 5...40, using: &random))), kind: .received,
+                    atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more, channel: .bank)
+            case "twice":
+                add(early, kind: .received, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more, channel: .bank)
+                add(early.adding(days: 2), kind: .received, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more,
+                    channel: .convenienceStore)
+            case "unnamed":
+                add(early, kind: .received, atenaNo: i.atenaNo, fiscalYear: nil, no: nil, amount: more, channel: .bank)
+            case "failed":
+                let reference = "AT-\(i.atenaNo)-\(i.fiscalYear)-\(i.no)"
+                let due = onOrAfterTomorrow(i.dueDate)
+                add(due, kind: .received, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more,
+                    channel: .accountTransfer, paymentID: reference)
+                add(due.adding(days: 3), kind: .transferFailed, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more,
+                    channel: .accountTransfer, paymentID: reference)
+                add(due.adding(days: 20), kind: .received, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more,
+                    channel: .convenienceStore)
+            default:
+                break  // never pays: 督促, 催告, 延滞金
+            }
+        }
+    }
+
+    private mutating func add(_ day: LocalDate, kind: PaymentRecord.Kind, atenaNo: String, fiscalYear: Int?, no: Int?, amount: Int,
+                              channel: PaymentRecord.Channel, paymentID: String? = nil) {
+        serial += 1
+        let id = "synth-\(seed)-payment-\(serial)"
+        let record = PaymentRecord(paymentId: paymentID ?? "P-\(day)-\(String(serial).leftPadded(6))", atenaNo: atenaNo,
+                                   fiscalYear: fiscalYear, installmentNo: no, amount: amount, paidOn: day,
+                                   creditedOn: day.adding(days: 2), channel: channel)
+        pending[day, default: []].append(factory.message(topic: "collection.payments.v1", type: kind.rawValue, id: id, key: atenaNo,
+                                                         body: record, time: day))
+    }
+}
