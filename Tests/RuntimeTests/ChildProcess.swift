@@ -100,9 +100,9 @@ final class ChildProcess: @unchecked Sendable {  // pid and status touched from 
 
 /// Runs a command to completion; returns its exit status and output.
 func runCommand(_ executable: String, _ arguments: [String], environment: [String: String],
-                stdin: String? = nil) async throws -> (Int32, String) {
+                stdin: String? = nil, timeout: Duration = .seconds(60)) async throws -> (Int32, String) {
     let child = try ChildProcess(executable, arguments: arguments, environment: environment, stdin: stdin)
-    let status = await child.waitForExit(timeout: .seconds(60)) ?? -1
+    let status = await child.waitForExit(timeout: timeout) ?? -1
     return (status, child.log)
 }
 

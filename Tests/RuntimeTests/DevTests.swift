@@ -1,0 +1,46 @@
+import Foundation
+import Postgres
+import Testing
+
+/// The README's main command, small: `koki dev --exit-when-done` plays a synthetic year through
+/// every worker and the relay and prints the summary; the synthetic data is valid, so nothing is
+/// dead-lettered or held, the ledger balances and the transfer log's chain is intact.
+@Suite("koki dev, a small synthetic year")
+struct DevTests {
+    @Test func aSmallCityPlaysAWholeYear() async throws {
+        let server = try Env.require("KOKI_TEST_DATABASE_URL")
+        let name = "dev_\(UInt64.random(in: 0...UInt64.max))"
+        let admin = try await PostgresConnection.connect(server)
+        try await admin.run { try $0.executeScript(unsafeSQL: "CREATE DATABASE \(name)") }
+        let url = String(server[...server.lastIndex(of: "/")!]) + name
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("koki-dev-test-\(UUID().uuidString)")
+        let (status, output) = try await runCommand(
+            "koki", ["dev", "--residents", "1500", "--seed", "7", "--exit-when-done", "--base-port", "0", "--log-dir", logs.path],
+            environment: ["KOKI_DATABASE_URL": url, "KOKI_MIGRATIONS_DIR": Env.repoRoot.appendingPathComponent("migrations").path],
+            timeout: .seconds(900))
+        #expect(status == 0, "\(output.suffix(4000))")
+        for line in ["被保険者（2027-03-31 現在）", "賦課", "期割 普通徴収", "収納率", "督促", "延滞金", "提供（宛先・種別）",
+                     "koiki  koiki.qualification-acquired", "koiki  koiki.assessment", "koiki  koiki.receipt",
+                     "municipal-tax  municipal-tax.premiums-paid", "dead letters　0", "保留中の提供（held）　0",
+                     "koki ledger verify: balanced", "chain intact"] {
+            #expect(output.contains(line), "the summary shows \(line)")
+        }
+        // The year's events reached every worker: the store holds a year of each.
+        let conn = try await PostgresConnection.connect(url)
+        let counts = try await conn.run { conn in
+            try conn.query("""
+                SELECT (SELECT count(*) FROM qualification_periods), (SELECT count(*) FROM assessments WHERE fiscal_year = 2026),
+                       (SELECT count(*) FROM payments), (SELECT count(*) FROM ledger WHERE entry = 'dunning'),
+                       (SELECT count(*) FROM inbox WHERE ce_type = 'clock.business-day' AND consumer_group = 'koki-tax-worker')
+                """)[0]
+        }
+        #expect(try counts.decode(Int.self, at: 0) > 100 && (try counts.decode(Int.self, at: 1)) > 100)
+        #expect(try counts.decode(Int.self, at: 2) > 500 && (try counts.decode(Int.self, at: 3)) > 0)
+        #expect(try counts.decode(Int.self, at: 4) == 242, "every business day of 年度 2026, holidays and 年末年始 skipped")
+        // And no personal data in any process's log.
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: logs.path)) ?? [] where file.hasSuffix(".log") {
+            let text = (try? String(contentsOf: logs.appendingPathComponent(file), encoding: .utf8)) ?? ""
+            for finding in LogScan.findings(in: text, log: file) { Issue.record("personal data in a log: \(finding)") }
+        }
+    }
+}
