@@ -293,6 +293,15 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
         }
         try await consumer.close()
         #expect(transfers.count == expected, "every transfer in the outbox is on its topic")
+        // Each as the published contract says (contracts/schemas).
+        for transfer in transfers {
+            guard let validator = try SchemaValidator.forType(transfer.type) else {
+                Issue.record("no schema in contracts/schemas for \(transfer.type)")
+                continue
+            }
+            let errors = validator.validate(try JSONSerialization.jsonObject(with: Data(transfer.body.utf8)))
+            if !errors.isEmpty { Issue.record("\(transfer.type) on \(transfer.topic) breaks its contract: \(errors)") }
+        }
         return transfers
     }
 
