@@ -8,19 +8,55 @@ import Postgres
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print performance figures for this machine.",
-        subcommands: [KafkaBench.self, PostgresBench.self, RuntimeBench.self, ResidentBench.self, HonsanteiBench.self, PaymentsBench.self])
+        subcommands: [BenchAll.self, KafkaBench.self, PostgresBench.self, RuntimeBench.self, ResidentBench.self, HonsanteiBench.self,
+                      PaymentsBench.self, LatencyBench.self])
 }
 
-struct BenchFigure {
+/// One measured figure: a rate (`count` per `seconds`) or a plain value (ms, MB).
+struct BenchFigure: Sendable, Codable {
     let name: String
-    let count: Int
-    let seconds: Double
+    let value: Double
     let unit: String
+    let detail: String
+
+    init(name: String, count: Int, seconds: Double, unit: String, detail: String = "") {
+        self.name = name
+        self.value = seconds > 0 ? Double(count) / seconds : 0
+        self.unit = "\(unit)/s"
+        self.detail = "\(count) \(unit) in " + String(format: "%.3f s", seconds) + (detail.isEmpty ? "" : "; " + detail)
+    }
+
+    init(name: String, value: Double, unit: String, detail: String = "") {
+        self.name = name
+        self.value = value
+        self.unit = unit
+        self.detail = detail
+    }
+
+    var formattedValue: String { value.isNaN ? "—" : value >= 100 ? String(format: "%.0f", value) : String(format: "%.1f", value) }
 
     var line: String {
-        let rate = seconds > 0 ? Double(count) / seconds : 0
-        return "\(name.padding(toLength: 46, withPad: " ", startingAt: 0)) \(count) \(unit) in "
-            + String(format: "%.3f s = %.0f %@/s", seconds, rate, unit)
+        "\(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(formattedValue) \(unit)" + (detail.isEmpty ? "" : "  (\(detail))")
+    }
+}
+
+/// Every figure printed in this process, for `koki bench all`'s files.
+enum BenchRecord {
+    nonisolated(unsafe) private static var recorded: [BenchFigure] = []
+    private static let lock = NSLock()
+
+    static func report(_ figure: BenchFigure) {
+        print(figure.line)
+        fflush(nil)
+        lock.lock()
+        recorded.append(figure)
+        lock.unlock()
+    }
+
+    static var figures: [BenchFigure] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recorded
     }
 }
 
@@ -86,7 +122,7 @@ struct KafkaBench: AsyncParsableCommand {
                 sent += count
             }
         }
-        print(BenchFigure(name: "kafka produce (idempotent, acks=all)", count: messages, seconds: produceSeconds, unit: "msgs").line)
+        BenchRecord.report(BenchFigure(name: "kafka produce (idempotent, acks=all)", count: messages, seconds: produceSeconds, unit: "msgs"))
 
         let consumer = try KafkaConsumer(config: config, groupID: "bench-\(topic)")
         try consumer.subscribe([topic])
@@ -100,9 +136,8 @@ struct KafkaBench: AsyncParsableCommand {
             received += result.messages.count
         }
         let elapsed = first.map { ContinuousClock.now - $0 } ?? .zero
-        print(BenchFigure(name: "kafka consume (group, after the join)", count: received,
-                          seconds: elapsed.inSeconds,
-                          unit: "msgs").line)
+        BenchRecord.report(BenchFigure(name: "kafka consume (group, after the join)", count: received, seconds: elapsed.inSeconds,
+                                       unit: "msgs"))
         if received < messages { print("kafka consume: only \(received) of \(messages) arrived within 60 s") }
         try await consumer.close()
         try await producer.flush(timeout: .seconds(5))
@@ -154,6 +189,6 @@ struct PostgresBench: AsyncParsableCommand {
                                        seconds: Date().timeIntervalSince(start), unit: "rows"))
             return figures
         }
-        figures.forEach { print($0.line) }
+        figures.forEach(BenchRecord.report)
     }
 }

@@ -31,9 +31,9 @@ struct PaymentsBench: AsyncParsableCommand {
             let run = PipelineRun(cluster: cluster, server: server, tag: "\(UInt32.random(in: 0...UInt32.max))",
                                   topics: PaymentHandler.topics, handler: PaymentHandler(), batch: batch, perEvent: false)
             let (applied, published, dead) = try await run.measure(month, prepare: { try SyntheticPayments.load(plans, into: $0) })
-            print(BenchFigure(name: "payment worker, batch \(batch)", count: month.count, seconds: published, unit: "payments").line
-                  + String(format: " (all applied after %.3f s; %d dead-lettered)", applied, dead))
-            fflush(nil)
+            BenchRecord.report(BenchFigure(name: "payment worker end to end, batch \(batch)", count: month.count, seconds: published,
+                                           unit: "payments",
+                                           detail: String(format: "all applied after %.3f s; %d dead-lettered", applied, dead)))
         }
     }
 }

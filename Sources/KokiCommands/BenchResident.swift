@@ -41,9 +41,9 @@ struct ResidentBench: AsyncParsableCommand {
                                   topics: ResidentHandler.topics, handler: ResidentHandler(vault: try MyNumberVault.benchVault()), batch: batch, perEvent: perEvent)
             let (applied, published, deadLetters) = try await run.measure(messages)
             let mode = perEvent ? "per-event transactions" : "batch \(batch)"
-            print(BenchFigure(name: "resident worker, \(mode)", count: messages.count, seconds: published, unit: "events").line
-                  + String(format: " (all applied after %.3f s; %d dead-lettered)", applied, deadLetters))
-            fflush(nil)
+            BenchRecord.report(BenchFigure(name: "resident worker end to end, \(mode)", count: messages.count, seconds: published,
+                                           unit: "events",
+                                           detail: String(format: "all applied after %.3f s; %d dead-lettered", applied, deadLetters)))
         }
     }
 }

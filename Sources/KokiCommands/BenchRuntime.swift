@@ -33,10 +33,8 @@ struct RuntimeBench: AsyncParsableCommand {
                 let n = (size == 1 || perEvent) ? slowEvents : events
                 let (applied, published) = try await Self.measure(events: n, batch: size, perEvent: perEvent, cluster: cluster, server: server)
                 let mode = perEvent ? "per-event transactions" : "batch transactions"
-                let line = BenchFigure(name: "runtime \(mode), batch \(size)", count: n, seconds: published, unit: "events").line
-                    + String(format: " (all applied after %.3f s)", applied)
-                print(line)
-                fflush(nil)
+                BenchRecord.report(BenchFigure(name: "sample worker end to end, \(mode), batch \(size)", count: n, seconds: published,
+                                               unit: "events", detail: String(format: "all applied after %.3f s", applied)))
             }
         }
     }
