@@ -233,12 +233,13 @@ public struct LedgerStore {
     }
 
     /// The ledger entries a payment made (to reverse them on 口座振替不能).
-    /// What a payment moved: its own entries, and the 充当 its over-payment funded (those carry
-    /// the payment as their event, not as their payment).
+    /// What a payment moved: its own entries, and the 充当 and 還付 its over-payment funded (those
+    /// carry the payment as their event, not as their payment).
     public func entries(ofPayment eventID: String) throws -> [(receivableID: Int?, entry: String, amount: Int)] {
         try tx.query("""
             SELECT receivable_id, entry, sum(amount)::bigint FROM ledger
-            WHERE payment_event = \(eventID) OR (event_id = \(eventID) AND entry = 'appropriation' AND payment_event IS NULL)
+            WHERE payment_event = \(eventID)
+               OR (event_id = \(eventID) AND entry IN ('appropriation', 'refund') AND payment_event IS NULL)
             GROUP BY receivable_id, entry
             """).map { (try $0.decode(Int?.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int.self, at: 2)) }
     }
@@ -288,6 +289,14 @@ public struct LedgerStore {
             WHERE r.kind = 'premium' AND l.entry IN ('payment', 'appropriation') AND l.on_date BETWEEN \(from) AND \(to) \(filter)
             GROUP BY l.atena_no HAVING sum(l.amount) > 0 ORDER BY l.atena_no
             """).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+    }
+
+    /// Marks the unpaid refunds a reversed payment had funded as cancelled.
+    public func cancelRefunds(fundedBy eventID: String, atenaNo: String, on date: LocalDate) throws {
+        try tx.execute("""
+            UPDATE refunds SET cancelled_on = \(date)
+            WHERE event_id = \(eventID) AND atena_no = \(atenaNo) AND paid_on IS NULL AND cancelled_on IS NULL
+            """)
     }
 
     public func recordRefunds(_ refunds: [(atenaNo: String, amount: Int, decidedOn: LocalDate, forHeirs: Bool, eventID: String)]) throws {

@@ -65,7 +65,8 @@ public enum LedgerVerify {
         for row in try conn.query("""
             SELECT coalesce(l.atena_no, f.atena_no), coalesce(l.total, 0), coalesce(f.total, 0) FROM
               (SELECT atena_no, sum(amount) AS total FROM ledger WHERE entry = 'refund' GROUP BY atena_no) l
-              FULL JOIN (SELECT atena_no, sum(amount) AS total FROM refunds GROUP BY atena_no) f USING (atena_no)
+              FULL JOIN (SELECT atena_no, sum(amount) AS total FROM refunds WHERE cancelled_on IS NULL GROUP BY atena_no) f
+                USING (atena_no)
             WHERE coalesce(l.total, 0) <> coalesce(f.total, 0)
             """) {
             problems.append("\(try row.decode(String.self, at: 0)): refund entries and refund decisions differ")

@@ -111,21 +111,29 @@ public struct QualificationStore {
     }
 }
 
-/// The business calendar the clock events told.
+/// The business calendar the clock events told one worker (each keeps its own: a day's work
+/// is each worker's to notice).
 public struct CalendarStore {
-    let tx: PostgresConnection
+    public enum Worker: String, Sendable { case resident, tax, payment }
 
-    public init(_ tx: PostgresConnection) { self.tx = tx }
+    let tx: PostgresConnection
+    let worker: Worker
+
+    public init(_ tx: PostgresConnection, worker: Worker) {
+        self.tx = tx
+        self.worker = worker
+    }
 
     public func businessDate() throws -> LocalDate? {
-        try tx.query("SELECT business_date FROM business_calendar").first.map { try $0.decode(LocalDate.self, at: 0) }
+        try tx.query("SELECT business_date FROM worker_calendars WHERE worker = \(worker.rawValue)").first
+            .map { try $0.decode(LocalDate.self, at: 0) }
     }
 
     /// Moves the business date forward (never back: a late or replayed tick changes nothing).
     public func advance(to date: LocalDate) throws -> LocalDate {
         try tx.query("""
-            INSERT INTO business_calendar (id, business_date) VALUES (true, \(date))
-            ON CONFLICT (id) DO UPDATE SET business_date = greatest(business_calendar.business_date, EXCLUDED.business_date)
+            INSERT INTO worker_calendars (worker, business_date) VALUES (\(worker.rawValue), \(date))
+            ON CONFLICT (worker) DO UPDATE SET business_date = greatest(worker_calendars.business_date, EXCLUDED.business_date)
             RETURNING business_date
             """)[0].decode(LocalDate.self, at: 0)
     }

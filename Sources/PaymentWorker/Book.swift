@@ -179,19 +179,26 @@ struct Book {
         // What the payment moved: already in the store, and (same batch) still in memory.
         var moved: [String: (receivableID: Int?, entry: String, amount: Int)] = [:]
         let pending = entries.filter {
-            $0.paymentEvent == original || ($0.eventID == original && $0.entry == "appropriation" && $0.paymentEvent == nil)
+            $0.paymentEvent == original || ($0.eventID == original && ["appropriation", "refund"].contains($0.entry) && $0.paymentEvent == nil)
         }.map { ($0.receivableID, $0.entry, $0.amount) }
+        // A refund it funded can be cancelled only while unpaid (if paid, the city must claim it back).
+        var unpaidRefund = try store.credits(of: [failure.atenaNo])[failure.atenaNo]?.unpaidRefunds ?? 0
         for (id, entry, amount) in try store.entries(ofPayment: original) + pending {
             let key = "\(id.map(String.init) ?? "-")/\(entry)"
             moved[key] = (id, entry, (moved[key]?.amount ?? 0) + amount)
         }
         for (id, entry, amount) in moved.values.sorted(by: { ($0.entry, $0.receivableID ?? 0) < ($1.entry, $1.receivableID ?? 0) })
-        where amount != 0 && ["payment", "overpayment", "suspense", "appropriation"].contains(entry) {
+        where amount != 0 && ["payment", "overpayment", "suspense", "appropriation", "refund"].contains(entry) {
+            if entry == "refund" {
+                guard amount > 0, unpaidRefund >= amount else { continue }
+                unpaidRefund -= amount
+                try store.cancelRefunds(fundedBy: original, atenaNo: failure.atenaNo, on: businessDate ?? failure.paidOn)
+            }
             entries.append(.init(atenaNo: failure.atenaNo, receivableID: id, entry: entry, amount: -amount, onDate: failure.paidOn,
                                  bookedOn: businessDate, paymentEvent: original, eventID: eventID))
             // The over-payment goes; what it was appropriated to is owed again, and that credit returns.
             if entry == "overpayment" { credit[failure.atenaNo, default: 0] -= amount }
-            if entry == "appropriation" { credit[failure.atenaNo, default: 0] += amount }
+            if entry == "appropriation" || entry == "refund" { credit[failure.atenaNo, default: 0] += amount }
             if let id {
                 let balance = ((receivables[failure.atenaNo] ?? []).first { $0.open.id == id }?.open.balance ?? 0) + amount
                 setBalance(failure.atenaNo, id, balance)

@@ -57,7 +57,7 @@ public struct PaymentHandler: EventHandler {
             }
         })
 
-        let calendar = CalendarStore(tx)
+        let calendar = CalendarStore(tx, worker: .payment)
         let previousDate = try calendar.businessDate()
         var businessDate = previousDate
         let clock = steps.filter { $0.date != nil }

@@ -32,7 +32,7 @@ struct ResidentBatch {
     mutating func run() throws {
         guard !steps.isEmpty else { return }
         let residents = ResidentStore(tx)
-        let calendar = CalendarStore(tx)
+        let calendar = CalendarStore(tx, worker: .resident)
 
         // The clock first: the business date every person is computed for.
         var businessDate = try calendar.businessDate()

@@ -81,7 +81,7 @@ public struct TaxHandler: EventHandler {
         }
 
         // Which 年度 to recompute, for whom, and why.
-        let calendar = CalendarStore(tx)
+        let calendar = CalendarStore(tx, worker: .tax)
         var businessDate = try calendar.businessDate()
         for step in steps {
             if case .clock(let date) = step.command { businessDate = try calendar.advance(to: date) }

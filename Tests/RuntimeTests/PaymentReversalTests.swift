@@ -30,3 +30,32 @@ extension PaymentWorkerTests {
         #expect(status == 0, "\(output)")
     }
 }
+
+extension PaymentWorkerTests {
+    /// A 口座振替不能 for a payment whose over-payment was decided as a refund not yet paid: the
+    /// refund is cancelled (the money never arrived), so it cannot be paid out.
+    @Test func aFailedTransferCancelsTheUnpaidRefundItFunded() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        let i = "0000000209"
+        let conn = try await PostgresConnection.connect(stack.databaseURL)
+        try await conn.run { try Self.seed($0, i, [(1, "2026-07-31", 10_000)]) }
+        try stack.start(workers: ["koki-payment-worker"])
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("charges", "SELECT count(*) FROM ledger WHERE entry = 'charge'")
+        try await stack.send([pay(i, 10_000, on: "2026-07-20", id: "i-1"),
+                              pay(i, 10_000, on: "2026-07-31", id: "i-2", channel: .accountTransfer, paymentID: "AT-I")])
+        try await stack.waitFor("refund decided", "SELECT count(*) FROM refunds WHERE atena_no = \(i)")
+
+        try await stack.send([pay(i, 10_000, on: "2026-08-03", id: "i-fail", kind: .transferFailed, channel: .accountTransfer,
+                                  paymentID: "AT-I")])
+        try await stack.waitFor("refund cancelled", "SELECT count(*) FROM refunds WHERE atena_no = \(i) AND cancelled_on IS NOT NULL")
+        #expect(try await stack.count("SELECT sum(amount)::int FROM ledger WHERE atena_no = \(i) AND entry = 'refund'") == 0)
+        #expect(try await balance(stack, i) == 0, "the first payment still pays 期 1")
+        // Paying it out now is refused: there is no unpaid refund.
+        try await stack.send([pay(i, 10_000, on: "2026-08-10", id: "i-refund", year: nil, no: nil, kind: .refundPaid, channel: .bank)])
+        try await stack.waitFor("refused", "SELECT count(*) FROM dead_letters WHERE ce_id = 'i-refund'")
+        let (status, output) = try await verify(stack)
+        #expect(status == 0, "\(output)")
+    }
+}

@@ -109,7 +109,7 @@ struct PaymentWorkerTests {
         try await stack.waitFor("催告", "SELECT count(*) FROM ledger WHERE atena_no = \(c) AND entry = 'reminder'")
         try await stack.waitFor("suspense matched", "SELECT count(*) FROM ledger WHERE atena_no = \(e) AND entry = 'suspense-release'")
         #expect(try await balance(stack, e) == 5_000)
-        try await stack.waitFor("last tick", "SELECT count(*) FROM business_calendar WHERE business_date = '2028-08-30'")
+        try await stack.waitFor("last tick", "SELECT count(*) FROM worker_calendars WHERE worker = 'payment' AND business_date = '2028-08-30'")
         #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(c) AND entry = 'write-off'") == 0,
                 "時効 runs from the day after the 督促's deadline")
         try await stack.send([factory.businessDay(LocalDate(iso: "2028-08-31")!)])
@@ -177,7 +177,7 @@ extension PaymentWorkerTests {
             try await stack.send([factory.businessDay(due.adding(days: 20))])
         }
         #expect(sent >= 10_000)
-        try await stack.waitFor("the last business day", "SELECT count(*) FROM business_calendar WHERE business_date = '2026-11-20'")
+        try await stack.waitFor("the last business day", "SELECT count(*) FROM worker_calendars WHERE worker = 'payment' AND business_date = '2026-11-20'")
         try await stack.waitFor("settled", "SELECT count(*) FROM inbox", atLeast: sent + 5, timeout: .seconds(120))
         let (status, output) = try await verify(stack)
         #expect(status == 0 && output.contains("ledger verified"), "\(output)")
