@@ -67,11 +67,11 @@ koki_start_postgres() {
     fi
     "${run[@]}" "$bin/initdb" -D "$KOKI_PG_DIR/data" -A trust -U postgres --no-sync -E UTF8 --locale=C.UTF-8 >"$KOKI_PG_DIR/initdb.log" 2>&1 \
         || { cat "$KOKI_PG_DIR/initdb.log" >&2; return 1; }
-    "${run[@]}" "$bin/pg_ctl" -D "$KOKI_PG_DIR/data" -l "$KOKI_PG_DIR/log" -w -t 60 \
-        -o "-p $KOKI_PG_PORT -k $KOKI_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null \
+    KOKI_PG_OPTS="-p $KOKI_PG_PORT -k $KOKI_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    "${run[@]}" "$bin/pg_ctl" -D "$KOKI_PG_DIR/data" -l "$KOKI_PG_DIR/log" -w -t 60 -o "$KOKI_PG_OPTS" start >/dev/null \
         || { cat "$KOKI_PG_DIR/log" >&2; return 1; }
     KOKI_PG_URL="postgresql://postgres@127.0.0.1:$KOKI_PG_PORT/postgres"
-    export KOKI_PG_BIN KOKI_PG_DIR KOKI_PG_PORT KOKI_PG_URL
+    export KOKI_PG_BIN KOKI_PG_DIR KOKI_PG_PORT KOKI_PG_URL KOKI_PG_OPTS
 }
 
 koki_stop_postgres() {

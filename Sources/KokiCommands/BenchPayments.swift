@@ -29,7 +29,7 @@ struct PaymentsBench: AsyncParsableCommand {
                 try cluster.createTopic(topic.name, partitions: partitions, replicationFactor: 3)
             }
             let run = PipelineRun(cluster: cluster, server: server, tag: "\(UInt32.random(in: 0...UInt32.max))",
-                                  topics: PaymentHandler.topics, handler: PaymentHandler(), batch: batch, perEvent: false)
+                                  topics: PaymentHandler.topics, handler: PaymentHandler(after: nil), batch: batch, perEvent: false)
             let (applied, published, dead) = try await run.measure(month, prepare: { try SyntheticPayments.load(plans, into: $0) })
             BenchRecord.report(BenchFigure(name: "payment worker end to end, batch \(batch)", count: month.count, seconds: published,
                                            unit: "payments",

@@ -67,9 +67,10 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
                 let decided = try await conn.run { conn in try PaymentSchedule.newInstallments(after: after, through: today, on: conn) }
                 payments.schedule(decided, today: day)
                 lastPlans = day
-                if day.weekday == 5 {  // Fridays: the refunds decided a week or more ago are paid
+                if day.weekday == 5 {  // Fridays: the refunds decided a week or more ago are paid, that day
                     let refunds = try await conn.run { try PaymentSchedule.unpaidRefunds(before: today.adding(days: -7), on: $0) }
-                    payments.payRefunds(refunds, on: day.adding(days: 1))
+                    payments.payRefunds(refunds, on: day)
+                    try await publish(payments.take(through: day))
                 }
             }
             played = day

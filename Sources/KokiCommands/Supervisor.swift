@@ -8,6 +8,9 @@ final class Supervisor: @unchecked Sendable {  // used from the dev command's ta
         let pid: pid_t
         let port: Int
         let log: String
+        /// Which executable, and the environment it was started with (for a restart).
+        let executable: String
+        let environment: [String: String]
     }
 
     private(set) var children: [Child] = []
@@ -19,10 +22,13 @@ final class Supervisor: @unchecked Sendable {  // used from the dev command's ta
         self.logDirectory = logDirectory
     }
 
-    func start(_ name: String, port: Int, environment: [String: String]) throws {
-        let path = binDirectory.appendingPathComponent(name).path
+    /// Starts `executable` (built next to koki); `name` labels it (and its log) when several
+    /// replicas run.
+    func start(_ executable: String, port: Int, environment: [String: String], name: String? = nil) throws {
+        let name = name ?? executable
+        let path = binDirectory.appendingPathComponent(executable).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw SupervisorError(description: "\(name) is not built next to koki (\(path)); build every product first")
+            throw SupervisorError(description: "\(executable) is not built next to koki (\(path)); build every product first")
         }
         let log = logDirectory.appendingPathComponent("\(name).log").path
         var env = ProcessInfo.processInfo.environment
@@ -43,7 +49,31 @@ final class Supervisor: @unchecked Sendable {  // used from the dev command's ta
         var pid: pid_t = 0
         let result = posix_spawn(&pid, path, &actions, nil, argv, envp)
         guard result == 0 else { throw SupervisorError(description: "cannot start \(name): errno \(result)") }
-        children.append(Child(name: name, pid: pid, port: port, log: log))
+        children.append(Child(name: name, pid: pid, port: port, log: log, executable: executable, environment: environment))
+    }
+
+    /// Sends `signal` to the named child and, once it is gone, forgets it; returns it.
+    @discardableResult
+    func stop(_ name: String, signal: Int32, wait budget: Duration = .seconds(25)) -> Child? {
+        guard let index = children.firstIndex(where: { $0.name == name }) else { return nil }
+        let child = children.remove(at: index)
+        kill(child.pid, signal)
+        let deadline = ContinuousClock.now + budget
+        var status: Int32 = 0
+        while waitpid(child.pid, &status, WNOHANG) == 0 {
+            if ContinuousClock.now > deadline {
+                kill(child.pid, SIGKILL)
+                waitpid(child.pid, &status, 0)
+                break
+            }
+            usleep(20_000)
+        }
+        return child
+    }
+
+    /// Starts a stopped child again, as it was.
+    func restart(_ child: Child) throws {
+        try start(child.executable, port: child.port, environment: child.environment, name: child.name)
     }
 
     /// Waits until every child answers 200 on /readyz; fails naming the first that does not.

@@ -129,6 +129,26 @@ public struct CalendarStore {
             .map { try $0.decode(LocalDate.self, at: 0) }
     }
 
+    /// The dependency between workers' days: why this worker must wait, while `upstream` has not
+    /// reached the latest of `dates` (nil: it has, or there is no clock step).
+    public static func behind(_ upstream: Worker, reaching dates: [LocalDate], in tx: PostgresConnection) throws -> String? {
+        guard let latest = dates.max() else { return nil }
+        let reached = try CalendarStore(tx, worker: upstream).businessDate()
+        if let reached, reached >= latest { return nil }
+        return "the \(upstream.rawValue) worker has not reached \(latest) (it is at \(reached.map(\.description) ?? "no day yet"))"
+    }
+
+    /// The worker whose day must come first (`KOKI_CALENDAR_AFTER`: a worker's name, or `none`
+    /// when it runs alone, as in tests of one worker).
+    public static func upstream(default worker: Worker?, environment: [String: String]) throws -> Worker? {
+        guard let text = environment["KOKI_CALENDAR_AFTER"], !text.isEmpty else { return worker }
+        if text == "none" { return nil }
+        guard let named = Worker(rawValue: text) else {
+            throw CalendarError(description: "KOKI_CALENDAR_AFTER must be resident, tax, payment or none")
+        }
+        return named
+    }
+
     /// Moves the business date forward (never back: a late or replayed tick changes nothing).
     public func advance(to date: LocalDate) throws -> LocalDate {
         try tx.query("""
@@ -137,4 +157,8 @@ public struct CalendarStore {
             RETURNING business_date
             """)[0].decode(LocalDate.self, at: 0)
     }
+}
+
+public struct CalendarError: Error, CustomStringConvertible, Sendable {
+    public let description: String
 }

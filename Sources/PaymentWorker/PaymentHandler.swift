@@ -14,7 +14,12 @@ public struct PaymentHandler: EventHandler {
 
     public let acceptedTypes: Set<String> = Set(PaymentRecord.Kind.allCases.map(\.rawValue) + [BusinessDay.type])
 
-    public init() {}
+    /// Whose business day must come first (the tax worker's: charges follow its 期割).
+    let after: CalendarStore.Worker?
+
+    public init(after: CalendarStore.Worker? = .tax) {
+        self.after = after
+    }
 
     public func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
         let ledger = LedgerStore(tx)
@@ -57,6 +62,8 @@ public struct PaymentHandler: EventHandler {
             }
         })
 
+        // A business day is the payment worker's once the 期割 are: charges follow the tax worker's plans.
+        if let after, let reason = try CalendarStore.behind(after, reaching: steps.compactMap(\.date), in: tx) { throw NotYet(reason) }
         let calendar = CalendarStore(tx, worker: .payment)
         let previousDate = try calendar.businessDate()
         var businessDate = previousDate

@@ -14,7 +14,12 @@ public struct TaxHandler: EventHandler {
 
     public let acceptedTypes = TaxCommand.acceptedTypes
 
-    public init() {}
+    /// Whose business day must come first (the resident worker's: the 本算定 reads its 資格).
+    let after: CalendarStore.Worker?
+
+    public init(after: CalendarStore.Worker? = .resident) {
+        self.after = after
+    }
 
     public func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
         var rejected: [Int: Rejection] = [:]
@@ -81,6 +86,10 @@ public struct TaxHandler: EventHandler {
         }
 
         // Which 年度 to recompute, for whom, and why.
+        // A business day is the tax worker's once the register is: the 本算定 and every premium of
+        // the day read the qualifications the resident worker keeps for that day.
+        let days = steps.compactMap { step -> LocalDate? in if case .clock(let day) = step.command { day } else { nil } }
+        if let after, let reason = try CalendarStore.behind(after, reaching: days, in: tx) { throw NotYet(reason) }
         let calendar = CalendarStore(tx, worker: .tax)
         var businessDate = try calendar.businessDate()
         for step in steps {

@@ -39,6 +39,8 @@ struct BatchProcessor: Sendable {
             }
         } catch let error as PostgresError where error.isTransient {
             throw error
+        } catch let error as NotYet {
+            throw error
         } catch is Zombie {
             throw Zombie()
         } catch {

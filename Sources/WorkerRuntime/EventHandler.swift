@@ -22,3 +22,11 @@ public enum EventOutcome: Sendable {
     case applied([DerivedEvent])
     case rejected(Rejection)
 }
+
+/// Thrown by a handler that must not apply a batch yet — another worker has not reached the
+/// business day this one is about to act on. The batch is rolled back and tried again shortly;
+/// nothing is dead-lettered and no back-off grows.
+public struct NotYet: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

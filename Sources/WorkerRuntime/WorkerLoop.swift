@@ -139,6 +139,12 @@ public final class WorkerLoop: Sendable {
         case is BatchProcessor.Zombie:
             logger.warning("offset moved by another member; re-reading it", metadata: meta)
             partitions.unposition(tp)
+        case let error as NotYet:
+            let attempt = partitions.backOff(tp, messages, delay: { _ in .milliseconds(100) })
+            if attempt % 100 == 0 {
+                logger.warning("waiting for another worker", metadata: meta.merging(
+                    ["attempt": "\(attempt)", "reason": "\(error)"], uniquingKeysWith: { $1 }))
+            }
         case let error as PostgresError where error.isTransient:
             let attempt = partitions.backOff(tp, messages, delay: backoff.delay(attempt:))
             metrics.retried(tp.topic)

@@ -1,5 +1,15 @@
+import Foundation
+import KokiStore
 import PaymentWorker
 import WorkerRuntime
+
+// Each business day waits for the worker whose day comes first (KOKI_CALENDAR_AFTER overrides).
+let after: CalendarStore.Worker?
+do {
+    after = try CalendarStore.upstream(default: .tax, environment: ProcessInfo.processInfo.environment)
+} catch {
+    ProcessMain.exitWithConfigurationError("koki-payment-worker", error)
+}
 
 await ProcessMain.runWorker(
     name: "koki-payment-worker",
@@ -7,4 +17,4 @@ await ProcessMain.runWorker(
     source: "urn:koki:payment-worker",
     defaultHTTPPort: 9113,
     databaseRole: "koki_payment",
-    handler: PaymentHandler())
+    handler: PaymentHandler(after: after))

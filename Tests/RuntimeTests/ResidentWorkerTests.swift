@@ -215,6 +215,9 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
             "KOKI_HTTP_PORT": "0",
             "KOKI_BATCH_MAX_WAIT_MS": "50",
         ]
+        // A worker whose upstream worker is not in this stack keeps its own days.
+        if workers.contains("koki-payment-worker") && !workers.contains("koki-tax-worker") { env["KOKI_CALENDAR_AFTER"] = "none" }
+        if workers.contains("koki-tax-worker") && !workers.contains("koki-resident-worker") { env["KOKI_CALENDAR_AFTER"] = "none" }
         env.merge(extra) { _, new in new }
         for worker in workers + ["koki-relay"] {
             children.append(try ChildProcess(worker, environment: env))
