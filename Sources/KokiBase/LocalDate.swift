@@ -77,6 +77,12 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public var isWeekend: Bool { weekday == 0 || weekday == 6 }
 
+    /// A day the city's offices open: not a weekend, not a national holiday, not 年末年始
+    /// (29 December to 3 January).
+    public func isBusinessDay(holidays: Set<LocalDate>) -> Bool {
+        !isWeekend && !holidays.contains(self) && !(month == 12 && day >= 29) && !(month == 1 && day <= 3)
+    }
+
     /// Days from `self` to `other` (positive when `other` is later).
     public func days(until other: LocalDate) -> Int { other.daysSinceEpoch - daysSinceEpoch }
 

@@ -39,9 +39,7 @@ struct Chaos: AsyncParsableCommand {
         let holidays = try await Self.holidays(try await BenchDatabase.create(server: server, name: calendarDB))
         let admin = try await PostgresConnection.connect(server)
         try await admin.run { try $0.executeScript(unsafeSQL: "DROP DATABASE \(calendarDB) WITH (FORCE)") }
-        let input = ChaosInput(residents: residents, seed: seed, bad: bad) { day in
-            !day.isWeekend && !holidays.contains(day) && !(day.month == 12 && day.day >= 29) && !(day.month == 1 && day.day <= 3)
-        }
+        let input = ChaosInput(residents: residents, seed: seed, bad: bad) { $0.isBusinessDay(holidays: holidays) }
         print("koki chaos: \(input.upstream.count) upstream events (\(input.badCount) bad) and \(input.clock.count) business days")
         let clean = try await ChaosRun(input: input, faults: nil, seed: seed).run()
         print("clean run: \(clean.summary)")

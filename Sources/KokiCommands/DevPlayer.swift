@@ -61,7 +61,7 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
             }
             batch += payments.take(through: day)
             try await publish(batch)
-            if isBusinessDay(day) {
+            if day.isBusinessDay(holidays: holidays) {
                 try await publish([factory.businessDay(day)])
                 let (after, today) = (lastPlans, day)
                 let decided = try await conn.run { conn in try PaymentSchedule.newInstallments(after: after, through: today, on: conn) }
@@ -79,10 +79,6 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
             day = day.adding(days: 1)
         }
         return played
-    }
-
-    func isBusinessDay(_ day: LocalDate) -> Bool {
-        !day.isWeekend && !holidays.contains(day) && !(day.month == 12 && day.day >= 29) && !(day.month == 1 && day.day <= 3)
     }
 
     private func publish(_ messages: [OutgoingMessage]) async throws {

@@ -33,3 +33,17 @@ struct LocalDateTests {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode([String: LocalDate].self, from: Data(#"{"d":"2026-02-30"}"#.utf8)) }
     }
 }
+
+@Suite("Business days")
+struct BusinessDayTests {
+    @Test func weekendsHolidaysAndTheYearEndAreClosed() {
+        let holidays: Set<LocalDate> = [LocalDate(year: 2026, month: 5, day: 4)!]
+        #expect(LocalDate(year: 2026, month: 5, day: 1)!.isBusinessDay(holidays: holidays), "a Friday")
+        #expect(!LocalDate(year: 2026, month: 5, day: 2)!.isBusinessDay(holidays: holidays), "a Saturday")
+        #expect(!LocalDate(year: 2026, month: 5, day: 4)!.isBusinessDay(holidays: holidays), "みどりの日")
+        #expect(!LocalDate(year: 2026, month: 12, day: 29)!.isBusinessDay(holidays: holidays), "年末")
+        #expect(!LocalDate(year: 2027, month: 1, day: 3)!.isBusinessDay(holidays: holidays), "年始")
+        #expect(LocalDate(year: 2027, month: 1, day: 4)!.isBusinessDay(holidays: holidays), "仕事始め")
+        #expect(LocalDate(year: 2026, month: 5, day: 1)!.weekday == 5)
+    }
+}
