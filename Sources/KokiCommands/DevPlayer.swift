@@ -167,13 +167,15 @@ struct PaymentSchedule: Sendable {
         }
     }
 
+    /// Each person's refunds decided and not yet paid (net of cancellations), when one of them
+    /// was decided on or before `before`.
     static func unpaidRefunds(before: LocalDate, on conn: PostgresConnection) throws -> [(atenaNo: String, amount: Int)] {
         try conn.query("""
-            SELECT atena_no, (coalesce(sum(amount) FILTER (WHERE entry = 'refund' AND on_date <= \(before)), 0)
-                              - coalesce(sum(amount) FILTER (WHERE entry = 'refund-paid'), 0))::bigint AS open
+            SELECT atena_no, (coalesce(sum(amount) FILTER (WHERE entry = 'refund'), 0)
+                              - coalesce(sum(amount) FILTER (WHERE entry = 'refund-paid'), 0))::bigint
             FROM ledger WHERE entry IN ('refund', 'refund-paid') GROUP BY atena_no
-            HAVING coalesce(sum(amount) FILTER (WHERE entry = 'refund' AND on_date <= \(before)), 0)
-                   > coalesce(sum(amount) FILTER (WHERE entry = 'refund-paid'), 0)
+            HAVING coalesce(sum(amount) FILTER (WHERE entry = 'refund'), 0) > coalesce(sum(amount) FILTER (WHERE entry = 'refund-paid'), 0)
+               AND bool_or(entry = 'refund' AND amount > 0 AND on_date <= \(before))
             ORDER BY atena_no
             """).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
     }
