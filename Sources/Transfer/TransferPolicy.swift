@@ -101,8 +101,8 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
         let people = Array(Set(rows.filter { $0.topic.hasPrefix("transfer.") }.compactMap(\.key)))
         var subjects = Subjects()
         if !people.isEmpty {
-            subjects.stopped = Set(try conn.query("SELECT atena_no FROM usage_stops WHERE atena_no = ANY(\(people)::text[])")
-                .map { try $0.decode(String.self, at: 0) })
+            // Every stop in force (a short list): a transfer keyed by one person may carry others.
+            subjects.stopped = Set(try conn.query("SELECT atena_no FROM usage_stops").map { try $0.decode(String.self, at: 0) })
             subjects.foreignResidents = Set(try conn.query("""
                 SELECT atena_no FROM transfer_subject_facts WHERE atena_no = ANY(\(people)::text[]) AND foreign_resident
                 """).map { try $0.decode(String.self, at: 0) })
