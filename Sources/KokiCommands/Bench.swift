@@ -36,7 +36,7 @@ struct BenchFigure: Sendable, Codable {
     var formattedValue: String { value.isNaN ? "—" : value >= 100 ? String(format: "%.0f", value) : String(format: "%.1f", value) }
 
     var line: String {
-        "\(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(formattedValue) \(unit)" + (detail.isEmpty ? "" : "  (\(detail))")
+        "\(name.padding(toLength: max(52, name.count), withPad: " ", startingAt: 0)) \(formattedValue) \(unit)" + (detail.isEmpty ? "" : "  (\(detail))")
     }
 }
 
