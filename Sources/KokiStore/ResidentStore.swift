@@ -178,7 +178,7 @@ public struct ResidentStore {
         let p = projections
         try tx.execute("""
             UPDATE residents r SET current_history_no = v.h, household_no = v.hh, birth_date = v.b, death_date = v.d,
-                lives_here = v.l, insured = v.i, insured_number = coalesce(r.insured_number, v.n), as_of = v.a,
+                lives_here = v.l, insured = v.i, insured_number = v.n, as_of = v.a,
                 next_review_on = v.nr
             FROM unnest(\(p.map(\.atenaNo))::text[], \(p.map(\.currentHistoryNo))::int[], \(p.map(\.householdNo))::text[],
                         \(p.map(\.birthDate))::date[], \(p.map(\.deathDate))::date[], \(p.map(\.livesHere))::bool[],

@@ -51,8 +51,14 @@ extension ResidentBatch {
             let periods = Eligibility.periods(facts, asOf: asOf)
             let before = stored[atenaNo] ?? []
             let changes = QualificationChange.between(stored: before.map(\.period), computed: periods)
-            let insuredNumber = known[atenaNo]?.insuredNumber
-                ?? (periods.isEmpty && before.isEmpty ? nil : Self.provisionalInsuredNumber(atenaNo))
+            // The provisional number goes with the periods: issued when the first one appears, withdrawn
+            // when every period turns out void (a notice that arrived later excluded the person from
+            // the start), so the store does not depend on which event came first. A number the union
+            // assigned stays.
+            let provisional = Self.provisionalInsuredNumber(atenaNo)
+            let insuredNumber = periods.isEmpty
+                ? known[atenaNo]?.insuredNumber.flatMap { $0 == provisional ? nil : $0 }
+                : known[atenaNo]?.insuredNumber ?? provisional
             let insured = periods.contains { $0.lostOn == nil }
             let alive = facts.deathDate.map { asOf <= $0 } ?? true
             let livesHere = alive && facts.saitamaResidence.contains { $0.contains(asOf) }
@@ -80,7 +86,9 @@ extension ResidentBatch {
                                                 previousHouseholdNo: householdChanged ? previousHouseholds[atenaNo] : nil,
                                                 effectiveDate: dates.min() ?? record.effectiveDate, asOf: asOf))
             }
-            guard !changes.isEmpty, let insuredNumber, let cause = owner[atenaNo] else { continue }
+            // The history names the number the periods were recorded under, even when it is withdrawn.
+            guard !changes.isEmpty, let insuredNumber = insuredNumber ?? known[atenaNo]?.insuredNumber,
+                  let cause = owner[atenaNo] else { continue }
             let eventID = steps.first { $0.index == cause }!.event.id
             var numbers = Dictionary(before.map { ($0.period.acquiredOn, $0.historyNo) }, uniquingKeysWith: { a, _ in a })
             for change in changes {

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiEvents
 import KokiSynth
 import Postgres
 import ResidentWorker
@@ -54,5 +55,43 @@ struct ResidentOrderTests {
         for (order, state) in zip(["reversed", "shuffled"], states.dropFirst()) {
             #expect(state == states[0], "\(order) order: \(Set(state).symmetricDifference(states[0]).sorted().prefix(10))")
         }
+    }
+}
+
+extension ResidentOrderTests {
+    /// A person on 生活保護 since before 75 is never insured, whichever of the register's record and
+    /// welfare's notice arrives first — and keeps no provisional 被保険者番号 from the moment the
+    /// record stood alone (found by koki chaos: the number stuck when the notice came second).
+    @Test func aVoidQualificationLeavesNoInsuredNumber() async throws {
+        let factory = EventFactory(source: "urn:test")
+        let a = "0000000601"
+        let change = ResidentChange(
+            atenaNo: a, myNumber: nil, householdNo: a,
+            change: .init(effectiveDate: LocalDate(year: 2026, month: 3, day: 31)!, notifiedDate: LocalDate(year: 2026, month: 3, day: 31)!),
+            person: .init(nameKanji: "試験 一郎", nameKana: "シケン イチロウ", sex: .male, birthDate: LocalDate(year: 1944, month: 5, day: 5)!,
+                          relationshipToHead: .head, residentStatus: .resident,
+                          address: .init(postalCode: "3320012", cityCode: "112038", prefecture: "埼玉県", line: "川口市本町9-9-9", katagaki: nil),
+                          previousAddress: nil))
+        let record = factory.resident(.corrected, change, id: "record")
+        let welfare = factory.message(topic: "welfare.public-assistance.v1", type: "welfare.assistance-started", id: "welfare", key: a,
+                                      body: ["atenaNo": a, "householdNo": a, "caseNo": "W-1", "effectiveDate": "2010-04-01"])
+        var states: [String] = []
+        for order in [[record, welfare], [welfare, record]] {
+            let url = try await MigratedDatabase.create()
+            let conn = try await PostgresConnection.connect(url)
+            let handler = ResidentHandler(vault: TestKeys.vault)
+            states.append(try await conn.run { conn in
+                for (offset, message) in (order + [factory.businessDay(LocalDate(year: 2026, month: 4, day: 1)!)]).enumerated() {
+                    let event = try InboundEvent(consumed(message, offset: Int64(offset)))
+                    _ = try conn.transaction { try handler.apply([event], in: $0) }  // one batch each: the record may stand alone
+                }
+                return try conn.query("""
+                    SELECT coalesce(insured_number, '-') || ' ' || insured::text || ' '
+                           || coalesce((SELECT string_agg(acquired_on || '~' || coalesce(lost_on::text, ''), ',') FROM qualification_periods WHERE atena_no = \(a)), 'none')
+                    FROM residents WHERE atena_no = \(a)
+                    """)[0].decode(String.self, at: 0)
+            })
+        }
+        #expect(states == ["- false none", "- false none"], "\(states)")
     }
 }
