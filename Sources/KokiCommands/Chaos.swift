@@ -53,7 +53,7 @@ struct Chaos: AsyncParsableCommand {
 
     static func holidays(_ url: String) async throws -> Set<LocalDate> {
         let conn = try await PostgresConnection.connect(url)
-        return Set(try await conn.run { try $0.query("SELECT day FROM holidays").map { try $0.decode(LocalDate.self, at: 0) } })
+        return try await conn.run { try TaxStore($0).holidays() }
     }
 }
 
@@ -228,13 +228,7 @@ struct ChaosRun {
         while ContinuousClock.now < deadline {
             do {
                 let conn = try await PostgresConnection.connect(databaseURL)
-                let (handled, internalPublished, pending) = try await conn.run { conn in try Self.progress(conn) }
-                let quiet = DevPlayer.groups.allSatisfy { group in
-                    group.topics.allSatisfy { topic in
-                        (handled[group.group]?[topic] ?? 0) >= (topic == Topics.residentUpdates ? internalPublished : sent[topic] ?? 0)
-                    }
-                } && pending == 0
-                if quiet { return }
+                if try await conn.run({ try StackProgress.read($0) }).settled(sent: sent) { return }
             } catch {
                 lastError = "\(error)"
             }
@@ -243,27 +237,11 @@ struct ChaosRun {
         throw SupervisorError(description: "the stack did not catch up within \(timeout) (\(lastError))")
     }
 
-    static func progress(_ conn: PostgresConnection) throws -> ([String: [String: Int]], Int, Int) {
-        var handled: [String: [String: Int]] = [:]
-        for row in try conn.query("""
-            SELECT consumer_group, topic, sum(n)::bigint FROM (
-                SELECT consumer_group, topic, count(*) AS n FROM inbox GROUP BY 1, 2
-                UNION ALL SELECT consumer_group, topic, count(*) FROM dead_letters GROUP BY 1, 2) c GROUP BY 1, 2
-            """) {
-            handled[try row.decode(String.self, at: 0), default: [:]][try row.decode(String.self, at: 1)] = try row.decode(Int.self, at: 2)
-        }
-        let outbox = try conn.query("""
-            SELECT count(*) FILTER (WHERE topic = \(Topics.residentUpdates) AND published_at IS NOT NULL),
-                   count(*) FILTER (WHERE published_at IS NULL AND held_at IS NULL) FROM outbox
-            """)[0]
-        return (handled, try outbox.decode(Int.self, at: 0), try outbox.decode(Int.self, at: 1))
-    }
-
     func collect(_ outcome: inout Outcome, databaseURL: String) async throws {
         let conn = try await PostgresConnection.connect(databaseURL)
-        let (handled, _, pending) = try await conn.run { try Self.progress($0) }
-        outcome.handled = handled
-        outcome.unpublished = pending
+        let progress = try await conn.run { try StackProgress.read($0) }
+        outcome.handled = progress.handled
+        outcome.unpublished = progress.pending
         let (deadLetters, doubled, held, digest) = try await conn.run { conn -> ([(String, Int)], Int, Int, [String: String]) in
             let dead = try conn.query("""
                 SELECT consumer_group || ' ' || topic || ' — ' || error_kind || ': ' || reason, count(*)::bigint FROM dead_letters

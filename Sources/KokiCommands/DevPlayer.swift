@@ -46,7 +46,7 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
 
     /// Plays until the 年度's last day (or a stop); returns the last day played.
     func play() async throws -> LocalDate {
-        holidays = Set(try await conn.run { try $0.query("SELECT day FROM holidays").map { try $0.decode(LocalDate.self, at: 0) } })
+        holidays = try await conn.run { try TaxStore($0).holidays() }
         let factory = EventFactory(source: "urn:kawaguchi:scheduler")
         var index = 0
         var day = city.start.adding(days: -1)
@@ -99,32 +99,51 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
     private func waitQuiet(timeout: Duration = .seconds(600)) async throws {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let (done, internalPublished, pending) = try await conn.run { conn -> ([String: Int], Int, Int) in
-                var done: [String: Int] = [:]
-                for row in try conn.query("""
-                    SELECT consumer_group, sum(n)::bigint FROM (
-                        SELECT consumer_group, count(*) AS n FROM inbox GROUP BY 1
-                        UNION ALL SELECT consumer_group, count(*) FROM dead_letters GROUP BY 1) c GROUP BY 1
-                    """) { done[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1) }
-                let outbox = try conn.query("""
-                    SELECT count(*) FILTER (WHERE topic = \(Topics.residentUpdates) AND published_at IS NOT NULL),
-                           count(*) FILTER (WHERE published_at IS NULL AND held_at IS NULL)
-                    FROM outbox
-                    """)[0]
-                return (done, try outbox.decode(Int.self, at: 0), try outbox.decode(Int.self, at: 1))
-            }
-            let quiet = Self.groups.allSatisfy { group in
-                let expected = group.topics.reduce(0) { $0 + ($1 == Topics.residentUpdates ? internalPublished : sent[$1] ?? 0) }
-                return (done[group.group] ?? 0) >= expected
-            } && pending == 0
-            if quiet { return }
+            let progress = try await conn.run { try StackProgress.read($0) }
+            if progress.settled(sent: sent) { return }
             if let child = supervisor.firstExited() {
                 throw SupervisorError(description: "\(child.name) stopped during the play; see \(child.log)")
             }
             guard ContinuousClock.now < deadline else {
-                throw SupervisorError(description: "the workers did not catch up within \(timeout) (applied \(done), outbox pending \(pending))")
+                throw SupervisorError(description: "the workers did not catch up within \(timeout) (handled \(progress.handled), "
+                                      + "outbox pending \(progress.pending))")
             }
             try await Task.sleep(for: .milliseconds(15))
+        }
+    }
+}
+
+/// How far the stack has got: what each worker group has handled (applied or dead-lettered) per
+/// topic, what the relay published on koki's internal topic, what still waits in the outbox.
+struct StackProgress: Sendable {
+    var handled: [String: [String: Int]] = [:]
+    var internalPublished = 0
+    var pending = 0
+
+    static func read(_ conn: PostgresConnection) throws -> StackProgress {
+        var progress = StackProgress()
+        for row in try conn.query("""
+            SELECT consumer_group, topic, sum(n)::bigint FROM (
+                SELECT consumer_group, topic, count(*) AS n FROM inbox GROUP BY 1, 2
+                UNION ALL SELECT consumer_group, topic, count(*) FROM dead_letters GROUP BY 1, 2) c GROUP BY 1, 2
+            """) {
+            progress.handled[try row.decode(String.self, at: 0), default: [:]][try row.decode(String.self, at: 1)] = try row.decode(Int.self, at: 2)
+        }
+        let outbox = try conn.query("""
+            SELECT count(*) FILTER (WHERE topic = \(Topics.residentUpdates) AND published_at IS NOT NULL),
+                   count(*) FILTER (WHERE published_at IS NULL AND held_at IS NULL) FROM outbox
+            """)[0]
+        progress.internalPublished = try outbox.decode(Int.self, at: 0)
+        progress.pending = try outbox.decode(Int.self, at: 1)
+        return progress
+    }
+
+    /// Every group has handled all that was `sent` (per topic) and the outbox is drained.
+    func settled(sent: [String: Int]) -> Bool {
+        pending == 0 && DevPlayer.groups.allSatisfy { group in
+            group.topics.allSatisfy { topic in
+                (handled[group.group]?[topic] ?? 0) >= (topic == Topics.residentUpdates ? internalPublished : sent[topic] ?? 0)
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KokiDomain
 import KokiSecrets
+import KokiStore
 import Postgres
 
 /// `koki keys` — the 個人番号 keyring: make one, re-seal under the newest key.
@@ -103,25 +104,17 @@ enum MyNumberSealing {
                     WHERE my_number_key_id <> \(vault.currentKeyID) AND NOT (atena_no = ANY(\(Array(unopenable))::text[]))
                     ORDER BY atena_no LIMIT \(batch) FOR UPDATE
                     """)
-                var people: [String] = [], sealed: [String] = [], hashes: [Data] = []
+                var resealed: [ResidentStore.SealedMyNumber] = []
                 for row in rows {
                     let atenaNo: String = try row.decode(at: 0)
                     guard let digits = try? vault.open(try row.decode(String.self, at: 1)) else {
                         unopenable.insert(atenaNo)
                         continue
                     }
-                    people.append(atenaNo)
-                    sealed.append(try vault.seal(digits))
-                    hashes.append(vault.lookupHash(digits))
+                    resealed.append(.init(atenaNo: atenaNo, sealed: try vault.seal(digits), hash: vault.lookupHash(digits)))
                 }
-                if !people.isEmpty {
-                    try tx.execute("""
-                        UPDATE residents r SET my_number_sealed = v.sealed, my_number_hash = v.hash
-                        FROM unnest(\(people)::text[], \(sealed)::text[], \(hashes)::bytea[]) AS v(atena_no, sealed, hash)
-                        WHERE r.atena_no = v.atena_no
-                        """)
-                }
-                return rows.isEmpty ? -1 : people.count
+                try ResidentStore(tx).setMyNumbers(resealed)
+                return rows.isEmpty ? -1 : resealed.count
             }
             if done < 0 { break }
             resealed += done
