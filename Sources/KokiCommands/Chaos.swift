@@ -207,7 +207,7 @@ struct ChaosRun {
             }
             if phase.first?.topic == "clock.business-day.v1" { await faulting?.value }  // every fault done before the end
             do {
-                try await waitQuiet(databaseURL, sent: outcome.sent, supervisor: supervisor)
+                try await waitQuiet(databaseURL, sent: outcome.sent)
             } catch let error as SupervisorError {
                 // Report what came of it anyway: the shortfall shows as lost.
                 outcome.faultLog.append("did not settle: \(error)")
@@ -220,9 +220,9 @@ struct ChaosRun {
         return outcome
     }
 
-    /// Until every group has handled all it was sent and the outbox is drained; restarts any
-    /// child that died outside the injector's hands; tolerates the database being away.
-    func waitQuiet(_ databaseURL: String, sent: [String: Int], supervisor: Supervisor, timeout: Duration = .seconds(900)) async throws {
+    /// Until every group has handled all it was sent and the outbox is drained; tolerates the
+    /// database being away (an outage in progress).
+    func waitQuiet(_ databaseURL: String, sent: [String: Int], timeout: Duration = .seconds(900)) async throws {
         let deadline = ContinuousClock.now + timeout
         var lastError = ""
         while ContinuousClock.now < deadline {
