@@ -131,8 +131,7 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
                 return .hold(reason: "the destination's basis covers only foreign residents and this person is not one")
             }
         }
-        guard let payload = row.payload,
-              let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any] else {
+        guard let payload = row.payload, let object = (try? JSONValue.parse(payload))?.objectValue else {
             return .hold(reason: "the body is not a JSON object")
         }
         var (projected, sent) = Projection.project(object, allowed: rule.fields, dropMyNumber: !rule.myNumberAllowed)
@@ -147,13 +146,14 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
                 return .hold(reason: "\(error)")
             }
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: projected, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            return .hold(reason: "the projected body cannot be encoded")
-        }
-        // Unchanged bodies go out byte for byte (forwarded applications "as they are").
-        let unchanged = NSDictionary(dictionary: projected).isEqual(to: object)
         var message = plain
-        message.value = unchanged ? payload : Array(data)
+        // Unchanged bodies go out byte for byte (forwarded applications "as they are").
+        if projected != object {
+            guard let data = try? JSONValue.object(projected).serialized() else {
+                return .hold(reason: "the projected body cannot be encoded")
+            }
+            message.value = data
+        }
         return .publish(message, audit: AuditRecord(destination: destination.destination, eventID: row.ceID, eventType: row.ceType,
                                                     atenaNo: row.key, fields: sent, legalBasis: destination.legalBasis,
                                                     subjects: subjects))

@@ -1,4 +1,5 @@
 import Foundation
+import KokiBase
 import Kafka
 
 /// A CloudEvents 1.0 event in Kafka binary mode, as EVENTS.md defines the envelope:
@@ -50,13 +51,10 @@ public struct InboundEvent: Sendable {
         guard body.count <= InboundEvent.maxBodyBytes else {
             throw Rejection(.invalidJSON, "body is larger than \(InboundEvent.maxBodyBytes) bytes")
         }
-        do {
-            let object = try JSONSerialization.jsonObject(with: Data(body), options: [])
-            guard object is [String: Any] else { throw Rejection(.invalidJSON, "body is not a JSON object") }
-        } catch let rejection as Rejection {
-            throw rejection
-        } catch {
-            throw Rejection(.invalidJSON, "body is not valid JSON")
+        guard JSONSyntax.isValid(body) else { throw Rejection(.invalidJSON, "body is not valid JSON") }
+        // Valid JSON that starts with `{` is an object.
+        guard body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{") else {
+            throw Rejection(.invalidJSON, "body is not a JSON object")
         }
         key = message.keyText
         data = body

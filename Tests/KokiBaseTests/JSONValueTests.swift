@@ -1,0 +1,54 @@
+import Foundation
+import KokiBase
+import Testing
+
+@Suite("JSONValue")
+struct JSONValueTests {
+    @Test func integersStayIntegersAndBooleansStayBooleans() throws {
+        let value = try JSONValue.parse(Array(#"{"amount":12000,"rate":0.5,"flag":true,"one":1,"none":null,"big":1e300}"#.utf8))
+        let object = try #require(value.objectValue)
+        #expect(object["amount"] == .integer(12000))
+        #expect(object["rate"] == .number(0.5))
+        #expect(object["flag"] == .bool(true))
+        #expect(object["one"] == .integer(1))
+        #expect(object["none"] == .null)
+        #expect(object["big"] == .number(1e300))
+        let text = String(decoding: try value.serialized(), as: UTF8.self)
+        #expect(text.contains(#""amount":12000"#))
+        #expect(text.contains(#""flag":true"#))
+        #expect(text.contains(#""one":1"#))
+    }
+
+    @Test func serializesWithSortedKeysUnescapedSlashesAndJapaneseAsIs() throws {
+        let value = JSONValue.object(["b": .string("川口市/本町"), "a": .array([.integer(-3), .object(["z": .null, "y": .bool(false)])])])
+        let text = String(decoding: try value.serialized(), as: UTF8.self)
+        #expect(text == #"{"a":[-3,{"y":false,"z":null}],"b":"川口市/本町"}"#)
+        #expect(try JSONValue.parse(Array(text.utf8)) == value)
+    }
+
+    @Test("refuses what is not JSON", arguments: ["", "{", "{\"a\":}", "[1,]", "nul", "{\"a\":1} x", "\u{FEFF}"])
+    func refusesInvalid(text: String) {
+        #expect(throws: (any Error).self) { try JSONValue.parse(Array(text.utf8)) }
+    }
+
+    @Test func deepNestingIsRefusedNotACrash() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: (any Error).self) { try JSONValue.parse(Array(deep.utf8)) }
+    }
+
+    @Test("strict syntax", arguments: [
+        (#"{"a":[1,2.5,-0.5e-3,true,false,null,"x\u00e9\n"]}"#, true), (#"  {"a" : {}} "#, true), ("[]", true), ("0", true),
+        (#"{"a":1,}"#, false), ("[1,]", false), ("01", false), ("1.", false), (".5", false), ("+1", false), ("1e", false),
+        (#"{"a":"\x"}"#, false), (#"{"a":"\u12"}"#, false), ("{\"a\":\"tab\there\"}", false), ("{'a':1}", false),
+        (#"{"a" 1}"#, false), (#"{a:1}"#, false), ("[1 2]", false), ("tru", false), ("nulls", false), (#"{"a":1}}"#, false),
+    ])
+    func strictSyntax(text: String, valid: Bool) {
+        #expect(JSONSyntax.isValid(Array(text.utf8)) == valid)
+    }
+
+    @Test func nestingUpToTheLimitIsJSONAndPastItIsNot() {
+        func nested(_ depth: Int) -> [UInt8] { Array((String(repeating: "[", count: depth) + String(repeating: "]", count: depth)).utf8) }
+        #expect(JSONSyntax.isValid(nested(JSONSyntax.maxDepth)))
+        #expect(!JSONSyntax.isValid(nested(JSONSyntax.maxDepth + 1)))
+    }
+}
