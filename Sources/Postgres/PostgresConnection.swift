@@ -13,6 +13,10 @@ public final class PostgresConnection: @unchecked Sendable {
     private let conn: OpaquePointer
     private let queue: BlockingQueue
     private var transactionDepth = 0
+    /// Statements this session has prepared, by their text (see `withResult`).
+    private var prepared: [String: String] = [:]
+    /// At most this many statements are kept prepared per session; texts past it run unprepared.
+    static let preparedLimit = 256
 
     /// Connects with a URI (`postgresql://…`) or a `key=value` string; an empty string
     /// uses libpq's `PG*` environment variables. TLS settings (`sslmode`, `sslrootcert`)
@@ -33,9 +37,14 @@ public final class PostgresConnection: @unchecked Sendable {
         self.queue = BlockingQueue(label: label)
         try queue.sync {
             _ = PQsetClientEncoding(conn, "UTF8")
-            try execute("SET TIME ZONE 'UTC'")
+            try executeScript(unsafeSQL: Self.sessionSettings)
         }
     }
+
+    /// UTC, and a plan per execution for prepared statements (see `withResult`): a generic
+    /// plan made while a table was small (a new city's first load) stays until the next
+    /// ANALYZE, and one such plan took the latency bench from 0.1 s to 2 s.
+    static let sessionSettings = "SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan"
 
     /// Connects on a thread of its own, off the cooperative pool.
     public static func connect(_ conninfo: String, label: String = "koki.postgres") async throws -> PostgresConnection {
@@ -100,12 +109,13 @@ public final class PostgresConnection: @unchecked Sendable {
         queue.precondition()
         PQreset(conn)
         transactionDepth = 0
+        prepared = [:]  // they lived in the session that ended
         guard PQstatus(conn) == CONNECTION_OK else {
             throw PostgresError(.connection, "reconnect failed", connectionLost: true,
                                 serverMessage: String(cString: PQerrorMessage(conn)))
         }
         _ = PQsetClientEncoding(conn, "UTF8")
-        try execute("SET TIME ZONE 'UTC'")
+        try executeScript(unsafeSQL: Self.sessionSettings)
     }
 
     /// The server's process id for this session (to terminate it in tests).
@@ -177,14 +187,43 @@ public final class PostgresConnection: @unchecked Sendable {
 
     // MARK: - Results
 
+    /// Runs a statement. A data statement (SELECT, INSERT, UPDATE, DELETE, WITH) is prepared
+    /// once per session and then executed by name: the workers run the same few statements
+    /// thousands of times, and parsing and planning them each time cost the server more than
+    /// executing them (measured under `koki bench latency`). The session plans each execution
+    /// with its own values (`plan_cache_mode`): only parsing is saved, never a stale plan kept.
     private func withResult<T>(_ sql: SQL, _ body: (OpaquePointer) throws -> T) throws -> T {
         queue.precondition()
+        let name = try preparedName(for: sql)
         let result = Self.withCStrings(sql.parameters) { values in
-            PQexecParams(conn, sql.text, Int32(values.count), nil, values, nil, nil, 0)
+            if let name {
+                PQexecPrepared(conn, name, Int32(values.count), values, nil, nil, 0)
+            } else {
+                PQexecParams(conn, sql.text, Int32(values.count), nil, values, nil, nil, 0)
+            }
         }
         defer { PQclear(result) }
         try check(result, context: "query")
         return try body(result!)
+    }
+
+    /// The session's name for this statement, preparing it on first use; nil for statements
+    /// that gain nothing from it (transaction control, DDL) and past `preparedLimit`.
+    private func preparedName(for sql: SQL) throws -> String? {
+        if let name = prepared[sql.text] { return name }
+        guard prepared.count < Self.preparedLimit, Self.isDataStatement(sql.text) else { return nil }
+        let name = "koki_\(prepared.count)"
+        let result = PQprepare(conn, name, sql.text, Int32(sql.parameters.count), nil)
+        defer { PQclear(result) }
+        try check(result, context: "query")
+        prepared[sql.text] = name
+        return name
+    }
+
+    static func isDataStatement(_ text: String) -> Bool {
+        let head = text.utf8.drop(while: { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }).prefix(6)
+        let word = String(decoding: head, as: UTF8.self).uppercased()
+        return ["SELECT", "INSERT", "UPDATE", "DELETE"].contains(word) || word.hasPrefix("WITH")
     }
 
     func check(_ result: OpaquePointer?, context: String, expecting ok: Set<UInt32> = [PGRES_COMMAND_OK.rawValue, PGRES_TUPLES_OK.rawValue]) throws {
