@@ -16,9 +16,12 @@ public final class KafkaProducer: Sendable {
 
     /// - Parameter onError: called on the poll thread for client-level errors
     ///   (a broker down, a fatal idempotence error); descriptions are safe to log.
-    public init(config: KafkaConfig, idempotent: Bool = true,
+    /// - Parameter linger: how long librdkafka waits to fill a batch (`linger.ms`, which the
+    ///   config's properties still override); a caller that hands over whole batches and
+    ///   waits for them gains nothing from waiting.
+    public init(config: KafkaConfig, idempotent: Bool = true, linger: Duration = .milliseconds(5),
                 onError: (@Sendable (KafkaError) -> Void)? = nil) throws {
-        var defaults: [(String, String)] = [("linger.ms", "5")]
+        var defaults: [(String, String)] = [("linger.ms", "\(linger.clampedMilliseconds)")]
         if idempotent {
             defaults += [("enable.idempotence", "true"), ("acks", "all")]
         }
@@ -76,13 +79,16 @@ public final class KafkaProducer: Sendable {
     /// local queue is full) and blocks until each has its delivery report. Never call it
     /// from async code.
     public func sendBlocking(_ messages: [OutgoingMessage]) -> [Result<DeliveryReport, KafkaError>] {
-        guard !messages.isEmpty else { return [] }
-        let collector = BatchCollector(count: messages.count)
-        let done = DispatchSemaphore(value: 0)
+        startSending(messages).wait()
+    }
+
+    /// For an owner on a thread of its own: enqueues every message (sleeping while the local
+    /// queue is full) and returns at once; the reports arrive in the returned batch. Batches
+    /// started one after another keep their order per partition (the idempotent producer).
+    public func startSending(_ messages: [OutgoingMessage]) -> PendingDeliveries {
+        let pending = PendingDeliveries(count: messages.count)
         for (index, message) in messages.enumerated() {
-            let id = registry.register { result in
-                if collector.set(index, result) { done.signal() }
-            }
+            let id = registry.register { result in pending.set(index, result) }
             while true {
                 let code = produce(message, id: id)
                 if code == RD_KAFKA_RESP_ERR_NO_ERROR { break }
@@ -94,8 +100,7 @@ public final class KafkaProducer: Sendable {
                 break
             }
         }
-        done.wait()
-        return collector.results
+        return pending
     }
 
     /// Waits until every enqueued message is delivered or failed, or the deadline passes.
@@ -210,6 +215,36 @@ final class DeliveryRegistry: Sendable {
             return Array(state.waiting.values)
         }
         for completion in all { completion(.failure(error)) }
+    }
+}
+
+/// The delivery reports of one batch handed to `startSending`, in input order.
+public final class PendingDeliveries: Sendable {
+    private let state: Mutex<(results: [Result<DeliveryReport, KafkaError>?], remaining: Int)>
+    private let done = DispatchSemaphore(value: 0)
+
+    init(count: Int) {
+        state = Mutex((Array(repeating: nil, count: count), count))
+        if count == 0 { done.signal() }
+    }
+
+    func set(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {
+        let last = state.withLock { state -> Bool in
+            state.results[index] = result
+            state.remaining -= 1
+            return state.remaining == 0
+        }
+        if last { done.signal() }
+    }
+
+    /// Whether every report has arrived.
+    public var isComplete: Bool { state.withLock { $0.remaining == 0 } }
+
+    /// Blocks until every report has arrived; returns them in input order.
+    public func wait() -> [Result<DeliveryReport, KafkaError>] {
+        done.wait()
+        done.signal()  // a second wait returns at once
+        return state.withLock { $0.results.map { $0 ?? .failure(KafkaError(.delivery, "no delivery report")) } }
     }
 }
 

@@ -17,6 +17,10 @@ public final class OutboxRelay: Sendable {
         /// Published rows are deleted after this long.
         public var retention: Duration = .seconds(7 * 24 * 3600)
         public var retryMax: Duration = .seconds(5)
+        /// Batches handed to Kafka whose delivery reports are still awaited. A round does not
+        /// wait for the last one's reports before sending the next: on this machine's mock a
+        /// produce answer takes about 45 ms, which was most of the event → transfer latency.
+        public var batchesInFlight = 4
         public var instance: String
 
         public init(instance: String) { self.instance = instance }
@@ -51,10 +55,12 @@ public final class OutboxRelay: Sendable {
 
     /// Runs until `requestStop`; blocks the calling thread.
     public func run() throws {
-        let producer = try KafkaProducer(config: kafka, onError: { [logger] error in
+        // Each round hands its whole batch over and waits for the reports: nothing to linger for.
+        let producer = try KafkaProducer(config: kafka, linger: .zero, onError: { [logger] error in
             logger.warning("producer error", metadata: ["error": "\(error)"])
         })
         var session = Session()
+        var inFlight: [InFlightBatch] = []
         var attempt = 0
         let backoff = Backoff(maximum: options.retryMax)
         var lastHousekeeping = ContinuousClock.now - .seconds(3600)
@@ -62,13 +68,20 @@ public final class OutboxRelay: Sendable {
         while !stopping {
             do {
                 try session.ensureConnected(databaseURL)
+                let conn = session.conn!
                 if ContinuousClock.now - lastHousekeeping > .seconds(5) {
                     try session.acquireBuckets()
-                    try session.conn!.sync { try policy.refresh(on: $0) }
-                    try housekeeping(session.conn!)
+                    try conn.sync { try policy.refresh(on: $0) }
+                    try housekeeping(conn)
                     lastHousekeeping = .now
                 }
-                let published = try publishBatch(buckets: session.owned, on: session.conn!, producer: producer)
+                try finishDelivered(&inFlight, on: conn)
+                var started = false
+                if inFlight.count < options.batchesInFlight,
+                   let batch = try startBatch(buckets: session.owned, after: InFlightBatch.lastIDs(inFlight), on: conn, producer: producer) {
+                    inFlight.append(batch)
+                    started = true
+                }
                 attempt = 0
                 status.update {
                     $0.lastLoop = .now
@@ -77,12 +90,17 @@ public final class OutboxRelay: Sendable {
                     $0.assigned = session.owned.count
                     status.settle(&$0)
                 }
-                if published == 0 {
-                    _ = try session.listener!.sync { try $0.waitForNotifications(timeout: options.pollInterval) }
+                if !started {
+                    // Nothing new to send: sleep until a worker commits (NOTIFY), or only briefly
+                    // while reports are awaited.
+                    let wait = inFlight.isEmpty ? options.pollInterval : .milliseconds(2)
+                    _ = try session.listener!.sync { try $0.waitForNotifications(timeout: wait) }
                 }
             } catch {
                 attempt += 1
                 let transient = (error as? PostgresError)?.isTransient ?? true
+                // Rows of batches not yet marked stay unpublished and go out again (at least once).
+                inFlight.removeAll()
                 session.dropIfBroken()
                 status.update {
                     $0.lastLoop = .now
@@ -95,7 +113,14 @@ public final class OutboxRelay: Sendable {
                 Thread.sleep(forTimeInterval: backoff.delay(attempt: attempt).inSeconds)
             }
         }
-        logger.info("relay stopping: flushing the producer")
+        logger.info("relay stopping: marking what was delivered, flushing the producer")
+        if let conn = session.conn {
+            do {
+                try finishDelivered(&inFlight, on: conn, waiting: true)
+            } catch {
+                logger.warning("relay stopped before marking delivered rows; they go out again", metadata: ["error": "\(error)"])
+            }
+        }
         do {
             try producer.flushBlocking(timeout: .seconds(10))
         } catch {
@@ -143,34 +168,56 @@ public final class OutboxRelay: Sendable {
         }
     }
 
-    /// Publishes up to a batch of rows from each owned bucket, all in one round (enqueued
-    /// in id order, so each key's rows keep their order); returns how many were published.
-    private func publishBatch(buckets: Set<Int16>, on conn: PostgresConnection, producer: KafkaProducer) throws -> Int {
-        guard !buckets.isEmpty else { return 0 }
+    /// One round's rows, handed to Kafka and awaiting their delivery reports.
+    struct InFlightBatch {
+        let rows: [(message: OutboxMessage, bucket: Int16)]
+        let toSend: [OutboxMessage]
+        let audits: [Int64: AuditRecord]
+        let held: [(Int64, String)]
+        let deliveries: PendingDeliveries
+
+        /// Per bucket, the last row id in flight: the next round starts after it.
+        static func lastIDs(_ batches: [InFlightBatch]) -> [Int16: Int64] {
+            var last: [Int16: Int64] = [:]
+            for batch in batches {
+                for (row, bucket) in batch.rows { last[bucket] = max(last[bucket] ?? 0, row.id) }
+            }
+            return last
+        }
+    }
+
+    /// Reads up to a batch of rows from each owned bucket (after the rows already in flight),
+    /// decides each by the policy and hands the published ones to Kafka in id order, so each
+    /// key's rows keep their order; nil when there is nothing to send.
+    private func startBatch(buckets: Set<Int16>, after lastIDs: [Int16: Int64], on conn: PostgresConnection,
+                            producer: KafkaProducer) throws -> InFlightBatch? {
+        guard !buckets.isEmpty else { return nil }
+        let sorted = buckets.sorted()
         let rows = try conn.sync { conn in
             try conn.query("""
-                SELECT o.id, o.topic, o.message_key, o.ce_id, o.ce_type, o.headers, o.payload, o.created_at
-                FROM unnest(\(buckets.sorted())::smallint[]) AS b(bucket)
+                SELECT o.id, o.topic, o.message_key, o.ce_id, o.ce_type, o.headers, o.payload, o.created_at, b.bucket
+                FROM unnest(\(sorted)::smallint[], \(sorted.map { lastIDs[$0] ?? 0 })::bigint[]) AS b(bucket, after)
                 CROSS JOIN LATERAL (
                     SELECT * FROM outbox
-                    WHERE outbox.bucket = b.bucket AND published_at IS NULL AND held_at IS NULL
+                    WHERE outbox.bucket = b.bucket AND outbox.id > b.after AND published_at IS NULL AND held_at IS NULL
                     ORDER BY id LIMIT \(options.batchSize)) AS o
                 ORDER BY o.id
                 """).map { row in
-                OutboxMessage(id: try row.decode(Int64.self, at: 0), topic: try row.decode(String.self, at: 1),
-                              key: try row.decode(String?.self, at: 2), ceID: try row.decode(String.self, at: 3),
-                              ceType: try row.decode(String.self, at: 4),
-                              headers: HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 5)),
-                              payload: try row.decode(Data?.self, at: 6).map { Array($0) },
-                              createdAt: try row.decode(Date.self, at: 7))
+                (message: OutboxMessage(id: try row.decode(Int64.self, at: 0), topic: try row.decode(String.self, at: 1),
+                                        key: try row.decode(String?.self, at: 2), ceID: try row.decode(String.self, at: 3),
+                                        ceType: try row.decode(String.self, at: 4),
+                                        headers: HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 5)),
+                                        payload: try row.decode(Data?.self, at: 6).map { Array($0) },
+                                        createdAt: try row.decode(Date.self, at: 7)),
+                 bucket: try row.decode(Int16.self, at: 8))
             }
         }
-        guard !rows.isEmpty else { return 0 }
+        guard !rows.isEmpty else { return nil }
         var toSend: [(OutboxMessage, OutgoingMessage)] = []
         var audits: [Int64: AuditRecord] = [:]
         var held: [(Int64, String)] = []
-        let decisions = try conn.sync { try policy.decide(rows, on: $0) }
-        for (row, decision) in zip(rows, decisions) {
+        let decisions = try conn.sync { try policy.decide(rows.map(\.message), on: $0) }
+        for ((row, _), decision) in zip(rows, decisions) {
             switch decision {
             case .publish(let message, let audit):
                 toSend.append((row, message))
@@ -178,10 +225,31 @@ public final class OutboxRelay: Sendable {
             case .hold(let reason): held.append((row.id, reason))
             }
         }
-        let results = producer.sendBlocking(toSend.map(\.1))
+        return InFlightBatch(rows: rows, toSend: toSend.map(\.0), audits: audits, held: held,
+                             deliveries: producer.startSending(toSend.map(\.1)))
+    }
+
+    /// Marks the batches whose reports have all arrived (oldest first; with `waiting`, every
+    /// batch, waiting for its reports): published rows with their partition and offset and
+    /// their transfer-log records in one transaction, held rows with the reason. A delivery
+    /// failure is thrown once the batches before and after it are marked: the failed rows stay
+    /// unpublished and go out again.
+    private func finishDelivered(_ inFlight: inout [InFlightBatch], on conn: PostgresConnection, waiting: Bool = false) throws {
+        var firstFailure: KafkaError? = nil
+        while let batch = inFlight.first, waiting || firstFailure != nil || batch.deliveries.isComplete {
+            let failure = try mark(batch, results: batch.deliveries.wait(), on: conn)
+            inFlight.removeFirst()
+            if firstFailure == nil { firstFailure = failure }
+        }
+        if let firstFailure { throw firstFailure }
+    }
+
+    /// Records one delivered batch; returns its first delivery failure.
+    private func mark(_ batch: InFlightBatch, results: [Result<DeliveryReport, KafkaError>],
+                      on conn: PostgresConnection) throws -> KafkaError? {
         var ids: [Int64] = [], partitions: [Int32] = [], offsets: [Int64] = []
         var firstFailure: KafkaError? = nil
-        for ((row, _), result) in zip(toSend, results) {
+        for (row, result) in zip(batch.toSend, results) {
             switch result {
             case .success(let report):
                 ids.append(row.id)
@@ -193,6 +261,8 @@ public final class OutboxRelay: Sendable {
                 if firstFailure == nil { firstFailure = error }
             }
         }
+        let held = batch.held
+        let audited = ids.compactMap { batch.audits[$0] }
         try conn.sync { conn in
             try conn.transaction { tx in
                 if !ids.isEmpty {
@@ -203,7 +273,6 @@ public final class OutboxRelay: Sendable {
                         """)
                 }
                 // The transfer log, in the same transaction that marks the rows published.
-                let audited = ids.compactMap { audits[$0] }
                 if !audited.isEmpty {
                     let fields = try audited.map { try PostgresJSON(encoding: $0.fields) }
                     let subjects = try audited.map { try PostgresJSON(encoding: $0.subjects) }
@@ -227,8 +296,7 @@ public final class OutboxRelay: Sendable {
             logger.error("outbox row held by the publish policy", metadata: ["outbox_id": "\(id)", "reason": "\(reason)"])
             metrics.held(reason)
         }
-        if let firstFailure { throw firstFailure }
-        return ids.count
+        return firstFailure
     }
 
     private func housekeeping(_ conn: PostgresConnection) throws {
