@@ -142,7 +142,7 @@ struct BatchProcessor: Sendable {
     /// A derived event's outbox row: a new id, the CloudEvents headers, the cause's id and
     /// its trace continued.
     func row(for event: DerivedEvent, cause: InboundEvent) -> OutboxRow {
-        let id = UUID().uuidString.lowercased()
+        let id = TraceContext.uuid()
         let headers = [
             KafkaHeader("ce_specversion", "1.0"),
             KafkaHeader("ce_id", id),
