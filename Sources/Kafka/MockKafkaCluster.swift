@@ -38,9 +38,16 @@ public final class MockKafkaCluster: @unchecked Sendable {
         rd_kafka_destroy(client)
     }
 
-    /// A config that connects to this cluster.
+    /// What a client of the mock needs that a client of a real broker does not: the mock
+    /// answers a fetch only when `fetch.wait.max.ms` runs out, even with data waiting (a real
+    /// broker answers at `fetch.min.bytes`), so librdkafka's default of 500 ms would put half
+    /// a second on every fetch past the first megabyte of a partition.
+    public static let clientProperties = ["fetch.wait.max.ms": "10"]
+
+    /// A config that connects to this cluster; `properties` win over `clientProperties`.
     public func config(clientID: String = "koki", properties: [String: String] = [:]) -> KafkaConfig {
-        KafkaConfig(bootstrapServers: bootstrapServers, clientID: clientID, properties: properties)
+        KafkaConfig(bootstrapServers: bootstrapServers, clientID: clientID,
+                    properties: Self.clientProperties.merging(properties) { $1 })
     }
 
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
