@@ -35,6 +35,7 @@ public enum ProcessMain {
             config = try WorkerConfig.fromEnvironment(name: name, defaultHTTPPort: defaultHTTPPort, defaultRole: databaseRole)
             let env = ProcessInfo.processInfo.environment
             options.batchSize = try WorkerConfig.integer(env, "KOKI_RELAY_BATCH", options.batchSize, 1...100_000)
+            options.batchesInFlight = try WorkerConfig.integer(env, "KOKI_RELAY_IN_FLIGHT", options.batchesInFlight, 1...64)
             let hours = Int(options.retention.components.seconds / 3600)
             options.retention = .seconds(try WorkerConfig.integer(env, "KOKI_OUTBOX_RETENTION_HOURS", hours, 0...87_600) * 3600)
             options.retryMax = config.retryMax
