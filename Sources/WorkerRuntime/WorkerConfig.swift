@@ -22,10 +22,13 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
     public var shutdownBudget: Duration
     /// `KOKI_RETRY_MAX_MS` (default 5000): the cap on back-off between retries.
     public var retryMax: Duration
+    /// `KOKI_DB_CONNECTIONS` (default 2): database connections applying different partitions'
+    /// batches at once, as that many members of the group would.
+    public var connections: Int
 
     public init(kafka: KafkaConfig, databaseURL: String, groupID: String, maxBatch: Int = 1000,
                 maxWait: Duration = .milliseconds(100), transactionPerEvent: Bool = false, httpPort: Int = 0,
-                shutdownBudget: Duration = .seconds(20), retryMax: Duration = .seconds(5)) {
+                shutdownBudget: Duration = .seconds(20), retryMax: Duration = .seconds(5), connections: Int = 2) {
         self.kafka = kafka
         self.databaseURL = databaseURL
         self.groupID = groupID
@@ -35,6 +38,7 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
         self.httpPort = httpPort
         self.shutdownBudget = shutdownBudget
         self.retryMax = retryMax
+        self.connections = connections
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -74,7 +78,8 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
             transactionPerEvent: transactionPerEvent,
             httpPort: try int("KOKI_HTTP_PORT", defaultHTTPPort, 0...65535),
             shutdownBudget: .seconds(try int("KOKI_SHUTDOWN_BUDGET_S", 20, 1...600)),
-            retryMax: .milliseconds(try int("KOKI_RETRY_MAX_MS", 5000, 10...600_000)))
+            retryMax: .milliseconds(try int("KOKI_RETRY_MAX_MS", 5000, 10...600_000)),
+            connections: try int("KOKI_DB_CONNECTIONS", 2, 1...16))
     }
 
     /// A whole-number variable, or `fallback` when unset; out of `range` is an error naming it.
@@ -88,6 +93,6 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
 
     public var description: String {
         "WorkerConfig(group: \(groupID), batch: \(maxBatch)/\(maxWait), perEvent: \(transactionPerEvent), "
-            + "http: \(httpPort), shutdown: \(shutdownBudget), \(kafka))"
+            + "connections: \(connections), http: \(httpPort), shutdown: \(shutdownBudget), \(kafka))"
     }
 }

@@ -56,6 +56,11 @@ public final class WorkerLoop: Sendable {
                 table.revoke(revoked)
                 log.info("partitions revoked", metadata: ["partitions": "\(revoked.sorted())", "lost": "\(lost)"])
             })
+        // More connections apply other partitions' batches while the first is busy.
+        var lanes = [conn]
+        while lanes.count < config.connections, !stopRequested.load(ordering: .acquiring) {
+            lanes.append(try connectWithRetry())
+        }
         let consumer = try KafkaConsumer(config: config.kafka, groupID: config.groupID, hooks: hooks)
         try consumer.subscribe(topics)
         logger.info("worker started", metadata: ["topics": "\(topics)", "group": "\(config.groupID)"])
@@ -65,12 +70,14 @@ public final class WorkerLoop: Sendable {
             for error in result.errors {
                 logger.warning("consumer error", metadata: ["error": "\(error)"])
             }
+            var work: [Work] = []
             for (tp, messages) in result.batches.sorted(by: { $0.key < $1.key }) {
                 metrics.consumed(tp.topic, messages.count)
                 guard case .ready(let position) = partitions.state(of: tp) else { continue }
                 let fresh = messages.filter { position == nil || $0.offset >= position! }
-                if !fresh.isEmpty { run(fresh, tp: tp, position: position, consumer: consumer, conn: conn) }
+                if !fresh.isEmpty { work.append(Work(tp: tp, messages: fresh, position: position)) }
             }
+            apply(work, on: lanes, consumer: consumer)
             retryDue(consumer: consumer, conn: conn)
             positionWaiting(consumer: consumer, conn: conn)
             report(consumer: consumer)
@@ -78,6 +85,42 @@ public final class WorkerLoop: Sendable {
         logger.info("stopping: leaving the group")
         try consumer.closeBlocking()
         logger.info("worker stopped")
+    }
+
+    /// One partition's part of a poll.
+    private struct Work: Sendable {
+        let tp: TopicPartition
+        let messages: [ConsumedMessage]
+        let position: Int64?
+    }
+
+    /// Applies a poll's batches topic by topic, in topic order as one connection always did (a
+    /// business day before the updates polled with it); the partitions of one topic on
+    /// different connections at once, as several members of the group would take them (their
+    /// keys differ; the handlers lock what keys share), each partition's batch on one, in
+    /// offset order. Returns when all are done, so rebalances (inside the next poll) never meet
+    /// work in flight.
+    private func apply(_ work: [Work], on lanes: [PostgresConnection], consumer: KafkaConsumer) {
+        var index = 0
+        while index < work.count {
+            var end = index + 1
+            while end < work.count, work[end].tp.topic == work[index].tp.topic { end += 1 }
+            let topic = Array(work[index..<end])
+            index = end
+            let count = min(lanes.count, topic.count)
+            guard count > 1 else {
+                for item in topic { run(item.messages, tp: item.tp, position: item.position, consumer: consumer, conn: lanes[0]) }
+                continue
+            }
+            DispatchQueue.concurrentPerform(iterations: count) { lane in
+                let conn = lanes[lane]
+                // The first connection is repaired by the loop; the others here, before use.
+                if lane > 0 { try? reconnectIfNeeded(conn) }
+                for (position, item) in topic.enumerated() where position % count == lane {
+                    run(item.messages, tp: item.tp, position: item.position, consumer: consumer, conn: conn)
+                }
+            }
+        }
     }
 
     private func connectWithRetry() throws -> PostgresConnection {
