@@ -44,18 +44,10 @@ public final class WorkerLoop: Sendable {
         let table = partitions
         let group = config.groupID
         let log = logger
-        let status = self.status
         let hooks = RebalanceHooks(
             assigned: { assigned in
                 let offsets = try? conn.sync { try RuntimeStore.offsets(group: group, partitions: assigned, on: $0) }
                 table.assign(assigned, offsets: offsets)
-                // Ready from the assignment on, not only after the first batch it brings.
-                let counts = table.counts()
-                status.update {
-                    $0.assigned = counts.assigned
-                    $0.backingOff = counts.backingOff + counts.unpositioned
-                    status.settle(&$0)
-                }
                 log.info("partitions assigned", metadata: ["partitions": "\(assigned.sorted())",
                                                            "positioned": "\(offsets != nil)"])
                 return Dictionary(uniqueKeysWithValues: assigned.map { ($0, offsets?[$0] ?? KafkaOffset.beginning) })
