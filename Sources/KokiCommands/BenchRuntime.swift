@@ -82,12 +82,9 @@ struct PipelineRun {
             try await conn.run { try prepare($0) }
         }
         let producer = try KafkaProducer(config: cluster.config())
-        for start in stride(from: 0, to: n, by: 10_000) {
-            let results = try await producer.send(Array(messages[start..<min(n, start + 10_000)]))
-            if results.contains(where: { if case .failure = $0 { true } else { false } }) {
-                throw fail("producing the benchmark's events failed")
-            }
-        }
+        // Connected (and its producer id obtained) before the clock starts.
+        _ = try await producer.send(OutgoingMessage(topic: cluster.topicNames.first(where: { !topics.contains($0) }) ?? topics[0],
+                                                    key: "warm-up", value: "{}"))
 
         let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let config = WorkerConfig(kafka: cluster.config(properties: ["session.timeout.ms": "6000"]), databaseURL: databaseURL,
@@ -112,9 +109,16 @@ struct PipelineRun {
         loopThread.start()
 
         // The clock starts once the group has assigned the partitions (the mock's first
-        // join takes seconds; that is not throughput).
+        // join takes seconds; that is not throughput); then the events are produced, and the
+        // worker reads them as they arrive.
         while status.notReadyReason != nil { try await Task.sleep(for: .milliseconds(5)) }
         let start = ContinuousClock.now
+        for first in stride(from: 0, to: n, by: 10_000) {
+            let results = try await producer.send(Array(messages[first..<min(n, first + 10_000)]))
+            if results.contains(where: { if case .failure = $0 { true } else { false } }) {
+                throw fail("producing the benchmark's events failed")
+            }
+        }
         var appliedAt: Duration? = nil
         while true {
             // How far the worker has read (every event is applied, dead-lettered or skipped as a
