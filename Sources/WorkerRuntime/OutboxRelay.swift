@@ -55,7 +55,7 @@ public final class OutboxRelay: Sendable {
 
     /// Runs until `requestStop`; blocks the calling thread.
     public func run() throws {
-        // Each round hands its whole batch over and waits for the reports: nothing to linger for.
+        // Each round hands its whole batch over at once: nothing to linger for.
         let producer = try KafkaProducer(config: kafka, linger: .zero, onError: { [logger] error in
             logger.warning("producer error", metadata: ["error": "\(error)"])
         })
@@ -176,7 +176,10 @@ public final class OutboxRelay: Sendable {
         let held: [(Int64, String)]
         let deliveries: PendingDeliveries
 
-        /// Per bucket, the last row id in flight: the next round starts after it.
+        /// Per bucket, the last row id in flight: the next round starts after it. A row that
+        /// commits after a higher id of its bucket was read (overlapping worker transactions)
+        /// waits until that bucket has nothing in flight. Excluding exactly the ids in flight
+        /// instead measured p99 115–146 ms against 74–86 ms under `koki bench latency`.
         static func lastIDs(_ batches: [InFlightBatch]) -> [Int16: Int64] {
             var last: [Int16: Int64] = [:]
             for batch in batches {
