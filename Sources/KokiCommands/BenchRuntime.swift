@@ -89,7 +89,7 @@ struct PipelineRun {
         let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let config = WorkerConfig(kafka: cluster.config(properties: ["session.timeout.ms": "6000"]), databaseURL: databaseURL,
                                   groupID: "bench-\(tag)", maxBatch: batch, maxWait: .milliseconds(20),
-                                  transactionPerEvent: perEvent)
+                                  transactionPerEvent: perEvent, connections: 2)
         let status = WorkerStatus()
         let loop = WorkerLoop(config: config, topics: topics, source: "urn:koki:bench", handler: handler,
                               metrics: RuntimeMetrics(), status: status, logger: quiet)

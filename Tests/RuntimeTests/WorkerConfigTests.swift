@@ -6,8 +6,8 @@ import Testing
 struct WorkerConfigTests {
     let base = ["KOKI_KAFKA_BROKERS": "127.0.0.1:9092", "KOKI_DATABASE_URL": "postgresql://koki@127.0.0.1/koki"]
 
-    @Test func databaseConnectionsDefaultToTwoAndAreRead() throws {
-        #expect(try WorkerConfig.fromEnvironment(base, name: "w", defaultHTTPPort: 0).connections == 2)
+    @Test func databaseConnectionsDefaultToOneAndAreRead() throws {
+        #expect(try WorkerConfig.fromEnvironment(base, name: "w", defaultHTTPPort: 0).connections == 1)
         let three = base.merging(["KOKI_DB_CONNECTIONS": "3"]) { $1 }
         #expect(try WorkerConfig.fromEnvironment(three, name: "w", defaultHTTPPort: 0).connections == 3)
     }
