@@ -51,11 +51,11 @@ public final class KafkaProducer: Sendable {
     /// Enqueues every message, then waits for all reports; results are in input order.
     public func send(_ messages: [OutgoingMessage]) async throws -> [Result<DeliveryReport, KafkaError>] {
         guard !messages.isEmpty else { return [] }
-        let collector = BatchCollector(count: messages.count)
+        let pending = PendingDeliveries(count: messages.count)
         for (index, message) in messages.enumerated() {
-            try await enqueue(message) { collector.set(index, $0) }
+            try await enqueue(message) { pending.set(index, $0) }
         }
-        return try await collector.promise.value
+        return try await pending.promise.value
     }
 
     /// Hands a message to librdkafka; `completion` runs on the poll thread with its report.
@@ -218,23 +218,31 @@ final class DeliveryRegistry: Sendable {
     }
 }
 
-/// The delivery reports of one batch handed to `startSending`, in input order.
+/// The delivery reports of one batch of sends, in input order: awaited (`promise`, for `send`)
+/// or waited for on a thread of its own (`wait`, for `startSending`).
 public final class PendingDeliveries: Sendable {
+    let promise = Promise<[Result<DeliveryReport, KafkaError>]>()
     private let state: Mutex<(results: [Result<DeliveryReport, KafkaError>?], remaining: Int)>
     private let done = DispatchSemaphore(value: 0)
 
     init(count: Int) {
         state = Mutex((Array(repeating: nil, count: count), count))
-        if count == 0 { done.signal() }
+        if count == 0 {
+            done.signal()
+            promise.complete(.success([]))
+        }
     }
 
     func set(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {
-        let last = state.withLock { state -> Bool in
+        let finished: [Result<DeliveryReport, KafkaError>]? = state.withLock { state in
             state.results[index] = result
             state.remaining -= 1
-            return state.remaining == 0
+            return state.remaining == 0 ? state.results.map { $0! } : nil
         }
-        if last { done.signal() }
+        if let finished {
+            done.signal()
+            promise.complete(.success(finished))
+        }
     }
 
     /// Whether every report has arrived.
@@ -245,33 +253,6 @@ public final class PendingDeliveries: Sendable {
         done.wait()
         done.signal()  // a second wait returns at once
         return state.withLock { $0.results.map { $0 ?? .failure(KafkaError(.delivery, "no delivery report")) } }
-    }
-}
-
-/// Collects the results of a batch of sends; the last report completes the promise.
-final class BatchCollector: Sendable {
-    let promise = Promise<[Result<DeliveryReport, KafkaError>]>()
-    private let state: Mutex<(results: [Result<DeliveryReport, KafkaError>?], remaining: Int)>
-
-    init(count: Int) {
-        state = Mutex((Array(repeating: nil, count: count), count))
-    }
-
-    /// Records one report; true for the last one.
-    @discardableResult
-    func set(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) -> Bool {
-        let finished: [Result<DeliveryReport, KafkaError>]? = state.withLock { state in
-            state.results[index] = result
-            state.remaining -= 1
-            return state.remaining == 0 ? state.results.map { $0! } : nil
-        }
-        if let finished { promise.complete(.success(finished)) }
-        return finished != nil
-    }
-
-    /// All results, once the last has arrived.
-    var results: [Result<DeliveryReport, KafkaError>] {
-        state.withLock { $0.results.map { $0 ?? .failure(KafkaError(.delivery, "no delivery report")) } }
     }
 }
 

@@ -1,5 +1,4 @@
 internal import CLibrdkafka
-import Synchronization
 
 /// Kafka API keys the mock cluster can be told to fail.
 public enum KafkaAPIKey: Int16, Sendable {
@@ -54,12 +53,7 @@ public final class MockKafkaCluster: @unchecked Sendable {
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
         let code = rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor))
         if code != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.mock, code, "creating \(name): \(KafkaErrorCode(code))") }
-        created.withLock { $0.append(name) }
     }
-
-    /// The topics created through this object, in order.
-    public var topicNames: [String] { created.withLock { $0 } }
-    private let created = Mutex<[String]>([])
 
     public func createTopics(_ topics: [NewTopic]) throws {
         for topic in topics {

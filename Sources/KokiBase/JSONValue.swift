@@ -19,8 +19,15 @@ public enum JSONValue: Sendable, Hashable {
     /// Parses a JSON text; throws for anything that is not strictly JSON (`JSONSyntax`).
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         guard JSONSyntax.isValid(bytes) else { throw NotJSON() }
-        return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        return try decoder.decode(JSONValue.self, from: Data(bytes))
     }
+
+    private static let decoder = JSONDecoder()
+    private static let encoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
     public struct NotJSON: Error, CustomStringConvertible {
         public var description: String { "not a JSON text" }
@@ -28,9 +35,7 @@ public enum JSONValue: Sendable, Hashable {
 
     /// The JSON text with object keys sorted and `/` unescaped.
     public func serialized() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self))
+        Array(try Self.encoder.encode(self))
     }
 
     public var objectValue: [String: JSONValue]? {
@@ -83,6 +88,11 @@ public enum JSONSyntax {
     /// Nesting deeper than this is refused (a deeply nested body is an attack, not a record).
     public static let maxDepth = 512
 
+    /// Whether a text that `isValid` is an object (it starts with `{`).
+    public static func isObject(_ bytes: [UInt8]) -> Bool {
+        bytes.first(where: { !$0.isJSONWhitespace }) == UInt8(ascii: "{")
+    }
+
     public static func isValid(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { buffer in
             var reader = Reader(bytes: buffer)
@@ -99,7 +109,7 @@ public enum JSONSyntax {
         var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
         mutating func skipWhitespace() {
-            while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
+            while current?.isJSONWhitespace == true { index += 1 }
         }
 
         mutating func value(depth: Int) -> Bool {
@@ -197,6 +207,7 @@ public enum JSONSyntax {
 }
 
 private extension UInt8 {
+    var isJSONWhitespace: Bool { self == 0x20 || self == 0x0A || self == 0x0D || self == 0x09 }
     var isDigit: Bool { self >= 0x30 && self <= 0x39 }
     var isHexDigit: Bool { isDigit || (self >= 0x41 && self <= 0x46) || (self >= 0x61 && self <= 0x66) }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import KokiBase
+import KokiEvents
 import Logging
 import Postgres
 import SampleWorker
@@ -54,7 +55,8 @@ struct RuntimeBench: AsyncParsableCommand {
                                       KafkaHeader("content-type", "application/json")])
         }
         let run = PipelineRun(cluster: cluster, server: server, tag: tag, topics: [input],
-                              handler: SampleHandler(outputTopic: output), batch: batch, perEvent: perEvent)
+                              handler: SampleHandler(outputTopic: output), batch: batch, perEvent: perEvent,
+                              outputs: [output, input + ".dlq"])
         let (applied, published, _) = try await run.measure(messages)
         return (applied, published)
     }
@@ -70,6 +72,9 @@ struct PipelineRun {
     let handler: any EventHandler
     let batch: Int
     let perEvent: Bool
+    /// The topics the relay publishes to (warmed up before the clock starts): by default every
+    /// contract topic the worker does not read.
+    var outputs: [String]? = nil
 
     /// Seconds until every event was applied (or dead-lettered), and until the outbox was empty.
     /// `prepare` fills the new database before the worker starts.
@@ -82,9 +87,9 @@ struct PipelineRun {
             try await conn.run { try prepare($0) }
         }
         let producer = try KafkaProducer(config: cluster.config())
+        let outputs = self.outputs ?? Topics.all.map(\.name).filter { !topics.contains($0) }
         // Connected (and its producer id obtained) before the clock starts.
-        _ = try await producer.send(OutgoingMessage(topic: cluster.topicNames.first(where: { !topics.contains($0) }) ?? topics[0],
-                                                    key: "warm-up", value: "{}"))
+        _ = try await producer.send(OutgoingMessage(topic: outputs.first ?? topics[0], key: "warm-up", value: "{}"))
 
         let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let config = WorkerConfig(kafka: cluster.config(properties: ["session.timeout.ms": "6000"]), databaseURL: databaseURL,
@@ -105,7 +110,7 @@ struct PipelineRun {
             relay.requestStop()
         }
         let conn = try await PostgresConnection.connect(databaseURL)
-        try await Self.warmUp(relay: conn, topics: cluster.topicNames.filter { !topics.contains($0) })
+        try await Self.warmUp(relay: conn, topics: outputs)
         loopThread.start()
 
         // The clock starts once the group has assigned the partitions (the mock's first

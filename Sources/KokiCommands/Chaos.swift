@@ -114,6 +114,8 @@ struct ChaosRun {
         var auditRows = 0
         var digest: [String: String] = [:]
         var faultLog: [String] = []
+        /// False when the stack did not catch up before the deadline.
+        var settled = true
         var seconds = 0.0
 
         var lost: Int {
@@ -130,7 +132,7 @@ struct ChaosRun {
         }
 
         func passed(comparedWith clean: Outcome) -> Bool {
-            lost == 0 && doubled == 0 && unpublished == 0 && !faultLog.contains(where: { $0.hasPrefix("did not settle") }) && held == clean.held && ledgerProblems.isEmpty && auditProblem == nil
+            lost == 0 && doubled == 0 && unpublished == 0 && settled && held == clean.held && ledgerProblems.isEmpty && auditProblem == nil
                 && digest == clean.digest
         }
 
@@ -210,6 +212,7 @@ struct ChaosRun {
                 try await waitQuiet(databaseURL, sent: outcome.sent)
             } catch let error as SupervisorError {
                 // Report what came of it anyway: the shortfall shows as lost.
+                outcome.settled = false
                 outcome.faultLog.append("did not settle: \(error)")
                 break
             }

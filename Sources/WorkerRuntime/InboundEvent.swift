@@ -52,8 +52,7 @@ public struct InboundEvent: Sendable {
             throw Rejection(.invalidJSON, "body is larger than \(InboundEvent.maxBodyBytes) bytes")
         }
         guard JSONSyntax.isValid(body) else { throw Rejection(.invalidJSON, "body is not valid JSON") }
-        // Valid JSON that starts with `{` is an object.
-        guard body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{") else {
+        guard JSONSyntax.isObject(body) else {
             throw Rejection(.invalidJSON, "body is not a JSON object")
         }
         key = message.keyText

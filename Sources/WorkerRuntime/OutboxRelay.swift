@@ -240,16 +240,16 @@ public final class OutboxRelay: Sendable {
     private func finishDelivered(_ inFlight: inout [InFlightBatch], on conn: PostgresConnection, waiting: Bool = false) throws {
         var firstFailure: KafkaError? = nil
         while let batch = inFlight.first, waiting || firstFailure != nil || batch.deliveries.isComplete {
-            let failure = try mark(batch, results: batch.deliveries.wait(), on: conn)
+            let failure = try mark(batch, on: conn)
             inFlight.removeFirst()
             if firstFailure == nil { firstFailure = failure }
         }
         if let firstFailure { throw firstFailure }
     }
 
-    /// Records one delivered batch; returns its first delivery failure.
-    private func mark(_ batch: InFlightBatch, results: [Result<DeliveryReport, KafkaError>],
-                      on conn: PostgresConnection) throws -> KafkaError? {
+    /// Records one batch once its reports are in; returns its first delivery failure.
+    private func mark(_ batch: InFlightBatch, on conn: PostgresConnection) throws -> KafkaError? {
+        let results = batch.deliveries.wait()
         var ids: [Int64] = [], partitions: [Int32] = [], offsets: [Int64] = []
         var firstFailure: KafkaError? = nil
         for (row, result) in zip(batch.toSend, results) {
