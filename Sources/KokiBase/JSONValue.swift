@@ -1,7 +1,7 @@
 import Foundation
 
-/// Any JSON value, as plain Swift data: what the relay projects and compares. Parsed with
-/// `JSONDecoder` and written with `JSONEncoder`, which on Linux cost a fraction of
+/// Any JSON value, as plain Swift data: what the relay projects and compares. Parsed by
+/// `JSONSyntax`'s reader and written with `JSONEncoder`, which on Linux cost a fraction of
 /// `JSONSerialization`'s `[String: Any]` (whose bridging to NSDictionary took three quarters
 /// of the relay's time under `koki bench latency`).
 ///
@@ -18,11 +18,10 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Parses a JSON text; throws for anything that is not strictly JSON (`JSONSyntax`).
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        guard JSONSyntax.isValid(bytes) else { throw NotJSON() }
-        return try decoder.decode(JSONValue.self, from: Data(bytes))
+        guard let value = JSONSyntax.parse(bytes) else { throw NotJSON() }
+        return value
     }
 
-    private static let decoder = JSONDecoder()
     private static let encoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -47,26 +46,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-extension JSONValue: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
+extension JSONValue: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -81,9 +61,11 @@ extension JSONValue: Codable {
     }
 }
 
-/// A strict RFC 8259 syntax check, in one pass and without building values: Foundation's
-/// `JSONDecoder` accepts a trailing comma (`[1,]`), and a body upstream sent must be JSON
-/// exactly as the contract says.
+/// A strict RFC 8259 reader, in one pass: `isValid` checks without building values (what an
+/// inbound body must pass), `parse` builds them (what the relay projects, and the outbox's
+/// headers). Foundation's `JSONDecoder` accepts a trailing comma (`[1,]`), and a body upstream
+/// sent must be JSON exactly as the contract says; it also cost the relay a third of its time
+/// reading headers back.
 public enum JSONSyntax {
     /// Nesting deeper than this is refused (a deeply nested body is an attack, not a record).
     public static let maxDepth = 512
@@ -93,17 +75,30 @@ public enum JSONSyntax {
         bytes.first(where: { !$0.isJSONWhitespace }) == UInt8(ascii: "{")
     }
 
+    /// The syntax only: that the bytes are UTF-8 is the caller's check (an inbound body's is
+    /// made first, with its own reason); `parse` checks both.
     public static func isValid(_ bytes: [UInt8]) -> Bool {
+        read(bytes, building: false) != nil
+    }
+
+    /// The value, or nil when the text is not strictly JSON (or a string is not Unicode).
+    static func parse(_ bytes: [UInt8]) -> JSONValue? {
+        read(bytes, building: true)
+    }
+
+    private static func read(_ bytes: [UInt8], building: Bool) -> JSONValue? {
         bytes.withUnsafeBufferPointer { buffer in
-            var reader = Reader(bytes: buffer)
-            guard reader.value(depth: 0) else { return false }
+            var reader = Reader(bytes: buffer, building: building)
+            guard let value = reader.value(depth: 0) else { return nil }
             reader.skipWhitespace()
-            return reader.index == buffer.count
+            return reader.index == buffer.count ? value : nil
         }
     }
 
+    /// Returns nil for a syntax error; when not `building`, `.null` stands for any valid value.
     private struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
+        let building: Bool
         var index = 0
 
         var current: UInt8? { index < bytes.count ? bytes[index] : nil }
@@ -112,34 +107,53 @@ public enum JSONSyntax {
             while current?.isJSONWhitespace == true { index += 1 }
         }
 
-        mutating func value(depth: Int) -> Bool {
+        mutating func value(depth: Int) -> JSONValue? {
             skipWhitespace()
-            guard let byte = current else { return false }
+            guard let byte = current else { return nil }
             switch byte {
-            case UInt8(ascii: "{"): return container(depth: depth, close: UInt8(ascii: "}"), keyed: true)
-            case UInt8(ascii: "["): return container(depth: depth, close: UInt8(ascii: "]"), keyed: false)
-            case UInt8(ascii: "\""): return string()
-            case UInt8(ascii: "t"): return literal("true")
-            case UInt8(ascii: "f"): return literal("false")
-            case UInt8(ascii: "n"): return literal("null")
+            case UInt8(ascii: "{"): return object(depth: depth)
+            case UInt8(ascii: "["): return array(depth: depth)
+            case UInt8(ascii: "\""): return string().map { building ? .string($0) : .null }
+            case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
+            case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
+            case UInt8(ascii: "n"): return literal("null") ? .null : nil
             default: return number()
             }
         }
 
-        mutating func container(depth: Int, close: UInt8, keyed: Bool) -> Bool {
+        mutating func object(depth: Int) -> JSONValue? {
+            var members: [String: JSONValue] = [:]
+            let closed = elements(depth: depth, close: UInt8(ascii: "}")) { reader in
+                reader.skipWhitespace()
+                guard reader.current == UInt8(ascii: "\""), let key = reader.string() else { return false }
+                reader.skipWhitespace()
+                guard reader.current == UInt8(ascii: ":") else { return false }
+                reader.index += 1
+                guard let value = reader.value(depth: depth + 1) else { return false }
+                if reader.building { members[key] = value }
+                return true
+            }
+            return closed ? .object(members) : nil
+        }
+
+        mutating func array(depth: Int) -> JSONValue? {
+            var items: [JSONValue] = []
+            let closed = elements(depth: depth, close: UInt8(ascii: "]")) { reader in
+                guard let value = reader.value(depth: depth + 1) else { return false }
+                if reader.building { items.append(value) }
+                return true
+            }
+            return closed ? .array(items) : nil
+        }
+
+        /// `element` separated by commas up to `close`; false for a syntax error.
+        mutating func elements(depth: Int, close: UInt8, _ element: (inout Reader) -> Bool) -> Bool {
             guard depth < JSONSyntax.maxDepth else { return false }
             index += 1
             skipWhitespace()
             if current == close { index += 1; return true }
             while true {
-                if keyed {
-                    skipWhitespace()
-                    guard current == UInt8(ascii: "\""), string() else { return false }
-                    skipWhitespace()
-                    guard current == UInt8(ascii: ":") else { return false }
-                    index += 1
-                }
-                guard value(depth: depth + 1) else { return false }
+                guard element(&self) else { return false }
                 skipWhitespace()
                 guard let byte = current else { return false }
                 index += 1
@@ -148,28 +162,74 @@ public enum JSONSyntax {
             }
         }
 
-        mutating func string() -> Bool {
+        /// The string's text (empty when not `building`), or nil for a syntax error, a lone
+        /// surrogate or bytes that are not UTF-8.
+        mutating func string() -> String? {
             index += 1  // the opening quote
+            let start = index
+            var escaped = false
             while let byte = current {
                 index += 1
                 switch byte {
-                case UInt8(ascii: "\""): return true
+                case UInt8(ascii: "\""):
+                    guard building else { return "" }
+                    let raw = UnsafeBufferPointer(rebasing: bytes[start..<index - 1])
+                    return escaped ? Self.unescape(raw) : String(validating: raw, as: UTF8.self)
                 case UInt8(ascii: "\\"):
-                    guard let escaped = current else { return false }
+                    guard let next = current else { return nil }
                     index += 1
-                    if escaped == UInt8(ascii: "u") {
+                    escaped = true
+                    if next == UInt8(ascii: "u") {
                         for _ in 0..<4 {
-                            guard let hex = current, hex.isHexDigit else { return false }
+                            guard let hex = current, hex.isHexDigit else { return nil }
                             index += 1
                         }
-                    } else if !"\"\\/bfnrt".utf8.contains(escaped) {
-                        return false
+                    } else if !"\"\\/bfnrt".utf8.contains(next) {
+                        return nil
                     }
-                case 0x00..<0x20: return false  // control characters must be escaped
+                case 0x00..<0x20: return nil  // control characters must be escaped
                 default: continue
                 }
             }
-            return false
+            return nil
+        }
+
+        /// The text of a string's raw bytes (between its quotes, escapes already checked).
+        static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
+            var out: [UInt8] = []
+            out.reserveCapacity(raw.count)
+            var i = 0
+            func hex4(_ at: Int) -> UInt32 {
+                raw[at..<at + 4].reduce(0) { $0 << 4 | UInt32($1.hexValue) }
+            }
+            while i < raw.count {
+                let byte = raw[i]
+                guard byte == UInt8(ascii: "\\") else { out.append(byte); i += 1; continue }
+                let kind = raw[i + 1]
+                i += 2
+                switch kind {
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = hex4(i)
+                    i += 4
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        // A high surrogate must be followed by an escaped low one.
+                        guard i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u") else { return nil }
+                        let low = hex4(i + 2)
+                        guard (0xDC00..<0xE000).contains(low) else { return nil }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        i += 6
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                    out += unicode.utf8
+                default: out.append(kind)  // " \ /
+                }
+            }
+            return String(validating: out, as: UTF8.self)
         }
 
         mutating func literal(_ word: StaticString) -> Bool {
@@ -180,24 +240,32 @@ public enum JSONSyntax {
             return true
         }
 
-        /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-        mutating func number() -> Bool {
+        /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? — an integer when it has neither
+        /// fraction nor exponent and fits in Int64.
+        mutating func number() -> JSONValue? {
+            let start = index
             if current == UInt8(ascii: "-") { index += 1 }
-            guard let first = current, first.isDigit else { return false }
+            guard let first = current, first.isDigit else { return nil }
             index += 1
             if first != UInt8(ascii: "0") { skipDigits() }
+            var integral = true
             if current == UInt8(ascii: ".") {
                 index += 1
-                guard current?.isDigit == true else { return false }
+                guard current?.isDigit == true else { return nil }
                 skipDigits()
+                integral = false
             }
             if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
                 index += 1
                 if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
-                guard current?.isDigit == true else { return false }
+                guard current?.isDigit == true else { return nil }
                 skipDigits()
+                integral = false
             }
-            return true
+            guard building else { return .null }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            if integral, let integer = Int64(text) { return .integer(integer) }
+            return Double(text).map { .number($0) }
         }
 
         mutating func skipDigits() {
@@ -210,4 +278,5 @@ private extension UInt8 {
     var isJSONWhitespace: Bool { self == 0x20 || self == 0x0A || self == 0x0D || self == 0x09 }
     var isDigit: Bool { self >= 0x30 && self <= 0x39 }
     var isHexDigit: Bool { isDigit || (self >= 0x41 && self <= 0x46) || (self >= 0x61 && self <= 0x66) }
+    var hexValue: UInt8 { isDigit ? self - 0x30 : (self | 0x20) - 0x61 + 10 }
 }

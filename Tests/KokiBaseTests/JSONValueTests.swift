@@ -51,4 +51,24 @@ struct JSONValueTests {
         #expect(JSONSyntax.isValid(nested(JSONSyntax.maxDepth)))
         #expect(!JSONSyntax.isValid(nested(JSONSyntax.maxDepth + 1)))
     }
+
+    @Test func stringsAreUnescapedAndNumbersKeepTheirKind() throws {
+        let value = try JSONValue.parse(Array(#"["a\"b\\c\/d\n\t\r\b\f", "\u00e9\u5ddd\ud83d\ude00", "川口", 9223372036854775807, 9223372036854775808, -0, 1.0, 2E2]"#.utf8))
+        #expect(value == .array([.string("a\"b\\c/d\n\t\r\u{08}\u{0C}"), .string("é川😀"), .string("川口"),
+                                 .integer(.max), .number(9223372036854775808), .integer(0), .number(1), .number(200)]))
+    }
+
+    @Test("a string that is not Unicode is not JSON", arguments: [#"["\ud83d"]"#, #"["\ude00"]"#, #"["\ud83d\u0041"]"#])
+    func loneSurrogates(text: String) {
+        #expect(throws: (any Error).self) { try JSONValue.parse(Array(text.utf8)) }
+    }
+
+    @Test func bytesThatAreNotUTF8AreNotJSON() throws {
+        #expect(throws: (any Error).self) { try JSONValue.parse([UInt8(ascii: "\""), 0xFF, UInt8(ascii: "\"")]) }
+        #expect(try JSONValue.parse(Array("\"川\"".utf8)) == .string("川"))
+    }
+
+    @Test func theLastOfRepeatedKeysWins() throws {
+        #expect(try JSONValue.parse(Array(#"{"a":1,"a":2}"#.utf8)) == .object(["a": .integer(2)]))
+    }
 }
