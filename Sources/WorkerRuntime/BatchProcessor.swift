@@ -74,19 +74,21 @@ struct BatchProcessor: Sendable {
             }
         }
 
-        let seen = try RuntimeStore.alreadyApplied(group: group, ids: candidates.map(\.1.id), on: tx)
+        // Claimed in the inbox before they are applied: what the handler rejects is released below.
+        let claimed = try RuntimeStore.claim(group: group, candidates.map(\.1), on: tx)
         var fresh: [(ConsumedMessage, InboundEvent)] = []
         var idsInBatch = Set<String>()
         for candidate in candidates {
-            if seen.contains(candidate.1.id) || !idsInBatch.insert(candidate.1.id).inserted {
-                summary.duplicates += 1
-            } else {
+            if claimed.contains(candidate.1.id) && idsInBatch.insert(candidate.1.id).inserted {
                 fresh.append(candidate)
+            } else {
+                summary.duplicates += 1
             }
         }
 
         var outbox: [OutboxRow] = []
         var applied: [InboundEvent] = []
+        let time = Timestamp.now()  // the batch's: its derived events happen in one transaction
         if isolating {
             for (message, event) in fresh {
                 do {
@@ -99,7 +101,7 @@ struct BatchProcessor: Sendable {
                     }
                     if case .applied(let derived) = outcome {
                         applied.append(event)
-                        outbox += derived.map { row(for: $0, cause: event) }
+                        outbox += derived.map { row(for: $0, cause: event, time: time) }
                     }
                 } catch let rejection as Rejection {
                     letters.append(DeadLetter(group: group, message: message, rejection: rejection))
@@ -121,14 +123,17 @@ struct BatchProcessor: Sendable {
                 switch outcome {
                 case .applied(let derived):
                     applied.append(event)
-                    outbox += derived.map { row(for: $0, cause: event) }
+                    outbox += derived.map { row(for: $0, cause: event, time: time) }
                 case .rejected(let rejection):
                     letters.append(DeadLetter(group: group, message: message, rejection: rejection))
                 }
             }
         }
 
-        try RuntimeStore.recordApplied(group: group, applied, on: tx)
+        if applied.count < fresh.count {
+            let appliedIDs = Set(applied.map(\.id))
+            try RuntimeStore.release(group: group, ids: fresh.map(\.1.id).filter { !appliedIDs.contains($0) }, on: tx)
+        }
         outbox += letters.map(deadLetterRow)
         try RuntimeStore.enqueue(outbox, on: tx)
         try RuntimeStore.deadLetter(letters, on: tx)
@@ -139,16 +144,16 @@ struct BatchProcessor: Sendable {
         return summary
     }
 
-    /// A derived event's outbox row: a new id, the CloudEvents headers, the cause's id and
-    /// its trace continued.
-    func row(for event: DerivedEvent, cause: InboundEvent) -> OutboxRow {
+    /// A derived event's outbox row: a new id, the CloudEvents headers (`ce_time` the batch's),
+    /// the cause's id and its trace continued.
+    func row(for event: DerivedEvent, cause: InboundEvent, time: String) -> OutboxRow {
         let id = TraceContext.uuid()
         let headers = [
             KafkaHeader("ce_specversion", "1.0"),
             KafkaHeader("ce_id", id),
             KafkaHeader("ce_type", event.type),
             KafkaHeader("ce_source", source),
-            KafkaHeader("ce_time", Timestamp.now()),
+            KafkaHeader("ce_time", time),
             KafkaHeader("content-type", "application/json"),
             KafkaHeader("traceparent", TraceContext.child(of: cause.traceparent)),
             KafkaHeader(KokiHeader.causationID, cause.id),

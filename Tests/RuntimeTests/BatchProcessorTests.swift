@@ -124,6 +124,7 @@ struct BatchProcessorTests {
         #expect(summary.deadLettered == [.store: 1])
         try await conn.run { conn throws in
             #expect(try conn.count("SELECT count(*) FROM sample_items") == 9)
+            #expect(try conn.count("SELECT count(*) FROM inbox") == 9, "the rejected event's claim taken back")
             let reason = try conn.query("SELECT reason FROM dead_letters")[0].decode(String.self, at: 0)
             #expect(reason.contains("23514") && reason.contains("small"))
             #expect(!reason.contains("5000"))
