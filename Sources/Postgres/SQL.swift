@@ -24,8 +24,8 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
     }
 
     public struct Interpolation: StringInterpolationProtocol {
-        var text = ""
-        var parameters: [String?] = []
+        @usableFromInline var text = ""
+        @usableFromInline var parameters: [String?] = []
 
         public init(literalCapacity: Int, interpolationCount: Int) {
             text.reserveCapacity(literalCapacity + interpolationCount * 3)
@@ -36,6 +36,7 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
             text += literal
         }
 
+        @inlinable
         public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T) {
             parameters.append(value.postgresText)
             text += "$\(parameters.count)"
