@@ -142,10 +142,12 @@ public struct ResidentStore {
         public let insuredNumber: String?
         public let asOf: LocalDate?
         public let nextReviewOn: LocalDate?
+        /// A 個人番号 the batch received (nil: the stored one stays).
+        public let myNumber: SealedMyNumber?
 
         public init(atenaNo: String, currentHistoryNo: Int?, householdNo: String?, birthDate: LocalDate?,
                     deathDate: LocalDate?, livesHere: Bool, insured: Bool, insuredNumber: String?,
-                    asOf: LocalDate?, nextReviewOn: LocalDate?) {
+                    asOf: LocalDate?, nextReviewOn: LocalDate?, myNumber: SealedMyNumber? = nil) {
             self.atenaNo = atenaNo
             self.currentHistoryNo = currentHistoryNo
             self.householdNo = householdNo
@@ -156,6 +158,7 @@ public struct ResidentStore {
             self.insuredNumber = insuredNumber
             self.asOf = asOf
             self.nextReviewOn = nextReviewOn
+            self.myNumber = myNumber
         }
     }
 
@@ -173,18 +176,28 @@ public struct ResidentStore {
         SQL(unsafeSQL: historyColumnNames.map { column in alias.map { "\($0).\(column)" } ?? column }.joined(separator: ", "))
     }
 
+    /// Writes the projections (and the 個人番号 that came with them) in one statement: each row
+    /// written once per batch, as one new version. `residents` has seven indexes, and a change
+    /// to an indexed column is not a HOT update: every version costs an entry in each. Rows the
+    /// batch recomputed to what they already hold are left alone.
     public func update(_ projections: [Projection]) throws {
         guard !projections.isEmpty else { return }
         let p = projections
         try tx.execute("""
             UPDATE residents r SET current_history_no = v.h, household_no = v.hh, birth_date = v.b, death_date = v.d,
                 lives_here = v.l, insured = v.i, insured_number = v.n, as_of = v.a,
-                next_review_on = v.nr
+                next_review_on = v.nr,
+                my_number_sealed = coalesce(v.ms, r.my_number_sealed), my_number_hash = coalesce(v.mh, r.my_number_hash)
             FROM unnest(\(p.map(\.atenaNo))::text[], \(p.map(\.currentHistoryNo))::int[], \(p.map(\.householdNo))::text[],
                         \(p.map(\.birthDate))::date[], \(p.map(\.deathDate))::date[], \(p.map(\.livesHere))::bool[],
                         \(p.map(\.insured))::bool[], \(p.map(\.insuredNumber))::text[], \(p.map(\.asOf))::date[],
-                        \(p.map(\.nextReviewOn))::date[]) AS v(atena_no, h, hh, b, d, l, i, n, a, nr)
+                        \(p.map(\.nextReviewOn))::date[], \(p.map(\.myNumber?.sealed))::text[],
+                        \(p.map(\.myNumber?.hash))::bytea[]) AS v(atena_no, h, hh, b, d, l, i, n, a, nr, ms, mh)
             WHERE r.atena_no = v.atena_no
+              AND (r.current_history_no, r.household_no, r.birth_date, r.death_date, r.lives_here, r.insured,
+                   r.insured_number, r.as_of, r.next_review_on, r.my_number_sealed, r.my_number_hash)
+                  IS DISTINCT FROM (v.h, v.hh, v.b, v.d, v.l, v.i, v.n, v.a, v.nr,
+                                    coalesce(v.ms, r.my_number_sealed), coalesce(v.mh, r.my_number_hash))
             """)
     }
 

@@ -66,7 +66,8 @@ extension ResidentBatch {
             projections.append(.init(atenaNo: atenaNo, currentHistoryNo: record.historyNo, householdNo: record.householdNo,
                                      birthDate: facts.birthDate, deathDate: facts.deathDate, livesHere: livesHere,
                                      insured: insured, insuredNumber: insuredNumber, asOf: asOf,
-                                     nextReviewOn: Eligibility.nextChange(facts, after: asOf)))
+                                     nextReviewOn: Eligibility.nextChange(facts, after: asOf),
+                                     myNumber: myNumbers[atenaNo]))
             memberships += file.memberships()
             if record.relationshipToHead == ResidentChange.Relationship.head.rawValue, livesHere {
                 heads.append((record.householdNo, atenaNo))
@@ -89,7 +90,7 @@ extension ResidentBatch {
             // The history names the number the periods were recorded under, even when it is withdrawn.
             guard !changes.isEmpty, let insuredNumber = insuredNumber ?? known[atenaNo]?.insuredNumber,
                   let cause = owner[atenaNo] else { continue }
-            let eventID = steps.first { $0.index == cause }!.event.id
+            let eventID = step(ofEvent: cause).event.id
             var numbers = Dictionary(before.map { ($0.period.acquiredOn, $0.historyNo) }, uniquingKeysWith: { a, _ in a })
             for change in changes {
                 let number = (lastHistory[atenaNo] ?? 0) + 1
@@ -107,6 +108,9 @@ extension ResidentBatch {
             current[atenaNo] = periods.map { ($0, numbers[$0.acquiredOn]!) }
         }
         try residents.update(projections)
+        // A number for someone with no projection yet (nothing to compute from) is still kept.
+        let projected = Set(projections.map(\.atenaNo))
+        try residents.setMyNumbers(myNumbers.values.filter { !projected.contains($0.atenaNo) })
         try residents.replaceMemberships(of: projections.map(\.atenaNo), with: memberships)
         try residents.setHeads(heads)
         try qualifications.record(historyRows, current: current)

@@ -16,7 +16,7 @@ extension ResidentBatch {
             let asOf = businessDate ?? rows.map(\.row.effectiveDate).max()!
             let concerned = rows.contains { $0.insured || $0.row.birthDate.age(on: asOf) >= 74 }
             guard concerned else { continue }
-            let key = steps.first { $0.index == owner }!.command.atenaNo ?? householdNo
+            let key = step(ofEvent: owner).command.atenaNo ?? householdNo
             try append(owner, topic: Self.insurerTopic, key: key, type: TransferType.residentRecord,
                        body: ResidentRecordTransfer(householdNo: householdNo, asOf: asOf,
                                                     members: rows.map { Self.member($0.row, myNumber: $0.myNumber,
@@ -26,8 +26,12 @@ extension ResidentBatch {
 
     /// 住登外情報: every 住登外 registration goes to the insurer.
     mutating func deriveNonresidentRecords(_ recomputed: Recomputed) throws {
-        let known = try ResidentStore(tx).known(steps.compactMap(\.command.atenaNo))
-        for step in steps {
+        let registrations = steps.filter {
+            if case .resident(_, .nonresidentRegistered) = $0.command { true } else { false }
+        }
+        guard !registrations.isEmpty else { return }
+        let known = try ResidentStore(tx).known(registrations.compactMap(\.command.atenaNo))
+        for step in registrations {
             guard case .resident(let change, .nonresidentRegistered) = step.command else { continue }
             let p = change.person
             let member = ResidentRecordMember(

@@ -21,13 +21,23 @@ struct ResidentBatch {
     /// The event that last touched each person / household: derived events hang off it.
     var owner: [String: Int] = [:]
     var householdOwner: [String: Int] = [:]
+    /// Where each event index's step is in `steps` (rejected events have none).
+    let stepPosition: [Int: Int]
+    /// 個人番号 the batch's events carry, sealed, the last per person: written with the
+    /// person's projection.
+    var myNumbers: [String: ResidentStore.SealedMyNumber] = [:]
 
     init(tx: PostgresConnection, steps: [Step], vault: MyNumberVault, derived: [[DerivedEvent]]) {
         self.tx = tx
         self.steps = steps
         self.vault = vault
         self.derived = derived
+        self.stepPosition = Dictionary(uniqueKeysWithValues: steps.indices.map { (steps[$0].index, $0) })
     }
+
+    /// The step of an event index that owns derived events (looked up, never searched: a
+    /// search per person made a batch of 1,000 quadratic).
+    func step(ofEvent index: Int) -> Step { steps[stepPosition[index]!] }
 
     mutating func run() throws {
         guard !steps.isEmpty else { return }
@@ -70,11 +80,12 @@ struct ResidentBatch {
         }
         // A household change recomputes the whole household, old and new.
         var households = eventHouseholds.union(previousHouseholds.values)
+        var newHouseholds: [String: [String]] = [:]
+        for step in steps {
+            if case .resident(let change, _) = step.command { newHouseholds[change.atenaNo, default: []].append(change.householdNo) }
+        }
         let changedHouseholds = Set(householdChanges.flatMap { atenaNo in
-            [previousHouseholds[atenaNo]].compactMap { $0 } + steps.compactMap { step -> String? in
-                if case .resident(let change, _) = step.command, change.atenaNo == atenaNo { return change.householdNo }
-                return nil
-            }
+            [previousHouseholds[atenaNo]].compactMap { $0 } + (newHouseholds[atenaNo] ?? [])
         })
         for member in try residents.members(of: Array(changedHouseholds)) where owner[member.atenaNo] == nil {
             people.insert(member.atenaNo)
@@ -152,7 +163,6 @@ struct ResidentBatch {
         if !changes.isEmpty {
             var last = try residents.lastHistoryNumbers(Array(Set(changes.map(\.1.atenaNo))))
             var rows: [ResidentHistoryRow] = []
-            var numbers: [ResidentStore.SealedMyNumber] = []
             for (step, change, kind) in changes {
                 let number = (last[change.atenaNo] ?? 0) + 1
                 last[change.atenaNo] = number
@@ -166,11 +176,11 @@ struct ResidentBatch {
                     nextAddress: p.nextAddress,
                     deathDate: p.deathDate ?? (kind == .died ? change.change.effectiveDate : nil)))
                 if let myNumber = change.myNumber {
-                    numbers.append(.init(atenaNo: change.atenaNo, sealed: try vault.seal(myNumber), hash: vault.lookupHash(myNumber)))
+                    myNumbers[change.atenaNo] = .init(atenaNo: change.atenaNo, sealed: try vault.seal(myNumber),
+                                                      hash: vault.lookupHash(myNumber))
                 }
             }
             try residents.insertHistory(rows)
-            try residents.setMyNumbers(numbers)
         }
         try notices.insert(assistance)
         try notices.insertDisability(disability)

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiDomain
 import KokiEvents
 import KokiSynth
 import Postgres
@@ -93,5 +94,46 @@ extension ResidentOrderTests {
             })
         }
         #expect(states == ["- false none", "- false none"], "\(states)")
+    }
+}
+
+extension ResidentOrderTests {
+    /// The 個人番号 is written with the person's projection: the last of a batch wins, and a later
+    /// change that carries none keeps the stored one.
+    @Test func theLastMyNumberOfABatchIsKeptAndAChangeWithoutOneKeepsIt() async throws {
+        func number(_ body: String) -> String { body + String(MyNumber.checkDigit(body.utf8.map { Int($0 - 48) })) }
+        let first = number("10000000001"), second = number("20000000002"), third = number("30000000003")
+        let factory = EventFactory(source: "urn:test")
+        let a = "0000000701"
+        func change(_ myNumber: String?, on day: Int) -> OutgoingMessage {
+            let date = LocalDate(year: 2026, month: 4, day: day)!
+            return factory.resident(.corrected, ResidentChange(
+                atenaNo: a, myNumber: myNumber, householdNo: a, change: .init(effectiveDate: date, notifiedDate: date),
+                person: .init(nameKanji: "試験 二郎", nameKana: "シケン ジロウ", sex: .male, birthDate: LocalDate(year: 1950, month: 5, day: 5)!,
+                              relationshipToHead: .head, residentStatus: .resident,
+                              address: .init(postalCode: "3320012", cityCode: "112038", prefecture: "埼玉県", line: "川口市本町9-9-8",
+                                             katagaki: nil),
+                              previousAddress: nil)), id: "change-\(day)")
+        }
+        let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+        let handler = ResidentHandler(vault: TestKeys.vault)
+        var offset: Int64 = 0
+        func apply(_ messages: [OutgoingMessage]) async throws -> String? {
+            let events = try messages.map { message in
+                defer { offset += 1 }
+                return try InboundEvent(consumed(message, offset: offset))
+            }
+            return try await conn.run { conn in
+                _ = try conn.transaction { try handler.apply(events, in: $0) }
+                let row = try conn.query("SELECT my_number_sealed, my_number_hash FROM residents WHERE atena_no = \(a)")[0]
+                guard let sealed = try row.decode(String?.self, at: 0) else { return nil }
+                let digits = try TestKeys.vault.open(sealed)
+                #expect(try row.decode(Data?.self, at: 1) == TestKeys.vault.lookupHash(digits), "the search hash is the number's")
+                return digits
+            }
+        }
+        #expect(try await apply([change(first, on: 1)]) == first)
+        #expect(try await apply([change(nil, on: 2)]) == first, "a change without a number keeps the stored one")
+        #expect(try await apply([change(second, on: 3), change(third, on: 4)]) == third, "the batch's last number")
     }
 }
