@@ -94,7 +94,7 @@ struct PipelineRun {
         let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let config = WorkerConfig(kafka: cluster.config(properties: ["session.timeout.ms": "6000"]), databaseURL: databaseURL,
                                   groupID: "bench-\(tag)", maxBatch: batch, maxWait: .milliseconds(20),
-                                  transactionPerEvent: perEvent, connections: Int(ProcessInfo.processInfo.environment["KOKI_BENCH_CONNECTIONS"] ?? "2") ?? 2)
+                                  transactionPerEvent: perEvent, connections: 2)
         let status = WorkerStatus()
         let loop = WorkerLoop(config: config, topics: topics, source: "urn:koki:bench", handler: handler,
                               metrics: RuntimeMetrics(), status: status, logger: quiet)
