@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Kafka
 import KokiBase
 
@@ -68,9 +69,9 @@ enum TraceContext {
     /// /dev/urandom for every one on Linux: about 6% of the sample worker loop's time
     /// (perf under `koki bench runtime`).
     static func uuid() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = ((generator.next() as UInt64) & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000  // version 4
-        let low = ((generator.next() as UInt64) & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10
+        let (a, b) = RandomPool.shared.next2()
+        let high = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000  // version 4
+        let low = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10
         var out: [UInt8] = []
         out.reserveCapacity(36)
         appendHex(high, to: &out)
@@ -79,10 +80,11 @@ enum TraceContext {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Hex of `words` random 64-bit words.
+    /// Hex of `words` (1 or 2) random 64-bit words.
     static func appendRandomHex(words: Int, to out: inout [UInt8]) {
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<words { appendHex(generator.next(), to: &out) }
+        let (a, b) = RandomPool.shared.next2()
+        appendHex(a, to: &out)
+        if words > 1 { appendHex(b, to: &out) }
     }
 
     /// 16 lowercase hex digits.
@@ -93,6 +95,27 @@ enum TraceContext {
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
+}
+
+/// The kernel's random bytes, drawn 4 KiB at a time: `SystemRandomNumberGenerator` makes a
+/// `getrandom` system call per 8 bytes (as does Debian 12's `arc4random_buf` per call), three
+/// per derived event, and the kernel's side of those was a tenth of the sample worker thread's
+/// time.
+final class RandomPool: Sendable {
+    static let shared = RandomPool()
+    private let state = Mutex((words: [UInt64](repeating: 0, count: 512), next: 512))
+
+    /// Two words from the pool, refilled from the system generator when it runs out.
+    func next2() -> (UInt64, UInt64) {
+        state.withLock { state in
+            if state.next + 2 > state.words.count {
+                state.words.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+                state.next = 0
+            }
+            defer { state.next += 2 }
+            return (state.words[state.next], state.words[state.next + 1])
+        }
+    }
 }
 
 private extension UInt8 {
