@@ -86,6 +86,48 @@ public enum JSONSyntax {
         read(bytes, building: true)
     }
 
+    /// An array of `[name, value]` pairs of strings, the value possibly null — how the outbox
+    /// keeps Kafka headers — read straight into names and value bytes (building `JSONValue`s
+    /// first was a quarter of the relay thread); nil when the text is not exactly that.
+    public static func stringPairs(_ bytes: [UInt8]) -> [(name: String, value: [UInt8]?)]? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(bytes: buffer, building: true)
+            var pairs: [(name: String, value: [UInt8]?)] = []
+            reader.skipWhitespace()
+            guard reader.current == UInt8(ascii: "[") else { return nil }
+            let closed = reader.elements(depth: 0, close: UInt8(ascii: "]")) { reader in
+                reader.skipWhitespace()
+                guard reader.current == UInt8(ascii: "[") else { return false }
+                var name: String?
+                var value: [UInt8]??
+                let closed = reader.elements(depth: 1, close: UInt8(ascii: "]")) { reader in
+                    reader.skipWhitespace()
+                    if name == nil {
+                        guard reader.current == UInt8(ascii: "\""), let text = reader.string() else { return false }
+                        name = text
+                    } else if value == nil {
+                        if reader.current == UInt8(ascii: "n") {
+                            guard reader.literal("null") else { return false }
+                            value = .some(nil)
+                        } else {
+                            guard reader.current == UInt8(ascii: "\""), let bytes = reader.stringBytes() else { return false }
+                            value = bytes
+                        }
+                    } else {
+                        return false
+                    }
+                    return true
+                }
+                guard closed, let name, let value else { return false }
+                pairs.append((name, value))
+                return true
+            }
+            guard closed else { return nil }
+            reader.skipWhitespace()
+            return reader.index == buffer.count ? pairs : nil
+        }
+    }
+
     private static func read(_ bytes: [UInt8], building: Bool) -> JSONValue? {
         bytes.withUnsafeBufferPointer { buffer in
             var reader = Reader(bytes: buffer, building: building)
@@ -165,6 +207,21 @@ public enum JSONSyntax {
         /// The string's text (empty when not `building`), or nil for a syntax error, a lone
         /// surrogate or bytes that are not UTF-8.
         mutating func string() -> String? {
+            guard let (raw, escaped) = rawString() else { return nil }
+            guard building else { return "" }
+            return escaped ? Self.unescape(raw).flatMap { String(validating: $0, as: UTF8.self) }
+                : String(validating: raw, as: UTF8.self)
+        }
+
+        /// The string's bytes, unescaped (not checked to be UTF-8).
+        mutating func stringBytes() -> [UInt8]? {
+            guard let (raw, escaped) = rawString() else { return nil }
+            return escaped ? Self.unescape(raw) : Array(raw)
+        }
+
+        /// The bytes between a string's quotes, and whether they hold escapes; nil for a syntax
+        /// error.
+        mutating func rawString() -> (UnsafeBufferPointer<UInt8>, escaped: Bool)? {
             index += 1  // the opening quote
             let start = index
             var escaped = false
@@ -172,9 +229,7 @@ public enum JSONSyntax {
                 index += 1
                 switch byte {
                 case UInt8(ascii: "\""):
-                    guard building else { return "" }
-                    let raw = UnsafeBufferPointer(rebasing: bytes[start..<index - 1])
-                    return escaped ? Self.unescape(raw) : String(validating: raw, as: UTF8.self)
+                    return (UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), escaped)
                 case UInt8(ascii: "\\"):
                     guard let next = current else { return nil }
                     index += 1
@@ -194,8 +249,9 @@ public enum JSONSyntax {
             return nil
         }
 
-        /// The text of a string's raw bytes (between its quotes, escapes already checked).
-        static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
+        /// A string's raw bytes (between its quotes, escapes already checked) unescaped; nil for a
+        /// lone surrogate.
+        static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
             var out: [UInt8] = []
             out.reserveCapacity(raw.count)
             var i = 0
@@ -229,7 +285,7 @@ public enum JSONSyntax {
                 default: out.append(kind)  // " \ /
                 }
             }
-            return String(validating: out, as: UTF8.self)
+            return out
         }
 
         mutating func literal(_ word: StaticString) -> Bool {

@@ -71,4 +71,20 @@ struct JSONValueTests {
     @Test func theLastOfRepeatedKeysWins() throws {
         #expect(try JSONValue.parse(Array(#"{"a":1,"a":2}"#.utf8)) == .object(["a": .integer(2)]))
     }
+
+    @Test func stringPairsReadHeadersAsPostgreSQLPrintsThem() throws {
+        let text = #"[["ce_id", "a\"b"], ["n", null], ["jp", "\u5ddd\n"] , [ "k" ,"" ]]"#
+        let pairs = try #require(JSONSyntax.stringPairs(Array(text.utf8)))
+        #expect(pairs.map(\.name) == ["ce_id", "n", "jp", "k"])
+        #expect(pairs.map(\.value) == [Array("a\"b".utf8), nil, Array("川\n".utf8), []])
+        #expect(JSONSyntax.stringPairs(Array("[]".utf8))?.isEmpty == true)
+    }
+
+    @Test("stringPairs refuses anything else", arguments: [
+        "", "{}", "[1]", #"[["a"]]"#, #"[["a","b","c"]]"#, #"[["a",1]]"#, #"[[null,"b"]]"#, #"[["a","b"],]"#, #"[["a","b"]] x"#,
+        #"[["a","b"]"#, #"[["a","\ud800"]]"#,
+    ])
+    func stringPairsRefuse(text: String) {
+        #expect(JSONSyntax.stringPairs(Array(text.utf8)) == nil)
+    }
 }
