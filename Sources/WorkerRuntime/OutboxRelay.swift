@@ -252,14 +252,16 @@ public final class OutboxRelay: Sendable {
         let results = batch.deliveries.wait()
         var ids: [Int64] = [], partitions: [Int32] = [], offsets: [Int64] = []
         var firstFailure: KafkaError? = nil
+        var perTopic: [String: Int] = [:]
+        let now = Date()
         for (row, result) in zip(batch.toSend, results) {
             switch result {
             case .success(let report):
                 ids.append(row.id)
                 partitions.append(report.partition)
                 offsets.append(report.offset)
-                metrics.published(row.topic, 1)
-                metrics.publishLatency.record(.milliseconds(Int64(Date().timeIntervalSince(row.createdAt) * 1000)))
+                perTopic[row.topic, default: 0] += 1
+                metrics.publishLatency.record(.milliseconds(Int64(now.timeIntervalSince(row.createdAt) * 1000)))
             case .failure(let error):
                 if firstFailure == nil { firstFailure = error }
             }
@@ -295,6 +297,7 @@ public final class OutboxRelay: Sendable {
                 }
             }
         }
+        for (topic, count) in perTopic { metrics.published(topic, count) }
         for (id, reason) in held {
             logger.error("outbox row held by the publish policy", metadata: ["outbox_id": "\(id)", "reason": "\(reason)"])
             metrics.held(reason)

@@ -62,17 +62,20 @@ enum RuntimeStore {
         try conn.execute("DELETE FROM inbox WHERE consumer_group = \(group) AND ce_id = ANY(\(ids)::text[])")
     }
 
-    /// One outbox row per message, in order; wakes the relays.
+    /// One outbox row per message, in order; wakes the relays (delivered at commit), in the
+    /// same statement: one round trip fewer per batch.
     static func enqueue(_ rows: [OutboxRow], on conn: PostgresConnection) throws {
         guard !rows.isEmpty else { return }
-        try conn.execute("""
-            INSERT INTO outbox (topic, message_key, bucket, ce_id, ce_type, headers, payload)
-            SELECT * FROM unnest(\(rows.map(\.topic))::text[], \(rows.map(\.key))::text[],
-                                 \(rows.map(\.bucket))::smallint[], \(rows.map(\.ceID))::text[],
-                                 \(rows.map(\.ceType))::text[], \(rows.map(\.headersJSON))::jsonb[],
-                                 \(rows.map(\.payload))::bytea[])
+        _ = try conn.query("""
+            WITH written AS (
+                INSERT INTO outbox (topic, message_key, bucket, ce_id, ce_type, headers, payload)
+                SELECT * FROM unnest(\(rows.map(\.topic))::text[], \(rows.map(\.key))::text[],
+                                     \(rows.map(\.bucket))::smallint[], \(rows.map(\.ceID))::text[],
+                                     \(rows.map(\.ceType))::text[], \(rows.map(\.headersJSON))::json[],
+                                     \(rows.map(\.payload))::bytea[])
+                RETURNING 1)
+            SELECT pg_notify('koki_outbox', '') FROM (SELECT count(*) FROM written) AS n
             """)
-        try conn.execute("SELECT pg_notify('koki_outbox', '')")
     }
 
     static func deadLetter(_ letters: [DeadLetter], on conn: PostgresConnection) throws {

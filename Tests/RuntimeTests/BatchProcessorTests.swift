@@ -30,7 +30,7 @@ struct BatchProcessorTests {
             #expect(try conn.count("SELECT count(*) FROM outbox WHERE ce_type = 'sample.item-recorded'") == 100)
             #expect(try conn.count("SELECT next_offset::int FROM consumer_offsets WHERE consumer_group = 'g1'") == 100)
             let headers = HeaderJSON.decode(try conn.query("""
-                SELECT headers FROM outbox o WHERE headers @> '[["koki_causation_id", "e0"]]'
+                SELECT headers FROM outbox o WHERE headers::jsonb @> '[["koki_causation_id", "e0"]]'
                 """)[0].decode(PostgresJSON.self, at: 0))
             #expect(headers.text("ce_source") == "urn:koki:test")
             #expect(headers.text("traceparent")?.hasPrefix("00-0af7651916cd43dd8448eb211c80319c-") == true)
