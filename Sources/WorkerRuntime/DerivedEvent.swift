@@ -90,12 +90,13 @@ enum TraceContext {
     /// 16 lowercase hex digits.
     static func appendHex(_ value: UInt64, to out: inout [UInt8]) {
         for shift in stride(from: 60, through: 0, by: -4) {
-            out.append(hexDigits[Int((value >> UInt64(shift)) & 0xF)])
+            out.append(lowercaseHexDigits[Int((value >> UInt64(shift)) & 0xF)])
         }
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
+
+/// The sixteen digits, for ids and for `\u00XX` escapes.
+let lowercaseHexDigits = Array("0123456789abcdef".utf8)
 
 /// The kernel's random bytes, drawn 4 KiB at a time: `SystemRandomNumberGenerator` makes a
 /// `getrandom` system call per 8 bytes (as does Debian 12's `arc4random_buf` per call), three

@@ -62,20 +62,17 @@ enum RuntimeStore {
         try conn.execute("DELETE FROM inbox WHERE consumer_group = \(group) AND ce_id = ANY(\(ids)::text[])")
     }
 
-    /// One outbox row per message, in order; wakes the relays (delivered at commit), in the
-    /// same statement: one round trip fewer per batch.
+    /// One outbox row per message, in order; wakes the relays.
     static func enqueue(_ rows: [OutboxRow], on conn: PostgresConnection) throws {
         guard !rows.isEmpty else { return }
-        _ = try conn.query("""
-            WITH written AS (
-                INSERT INTO outbox (topic, message_key, bucket, ce_id, ce_type, headers, payload)
-                SELECT * FROM unnest(\(rows.map(\.topic))::text[], \(rows.map(\.key))::text[],
-                                     \(rows.map(\.bucket))::smallint[], \(rows.map(\.ceID))::text[],
-                                     \(rows.map(\.ceType))::text[], \(rows.map(\.headersJSON))::json[],
-                                     \(rows.map(\.payload))::bytea[])
-                RETURNING 1)
-            SELECT pg_notify('koki_outbox', '') FROM (SELECT count(*) FROM written) AS n
+        try conn.execute("""
+            INSERT INTO outbox (topic, message_key, bucket, ce_id, ce_type, headers, payload)
+            SELECT * FROM unnest(\(rows.map(\.topic))::text[], \(rows.map(\.key))::text[],
+                                 \(rows.map(\.bucket))::smallint[], \(rows.map(\.ceID))::text[],
+                                 \(rows.map(\.ceType))::text[], \(rows.map(\.headersJSON))::json[],
+                                 \(rows.map(\.payload))::bytea[])
             """)
+        try conn.execute("SELECT pg_notify('koki_outbox', '')")
     }
 
     static func deadLetter(_ letters: [DeadLetter], on conn: PostgresConnection) throws {
@@ -175,14 +172,12 @@ enum HeaderJSON {
             case UInt8(ascii: "\""): out += [92, UInt8(ascii: "\"")]
             case UInt8(ascii: "\\"): out += [92, 92]
             case 0..<0x20:
-                out += [92, UInt8(ascii: "u"), 48, 48, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]]
+                out += [92, UInt8(ascii: "u"), 48, 48, lowercaseHexDigits[Int(byte >> 4)], lowercaseHexDigits[Int(byte & 0xF)]]
             default: out.append(byte)
             }
         }
         out.append(UInt8(ascii: "\""))
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     static func decode(_ json: PostgresJSON) -> [KafkaHeader] {
         guard let pairs = JSONSyntax.stringPairs(Array(json.text.utf8)) else { return [] }
