@@ -148,20 +148,20 @@ public struct NoticeStore {
         }
         return (
             try load("""
-                SELECT atena_no, kind, effective_date, seq, case_no FROM public_assistance_notices
-                WHERE atena_no = ANY(\(people)::text[]) ORDER BY seq
+                SELECT n.atena_no, n.kind, n.effective_date, n.seq, n.case_no
+                FROM \(KeyedLookup.rows(of: "public_assistance_notices", where: "atena_no", in: people, as: "n")) ORDER BY n.seq
                 """),
             try load("""
-                SELECT atena_no, kind, effective_date, seq, application_no FROM disability_notices
-                WHERE atena_no = ANY(\(people)::text[]) ORDER BY seq
+                SELECT n.atena_no, n.kind, n.effective_date, n.seq, n.application_no
+                FROM \(KeyedLookup.rows(of: "disability_notices", where: "atena_no", in: people, as: "n")) ORDER BY n.seq
                 """),
             try load("""
-                SELECT atena_no, kind, effective_date, seq, application_no FROM special_address_notices
-                WHERE atena_no = ANY(\(people)::text[]) ORDER BY seq
+                SELECT n.atena_no, n.kind, n.effective_date, n.seq, n.application_no
+                FROM \(KeyedLookup.rows(of: "special_address_notices", where: "atena_no", in: people, as: "n")) ORDER BY n.seq
                 """),
             try load("""
-                SELECT atena_no, kind, effective_date, seq, department FROM department_enrollments
-                WHERE atena_no = ANY(\(people)::text[]) ORDER BY seq
+                SELECT n.atena_no, n.kind, n.effective_date, n.seq, n.department
+                FROM \(KeyedLookup.rows(of: "department_enrollments", where: "atena_no", in: people, as: "n")) ORDER BY n.seq
                 """))
     }
 

@@ -18,8 +18,9 @@ public struct QualificationStore {
         guard !people.isEmpty else { return [:] }
         var result: [String: [Stored]] = [:]
         for row in try tx.query("""
-            SELECT atena_no, acquired_on, acquisition_reason, lost_on, loss_reason, history_no
-            FROM qualification_periods WHERE atena_no = ANY(\(people)::text[]) ORDER BY atena_no, acquired_on
+            SELECT p.atena_no, p.acquired_on, p.acquisition_reason, p.lost_on, p.loss_reason, p.history_no
+            FROM \(KeyedLookup.rows(of: "qualification_periods", where: "atena_no", in: people, as: "p"))
+            ORDER BY p.atena_no, p.acquired_on
             """) {
             guard let acquisition = AcquisitionReason(rawValue: try row.decode(at: 2)) else {
                 throw PostgresError(.decode, "unknown acquisition reason in qualification_periods")
@@ -42,7 +43,9 @@ public struct QualificationStore {
         guard !people.isEmpty else { return [:] }
         var result: [String: Int] = [:]
         for row in try tx.query("""
-            SELECT atena_no, max(history_no) FROM qualification_history WHERE atena_no = ANY(\(people)::text[]) GROUP BY atena_no
+            SELECT h.atena_no, max(h.history_no)
+            FROM \(KeyedLookup.rows(of: "qualification_history", where: "atena_no", in: people, as: "h", selecting: "atena_no, history_no"))
+            GROUP BY h.atena_no
             """) {
             result[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
         }
@@ -86,7 +89,7 @@ public struct QualificationStore {
                                  \(h.map(\.eventID))::text[])
             """)
         let people = Array(current.keys)
-        try tx.execute("DELETE FROM qualification_periods WHERE atena_no = ANY(\(people)::text[])")
+        try KeyedLookup.delete(from: "qualification_periods", where: "atena_no", in: people, on: tx)
         let rows = current.flatMap { atenaNo, periods in periods.map { (atenaNo, $0.0, $0.1) } }
         guard !rows.isEmpty else { return }
         try tx.execute("""

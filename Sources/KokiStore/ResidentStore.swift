@@ -5,13 +5,7 @@ import Postgres
 
 /// SQL for 宛名 and 世帯: the resident history, the per-person projection, household rows
 /// and memberships. Everything takes the batch's open transaction.
-///
-/// Lookups by a key that is not unique (a person's history, a household's members) unnest the
-/// batch's keys and look each one up (`LATERAL (… OFFSET 0)`: the OFFSET keeps the planner
-/// from flattening it back into a join). Without statistics — a city's first load, before
-/// autovacuum's first ANALYZE — the planner takes `column = ANY(500 keys)` for the whole
-/// table and scans it: measured under `koki bench resident`, the members' records took 47 µs
-/// per event that way, and the per-key form a tenth of it.
+/// Lookups by a key that is not unique go key by key (`KeyedLookup`).
 public struct ResidentStore {
     let tx: PostgresConnection
 
@@ -33,8 +27,7 @@ public struct ResidentStore {
     public func members(of households: [String]) throws -> [(atenaNo: String, householdNo: String)] {
         guard !households.isEmpty else { return [] }
         return try tx.query("""
-            SELECT r.atena_no, r.household_no FROM unnest(\(households)::text[]) AS k(household_no)
-            CROSS JOIN LATERAL (SELECT atena_no, household_no FROM residents WHERE household_no = k.household_no OFFSET 0) r
+            SELECT r.atena_no, r.household_no FROM \(KeyedLookup.rows(of: "residents", where: "household_no", in: households, as: "r"))
             """).map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
     }
 
@@ -131,8 +124,7 @@ public struct ResidentStore {
         guard !people.isEmpty else { return [:] }
         var result: [String: [ResidentHistoryRow]] = [:]
         for row in try tx.query("""
-            SELECT \(Self.historyColumns(alias: "h")) FROM unnest(\(people)::text[]) AS k(atena_no)
-            CROSS JOIN LATERAL (SELECT * FROM resident_history WHERE atena_no = k.atena_no OFFSET 0) h
+            SELECT \(Self.historyColumns(alias: "h")) FROM \(KeyedLookup.rows(of: "resident_history", where: "atena_no", in: people, as: "h"))
             ORDER BY h.atena_no, h.history_no
             """) {
             let history = try ResidentHistoryRow(row)
@@ -254,11 +246,7 @@ public struct ResidentStore {
     /// Replaces these people's 世帯 membership history with `memberships`.
     public func replaceMemberships(of people: [String], with memberships: [Membership]) throws {
         guard !people.isEmpty else { return }
-        try tx.execute("""
-            DELETE FROM household_memberships WHERE ctid = ANY(ARRAY(
-                SELECT m.ctid FROM unnest(\(people)::text[]) AS k(atena_no)
-                CROSS JOIN LATERAL (SELECT ctid FROM household_memberships WHERE atena_no = k.atena_no OFFSET 0) m))
-            """)
+        try KeyedLookup.delete(from: "household_memberships", where: "atena_no", in: people, on: tx)
         guard !memberships.isEmpty else { return }
         let m = memberships
         try tx.execute("""
@@ -284,11 +272,11 @@ public struct ResidentStore {
         guard !households.isEmpty else { return [] }
         return try tx.query("""
             SELECT \(Self.historyColumns(alias: "h")), r.my_number_sealed, r.insured
-            FROM unnest(\(households)::text[]) AS k(household_no)
-            CROSS JOIN LATERAL (SELECT atena_no, current_history_no, my_number_sealed, insured FROM residents
-                                WHERE household_no = k.household_no AND lives_here OFFSET 0) r
+            FROM \(KeyedLookup.rows(of: "residents", where: "household_no", in: households, as: "r"))
+            -- each member's current record by its key, not a join the planner might make a hash of
             CROSS JOIN LATERAL (SELECT * FROM resident_history
                                 WHERE atena_no = r.atena_no AND history_no = r.current_history_no OFFSET 0) h
+            WHERE r.lives_here
             ORDER BY h.household_no, h.atena_no
             """).map { (try ResidentHistoryRow($0), try $0.decode(String?.self, at: 30), try $0.decode(Bool.self, at: 31)) }
     }
