@@ -330,9 +330,13 @@ public enum JSONSyntax {
     }
 }
 
+extension UInt8 {
+    /// An ASCII hex digit, either case.
+    public var isHexDigit: Bool { isDigit || (self >= 0x41 && self <= 0x46) || (self >= 0x61 && self <= 0x66) }
+}
+
 private extension UInt8 {
     var isJSONWhitespace: Bool { self == 0x20 || self == 0x0A || self == 0x0D || self == 0x09 }
     var isDigit: Bool { self >= 0x30 && self <= 0x39 }
-    var isHexDigit: Bool { isDigit || (self >= 0x41 && self <= 0x46) || (self >= 0x61 && self <= 0x66) }
     var hexValue: UInt8 { isDigit ? self - 0x30 : (self | 0x20) - 0x61 + 10 }
 }

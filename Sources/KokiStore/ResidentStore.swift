@@ -60,10 +60,11 @@ public struct ResidentStore {
         guard !people.isEmpty else { return [:] }
         var result: [String: Int] = [:]
         for row in try tx.query("""
-            SELECT k.atena_no, (SELECT max(history_no) FROM resident_history h WHERE h.atena_no = k.atena_no)
-            FROM unnest(\(people)::text[]) AS k(atena_no)
+            SELECT h.atena_no, max(h.history_no)
+            FROM \(KeyedLookup.rows(of: "resident_history", where: "atena_no", in: people, as: "h", selecting: "atena_no, history_no"))
+            GROUP BY h.atena_no
             """) {
-            if let last = try row.decode(Int?.self, at: 1) { result[try row.decode(String.self, at: 0)] = last }
+            result[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
         }
         return result
     }

@@ -52,7 +52,7 @@ enum TraceContext {
         out.reserveCapacity(55)
         // version-traceid-spanid-flags: 2-32-16-2 hex digits.
         if let parent = traceparent?.utf8, parent.count == 55,
-           parent.enumerated().allSatisfy({ i, byte in i == 2 || i == 35 || i == 52 ? byte == UInt8(ascii: "-") : byte.isHex }) {
+           parent.enumerated().allSatisfy({ i, byte in i == 2 || i == 35 || i == 52 ? byte == UInt8(ascii: "-") : byte.isHexDigit }) {
             out += parent.dropFirst(3).prefix(33)  // the trace id and its dash
             appendRandomHex(words: 1, to: &out)
             out += parent.suffix(3)  // dash and flags
@@ -117,10 +117,6 @@ final class RandomPool: Sendable {
             return (state.words[state.next], state.words[state.next + 1])
         }
     }
-}
-
-private extension UInt8 {
-    var isHex: Bool { (0x30...0x39).contains(self) || (0x61...0x66).contains(self | 0x20) }
 }
 
 extension String {

@@ -170,7 +170,8 @@ public final class OutboxRelay: Sendable {
 
     /// One round's rows, handed to Kafka and awaiting their delivery reports.
     struct InFlightBatch {
-        let rows: [(message: OutboxMessage, bucket: Int16)]
+        /// Per bucket, the batch's last row id.
+        let lastIDs: [Int16: Int64]
         let toSend: [OutboxMessage]
         let audits: [Int64: AuditRecord]
         let held: [(Int64, String)]
@@ -181,11 +182,7 @@ public final class OutboxRelay: Sendable {
         /// waits until that bucket has nothing in flight. Excluding exactly the ids in flight
         /// instead measured p99 115–146 ms against 74–86 ms under `koki bench latency`.
         static func lastIDs(_ batches: [InFlightBatch]) -> [Int16: Int64] {
-            var last: [Int16: Int64] = [:]
-            for batch in batches {
-                for (row, bucket) in batch.rows { last[bucket] = max(last[bucket] ?? 0, row.id) }
-            }
-            return last
+            batches.reduce(into: [:]) { last, batch in last.merge(batch.lastIDs, uniquingKeysWith: max) }
         }
     }
 
@@ -228,7 +225,8 @@ public final class OutboxRelay: Sendable {
             case .hold(let reason): held.append((row.id, reason))
             }
         }
-        return InFlightBatch(rows: rows, toSend: toSend.map(\.0), audits: audits, held: held,
+        let lastIDs = rows.reduce(into: [Int16: Int64]()) { last, row in last[row.bucket] = max(last[row.bucket] ?? 0, row.message.id) }
+        return InFlightBatch(lastIDs: lastIDs, toSend: toSend.map(\.0), audits: audits, held: held,
                              deliveries: producer.startSending(toSend.map(\.1)))
     }
 
