@@ -31,28 +31,34 @@ public struct ResidentStore {
             """).map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
     }
 
-    /// Locks households, then people, each in key order, so concurrent batches (several
-    /// partitions, the clock) queue instead of deadlocking. Rows are created if missing.
-    public func lock(households: [String], people: [String]) throws {
-        let households = Array(Set(households)).sorted()
+    /// Locks people, in key order, creating their rows if missing. A person's events share a
+    /// partition, so this rarely waits: only for a household's other members or the clock's
+    /// due people, whom another partition's batch may hold.
+    public func lock(people: [String]) throws {
         let people = Array(Set(people)).sorted()
-        if !households.isEmpty {
-            try tx.execute("""
-                INSERT INTO households (household_no) SELECT unnest(\(households)::text[]) ON CONFLICT DO NOTHING
-                """)
-            _ = try tx.query("""
-                SELECT household_no FROM households WHERE household_no = ANY(\(households)::text[])
-                ORDER BY household_no FOR UPDATE
-                """)
-        }
-        if !people.isEmpty {
-            try tx.execute("""
-                INSERT INTO residents (atena_no) SELECT unnest(\(people)::text[]) ON CONFLICT DO NOTHING
-                """)
-            _ = try tx.query("""
-                SELECT atena_no FROM residents WHERE atena_no = ANY(\(people)::text[]) ORDER BY atena_no FOR UPDATE
-                """)
-        }
+        guard !people.isEmpty else { return }
+        try tx.execute("""
+            INSERT INTO residents (atena_no) SELECT unnest(\(people)::text[]) ON CONFLICT DO NOTHING
+            """)
+        _ = try tx.query("""
+            SELECT atena_no FROM residents WHERE atena_no = ANY(\(people)::text[]) ORDER BY atena_no FOR UPDATE
+            """)
+    }
+
+    /// Locks households, in key order, creating their rows if missing. A household's members
+    /// arrive on different partitions, so concurrent batches meet here: a batch takes these
+    /// locks after its people (so two batches never wait for each other in a circle) and as
+    /// late as it can, since another batch that shares a household waits for it to commit.
+    public func lock(households: [String]) throws {
+        let households = Array(Set(households)).sorted()
+        guard !households.isEmpty else { return }
+        try tx.execute("""
+            INSERT INTO households (household_no) SELECT unnest(\(households)::text[]) ON CONFLICT DO NOTHING
+            """)
+        _ = try tx.query("""
+            SELECT household_no FROM households WHERE household_no = ANY(\(households)::text[])
+            ORDER BY household_no FOR UPDATE
+            """)
     }
 
     /// The highest 履歴番号 per person (0 for someone new).
@@ -265,6 +271,19 @@ public struct ResidentStore {
             FROM unnest(\(heads.map(\.householdNo))::text[], \(heads.map(\.atenaNo))::text[]) AS v(hh, a)
             WHERE h.household_no = v.hh
             """)
+    }
+
+    /// What the projection says about the current members of households who live here:
+    /// enough to tell whether a household concerns the insurer without reading anyone's
+    /// record (`as_of` is never before the member's current record's effective date).
+    public func memberSummaries(of households: [String])
+        throws -> [(householdNo: String, birthDate: LocalDate?, insured: Bool, asOf: LocalDate?)] {
+        guard !households.isEmpty else { return [] }
+        return try tx.query("""
+            SELECT r.household_no, r.birth_date, r.insured, r.as_of
+            FROM \(KeyedLookup.rows(of: "residents", where: "household_no", in: households, as: "r"))
+            WHERE r.lives_here
+            """).map { (try $0.decode(at: 0), try $0.decode(at: 1), try $0.decode(at: 2), try $0.decode(at: 3)) }
     }
 
     /// The current members of households who live here, with their current records,

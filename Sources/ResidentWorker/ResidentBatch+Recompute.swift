@@ -12,6 +12,8 @@ extension ResidentBatch {
         var insured: [String: Bool] = [:]
         var insuredNumbers: [String: String] = [:]
         var asOf: [String: LocalDate] = [:]
+        /// Each household's 世帯主 as recomputed, written once the households are locked.
+        var heads: [(householdNo: String, atenaNo: String)] = []
     }
 
     /// The provisional 被保険者番号: the last eight digits of the 宛名番号 (unique while the
@@ -20,7 +22,8 @@ extension ResidentBatch {
     static func provisionalInsuredNumber(_ atenaNo: String) -> String { String(atenaNo.suffix(8)) }
 
     /// Recomputes each person's qualification from everything stored, writes the projection,
-    /// memberships and the qualification history, and derives the changes.
+    /// memberships and the qualification history, and derives the changes. Only the people are
+    /// locked yet: nothing here reads or writes a household's row.
     mutating func recompute(_ people: [String], businessDate: LocalDate?, previousHouseholds: [String: String]) throws -> Recomputed {
         let residents = ResidentStore(tx)
         let qualifications = QualificationStore(tx)
@@ -36,7 +39,6 @@ extension ResidentBatch {
         var historyRows: [QualificationStore.HistoryRow] = []
         var current: [String: [(QualificationPeriod, Int)]] = [:]
         var certificates: [(atenaNo: String, acquiredOn: LocalDate, insuredNumber: String, eventID: String)] = []
-        var heads: [(householdNo: String, atenaNo: String)] = []
 
         for atenaNo in people.sorted() {
             let file = PersonFile(atenaNo: atenaNo, history: history[atenaNo] ?? [],
@@ -70,7 +72,7 @@ extension ResidentBatch {
                                      myNumber: myNumbers[atenaNo]))
             memberships += file.memberships()
             if record.relationshipToHead == ResidentChange.Relationship.head.rawValue, livesHere {
-                heads.append((record.householdNo, atenaNo))
+                result.heads.append((record.householdNo, atenaNo))
             }
             result.periods[atenaNo] = periods
             result.insured[atenaNo] = insured
@@ -112,7 +114,6 @@ extension ResidentBatch {
         let projected = Set(projections.map(\.atenaNo))
         try residents.setMyNumbers(myNumbers.values.filter { !projected.contains($0.atenaNo) })
         try residents.replaceMemberships(of: projections.map(\.atenaNo), with: memberships)
-        try residents.setHeads(heads)
         try qualifications.record(historyRows, current: current)
         let issued = try qualifications.issueCertificates(certificates)
         for certificate in certificates where issued.contains(certificate.atenaNo) {

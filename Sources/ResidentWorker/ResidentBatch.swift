@@ -6,8 +6,9 @@ import KokiStore
 import Postgres
 import WorkerRuntime
 
-/// The work of one batch, in the order that keeps it correct under concurrency: lock,
-/// write the facts, read everything back, recompute, write the results, derive.
+/// The work of one batch, in the order that keeps it correct under concurrency: lock the
+/// people, write the facts, read everything back, recompute, write the results, then lock the
+/// households and derive what is told per household.
 struct ResidentBatch {
     let tx: PostgresConnection
     let steps: [Step]
@@ -92,11 +93,16 @@ struct ResidentBatch {
             owner[member.atenaNo] = householdOwner[member.householdNo]
         }
         households.formUnion(changedHouseholds)
-        try residents.lock(households: Array(households), people: Array(people))
+        try residents.lock(people: Array(people))
 
         try writeFacts()
 
         let recomputed = try recompute(Array(people), businessDate: businessDate, previousHouseholds: previousHouseholds)
+        // Households last: what is shared with other partitions' batches is held for the
+        // shortest time. Whoever takes a household's lock after another batch committed reads
+        // that batch's members, so the last 住基情報 sent for a household is complete.
+        try residents.lock(households: Array(households.union(recomputed.heads.map(\.householdNo))))
+        try residents.setHeads(recomputed.heads)
         // 住基情報 for every household a resident event touched, old and new.
         let recordHouseholds = eventHouseholds.union(steps.compactMap { step -> String? in
             if case .resident(let change, _) = step.command { return previousHouseholds[change.atenaNo] }
