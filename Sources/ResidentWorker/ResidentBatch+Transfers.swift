@@ -9,6 +9,7 @@ extension ResidentBatch {
     /// 住基情報 (世帯単位): each household a resident event touched, as it is now, when any
     /// member is insured or about to be (74 or more).
     mutating func deriveHouseholdRecords(_ households: [String], recomputed: Recomputed, businessDate: LocalDate?) throws {
+        let households = try Self.mayConcernInsurer(households, businessDate: businessDate, store: ResidentStore(tx))
         guard !households.isEmpty else { return }
         let members = Dictionary(grouping: try ResidentStore(tx).currentMembers(of: households), by: \.row.householdNo)
         for householdNo in households.sorted() {
@@ -21,6 +22,25 @@ extension ResidentBatch {
                        body: ResidentRecordTransfer(householdNo: householdNo, asOf: asOf,
                                                     members: rows.map { Self.member($0.row, myNumber: $0.myNumber,
                                                                                     insured: $0.insured) }))
+        }
+    }
+
+    /// The households that may concern the insurer, judged from the projection alone: most
+    /// households have no one near 75, and reading every member's record to find that out was
+    /// the costliest read of a batch. Before the clock first ticks, the exact test above ages
+    /// everyone to the latest effective date among the members' records; the latest `as_of`
+    /// among them is never earlier (each person's is on or after their own records' dates), and
+    /// age only grows with the date, so this keeps every household that test keeps (and a few
+    /// more, which it then drops).
+    static func mayConcernInsurer(_ households: [String], businessDate: LocalDate?, store: ResidentStore) throws -> [String] {
+        guard !households.isEmpty else { return [] }
+        let members = Dictionary(grouping: try store.memberSummaries(of: households), by: \.householdNo)
+        return households.filter { householdNo in
+            guard let members = members[householdNo] else { return false }
+            if members.contains(where: \.insured) { return true }
+            let dates = members.map(\.asOf)
+            guard let asOf = businessDate ?? (dates.contains(nil) ? nil : dates.compactMap { $0 }.max()) else { return true }
+            return members.contains { member in member.birthDate.map { $0.age(on: asOf) >= 74 } ?? true }
         }
     }
 

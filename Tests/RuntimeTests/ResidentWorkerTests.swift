@@ -170,6 +170,31 @@ struct ResidentWorkerTests {
 }
 
 extension ResidentWorkerTests {
+    /// 住基情報 goes to the insurer for a household with someone insured or 74 and over, and for
+    /// no other; before the clock first ticks, everyone is aged to the latest date among the
+    /// members' records (the filter that spares reading young households must not age each
+    /// member only to their own).
+    @Test func residentRecordsOnlyForHouseholdsNearSeventyFive() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        try stack.start()
+        let y1 = "0000000201", y2 = "0000000202", a = "0000000203", b = "0000000204"
+        try await stack.send([
+            person(y1, household: "0000000301", born: "1980-01-01", .corrected, on: "2026-04-01"),
+            person(y2, household: "0000000301", born: "1982-02-02", .corrected, on: "2026-04-01", relationship: .spouse),
+            // 73 on her record's date, 74 on the date of her son's, who moves in later.
+            person(a, household: "0000000302", born: "1952-06-01", .corrected, on: "2026-04-01"),
+            person(b, household: "0000000302", born: "1985-03-03", .movedIn, on: "2026-07-01", relationship: .child,
+                   previous: Self.tokyo),
+        ])
+        try await stack.waitApplied(4)
+        let records = try await stack.publishedTransfers().filter { $0.type == "koiki.resident-record" }
+        #expect(!records.contains { $0.body.contains("\"householdNo\":\"0000000301\"") }, "no one near 75: nothing to tell")
+        #expect(records.contains { $0.body.contains("\"householdNo\":\"0000000302\"")
+                    && $0.body.contains("\"atenaNo\":\"\(a)\"") && $0.body.contains("\"atenaNo\":\"\(b)\"") },
+                "74 on the household's latest date: 住基情報 with both members")
+    }
+
     /// A bulk run: a 20k-resident synthetic register through the worker process.
     @Test func syntheticRegisterOf20kResidents() async throws {
         let stack = try await ResidentStack()
