@@ -112,11 +112,15 @@ public final class WorkerLoop: Sendable {
                 for item in topic { run(item.messages, tp: item.tp, position: item.position, consumer: consumer, conn: lanes[0]) }
                 continue
             }
+            // Each connection takes the next partition's batch when it is free (batches differ in
+            // size and in how long they wait for each other's households).
+            let next = Atomic<Int>(0)
             DispatchQueue.concurrentPerform(iterations: count) { lane in
                 let conn = lanes[lane]
                 // The first connection is repaired by the loop; the others here, before use.
                 if lane > 0 { try? reconnectIfNeeded(conn) }
-                for (position, item) in topic.enumerated() where position % count == lane {
+                while case let position = next.add(1, ordering: .relaxed).oldValue, position < topic.count {
+                    let item = topic[position]
                     run(item.messages, tp: item.tp, position: item.position, consumer: consumer, conn: conn)
                 }
             }
