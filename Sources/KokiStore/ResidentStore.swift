@@ -75,8 +75,10 @@ public struct ResidentStore {
         return result
     }
 
-    public func insertHistory(_ rows: [ResidentHistoryRow]) throws {
-        guard !rows.isEmpty else { return }
+    /// Appends history rows; returns them as `history(of:)` would read them back.
+    @discardableResult
+    public func insertHistory(_ rows: [ResidentHistoryRow]) throws -> [ResidentHistoryRow] {
+        guard !rows.isEmpty else { return [] }
         func column<T: PostgresEncodable>(_ value: (ResidentHistoryRow) -> T) -> [T] { rows.map(value) }
         try tx.execute("""
             INSERT INTO resident_history (\(Self.historyColumns()))
@@ -95,6 +97,7 @@ public struct ResidentStore {
                 \(column(\.nextAddress?.katagaki))::text[], \(column(\.nextAddress?.startsOn))::date[],
                 \(column(\.deathDate))::date[])
             """)
+        return rows.map(\.asStored)
     }
 
     /// A 個人番号 as the store keeps it: sealed (`MyNumberVault.seal`) and its search hash.

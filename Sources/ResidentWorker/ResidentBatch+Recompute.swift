@@ -27,7 +27,8 @@ extension ResidentBatch {
     mutating func recompute(_ people: [String], businessDate: LocalDate?, previousHouseholds: [String: String]) throws -> Recomputed {
         let residents = ResidentStore(tx)
         let qualifications = QualificationStore(tx)
-        let history = try residents.history(of: people)
+        var history = try residents.history(of: people.filter { newcomers[$0] == nil })
+        history.merge(newcomers) { _, written in written }
         let notices = try NoticeStore(tx).dated(of: people)
         let stored = try qualifications.periods(of: people)
         let known = try residents.known(people)

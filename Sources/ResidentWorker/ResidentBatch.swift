@@ -27,6 +27,9 @@ struct ResidentBatch {
     /// 個人番号 the batch's events carry, sealed, the last per person: written with the
     /// person's projection.
     var myNumbers: [String: ResidentStore.SealedMyNumber] = [:]
+    /// The whole history of people who had none before this batch, as written: recomputing
+    /// them needs no read.
+    var newcomers: [String: [ResidentHistoryRow]] = [:]
 
     init(tx: PostgresConnection, steps: [Step], vault: MyNumberVault, derived: [[DerivedEvent]]) {
         self.tx = tx
@@ -168,6 +171,7 @@ struct ResidentBatch {
         }
         if !changes.isEmpty {
             var last = try residents.lastHistoryNumbers(Array(Set(changes.map(\.1.atenaNo))))
+            let firstNumbers = Dictionary(changes.map { ($0.1.atenaNo, last[$0.1.atenaNo] ?? 0) }, uniquingKeysWith: { a, _ in a })
             var rows: [ResidentHistoryRow] = []
             for (step, change, kind) in changes {
                 let number = (last[change.atenaNo] ?? 0) + 1
@@ -186,7 +190,9 @@ struct ResidentBatch {
                                                       hash: vault.lookupHash(myNumber))
                 }
             }
-            try residents.insertHistory(rows)
+            for row in try residents.insertHistory(rows) where firstNumbers[row.atenaNo] == 0 {
+                newcomers[row.atenaNo, default: []].append(row)
+            }
         }
         try notices.insert(assistance)
         try notices.insertDisability(disability)
