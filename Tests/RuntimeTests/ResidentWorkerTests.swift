@@ -195,7 +195,42 @@ extension ResidentWorkerTests {
                 "74 on the household's latest date: 住基情報 with both members")
     }
 
-    /// A bulk run: a 20k-resident synthetic register through the worker process.
+    /// Two connections apply a poll's partitions at once, and a household's members arrive on
+    /// different partitions: the batch that locks a household last reads every member the
+    /// others committed, so its 住基情報 — the latest in the outbox, written after the lock —
+    /// names them all.
+    @Test func householdRecordsStayCompleteAcrossConnections() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        var events: [OutgoingMessage] = []
+        for household in 1...600 {
+            for member in 0..<3 {
+                events.append(person(String(format: "%010d", 10_000 + household * 7 + member * 3_001),
+                                     household: String(format: "%010d", 500_000 + household), born: "1945-05-05",
+                                     .corrected, on: "2026-04-01", relationship: member == 0 ? .head : .spouse))
+            }
+        }
+        try await stack.send(events)
+        try stack.start(extra: ["KOKI_BATCH_MAX_EVENTS": "3000", "KOKI_DB_CONNECTIONS": "2"])
+        try await stack.waitApplied(events.count, timeout: .seconds(300))
+        #expect(try await stack.count("""
+            SELECT count(DISTINCT convert_from(payload, 'UTF8')::jsonb->>'householdNo') FROM outbox
+            WHERE ce_type = 'koiki.resident-record'
+            """) == 600)
+        #expect(try await stack.count("""
+            WITH latest AS (
+                SELECT DISTINCT ON (body->>'householdNo') body->>'householdNo' AS household_no, body->'members' AS members
+                FROM (SELECT id, convert_from(payload, 'UTF8')::jsonb AS body FROM outbox WHERE ce_type = 'koiki.resident-record') o
+                ORDER BY body->>'householdNo', id DESC)
+            SELECT count(*) FROM latest
+            WHERE (SELECT array_agg(m->>'atenaNo' ORDER BY m->>'atenaNo') FROM jsonb_array_elements(members) AS m)
+                IS DISTINCT FROM (SELECT array_agg(atena_no ORDER BY atena_no) FROM residents
+                                  WHERE household_no = latest.household_no AND lives_here)
+            """) == 0, "the last 住基情報 of every household is complete")
+    }
+
+    /// A bulk run: a 20k-resident synthetic register through the worker process, on two
+    /// connections (a household's members arrive on different partitions and meet at its lock).
     @Test func syntheticRegisterOf20kResidents() async throws {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }
@@ -203,7 +238,7 @@ extension ResidentWorkerTests {
         options.residents = 20_000
         let register = SyntheticResidents.events(options)
         try await stack.send(register)
-        try stack.start(extra: ["KOKI_BATCH_MAX_EVENTS": "1000"])
+        try stack.start(extra: ["KOKI_BATCH_MAX_EVENTS": "1000", "KOKI_DB_CONNECTIONS": "2"])
         try await stack.waitApplied(register.count, timeout: .seconds(600))
         #expect(try await stack.count("SELECT count(*) FROM resident_history") == register.count)
         #expect(try await stack.count("SELECT count(*) FROM residents WHERE current_history_no IS NOT NULL") == 20_000)
