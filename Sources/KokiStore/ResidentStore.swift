@@ -34,14 +34,21 @@ public struct ResidentStore {
     /// Locks people, in key order, creating their rows if missing. A person's events share a
     /// partition, so this rarely waits: only for a household's other members or the clock's
     /// due people, whom another partition's batch may hold.
+    ///
+    /// A row this transaction inserts needs no `FOR UPDATE`: anyone else must insert it first
+    /// too, and that waits for this transaction to end. Only rows that were there are locked
+    /// (on a city's first load, almost none; locking each new row cost a write and a WAL
+    /// record per person).
     public func lock(people: [String]) throws {
         let people = Array(Set(people)).sorted()
         guard !people.isEmpty else { return }
-        try tx.execute("""
-            INSERT INTO residents (atena_no) SELECT unnest(\(people)::text[]) ON CONFLICT DO NOTHING
-            """)
+        let created = Set(try tx.query("""
+            INSERT INTO residents (atena_no) SELECT unnest(\(people)::text[]) ON CONFLICT DO NOTHING RETURNING atena_no
+            """).map { try $0.decode(String.self, at: 0) })
+        let existing = people.filter { !created.contains($0) }
+        guard !existing.isEmpty else { return }
         _ = try tx.query("""
-            SELECT atena_no FROM residents WHERE atena_no = ANY(\(people)::text[]) ORDER BY atena_no FOR UPDATE
+            SELECT atena_no FROM residents WHERE atena_no = ANY(\(existing)::text[]) ORDER BY atena_no FOR UPDATE
             """)
     }
 
