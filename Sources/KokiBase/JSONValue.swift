@@ -22,6 +22,13 @@ public enum JSONValue: Sendable, Hashable {
         return value
     }
 
+    /// As `parse`, and nil as well for an object that repeats a name: RFC 8259 leaves what
+    /// that means to each reader, and a reader that must agree with another one (see
+    /// `ResidentChange.init(plainJSON:)`) cannot know which occurrence that one takes.
+    public static func parseUnambiguous(_ bytes: [UInt8]) -> JSONValue? {
+        JSONSyntax.read(bytes, building: true, uniqueNames: true)
+    }
+
     private static let encoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -128,9 +135,9 @@ public enum JSONSyntax {
         }
     }
 
-    private static func read(_ bytes: [UInt8], building: Bool) -> JSONValue? {
+    fileprivate static func read(_ bytes: [UInt8], building: Bool, uniqueNames: Bool = false) -> JSONValue? {
         bytes.withUnsafeBufferPointer { buffer in
-            var reader = Reader(bytes: buffer, building: building)
+            var reader = Reader(bytes: buffer, building: building, uniqueNames: uniqueNames)
             guard let value = reader.value(depth: 0) else { return nil }
             reader.skipWhitespace()
             return reader.index == buffer.count ? value : nil
@@ -141,6 +148,8 @@ public enum JSONSyntax {
     private struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
         let building: Bool
+        /// Whether an object that repeats a name is refused (otherwise the last one counts).
+        var uniqueNames = false
         var index = 0
 
         var current: UInt8? { index < bytes.count ? bytes[index] : nil }
@@ -172,7 +181,7 @@ public enum JSONSyntax {
                 guard reader.current == UInt8(ascii: ":") else { return false }
                 reader.index += 1
                 guard let value = reader.value(depth: depth + 1) else { return false }
-                if reader.building { members[key] = value }
+                if reader.building, members.updateValue(value, forKey: key) != nil, reader.uniqueNames { return false }
                 return true
             }
             return closed ? .object(members) : nil

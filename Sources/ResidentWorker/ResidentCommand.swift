@@ -35,7 +35,8 @@ extension ResidentCommand {
     /// Decodes and validates; a violation names the field and the rule, never the value.
     init(_ event: InboundEvent) throws(Rejection) {
         if let kind = ResidentChange.Kind(rawValue: event.type) {
-            let change = try event.decode(ResidentChange.self)
+            let change: ResidentChange
+            if let plain = ResidentChange(plainJSON: event.data) { change = plain } else { change = try event.decode(ResidentChange.self) }
             try Validate.resident(change, kind: kind, key: event.key)
             self = .resident(change, kind)
         } else if let kind = PublicAssistanceNotice.Kind(rawValue: event.type) {

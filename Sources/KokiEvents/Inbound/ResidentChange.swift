@@ -2,7 +2,7 @@ import KokiBase
 
 /// `resident.changes.v1` — a resident-register change (住民異動) with the person's whole
 /// record after it (EVENTS.md).
-public struct ResidentChange: Codable, Sendable {
+public struct ResidentChange: Codable, Sendable, Equatable {
     /// The `ce_type`s of `resident.changes.v1`.
     public enum Kind: String, Sendable, CaseIterable {
         case movedIn = "resident.moved-in"                        // 転入
@@ -16,7 +16,7 @@ public struct ResidentChange: Codable, Sendable {
         case nonresidentRegistered = "resident.nonresident-registered"  // 住登外登録
     }
 
-    public struct Change: Codable, Sendable {
+    public struct Change: Codable, Sendable, Equatable {
         /// 異動日.
         public let effectiveDate: LocalDate
         /// 届出日.
@@ -71,7 +71,7 @@ public struct ResidentChange: Codable, Sendable {
         }
     }
 
-    public struct Person: Codable, Sendable {
+    public struct Person: Codable, Sendable, Equatable {
         public let nameKanji: String
         public let nameKana: String
         public let sex: Sex
