@@ -19,7 +19,7 @@ struct ResidentBench: AsyncParsableCommand {
     var residents: Int = 20_000
 
     @Option(parsing: .upToNextOption, help: "Batch sizes to measure.")
-    var batchSizes: [Int] = [100, 1000]
+    var batchSizes: [Int] = [100, 1000, 3000]
 
     @Option(help: "Also measure one transaction per event on this many residents (0: skip).")
     var perEventResidents: Int = 2_000
