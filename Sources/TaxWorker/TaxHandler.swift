@@ -21,6 +21,20 @@ public struct TaxHandler: EventHandler {
         self.after = after
     }
 
+    /// A register change the resident worker decided on a business day this worker has not
+    /// reached yet waits for that day: its tick follows (the resident worker reached the day
+    /// through it), and a premium changes as of the day the change became known — which
+    /// installments have fallen due and stand depends on that day, and must not depend on
+    /// whether the change overtook the tick (a tick waiting for the resident worker is retried
+    /// while other topics go on). Updates decided before the clock first ticked, or by a
+    /// resident worker this one does not follow, do not wait.
+    static func waitForTheDayOf(_ updates: [ResidentUpdate], after: CalendarStore.Worker?, in tx: PostgresConnection) throws {
+        guard after == .resident, let latest = updates.map(\.asOf).max(),
+              let own = try CalendarStore(tx, worker: .tax).businessDate(), latest > own,
+              let register = try CalendarStore(tx, worker: .resident).businessDate(), register >= latest else { return }
+        throw NotYet("a register change is for \(latest); the tax worker is at \(own)")
+    }
+
     public func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
         var rejected: [Int: Rejection] = [:]
         var steps: [(index: Int, event: InboundEvent, command: TaxCommand)] = []
@@ -31,6 +45,8 @@ public struct TaxHandler: EventHandler {
                 rejected[index] = error
             }
         }
+        try Self.waitForTheDayOf(steps.compactMap { if case .residentUpdate(let update) = $0.command { update } else { nil } },
+                                 after: after, in: tx)
         var derived = Array(repeating: [DerivedEvent](), count: events.count)
         let tax = TaxStore(tx)
 
