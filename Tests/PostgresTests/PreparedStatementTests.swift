@@ -21,6 +21,27 @@ struct PreparedStatementTests {
         let conn = try await TestDatabase.connect()
         let mode = try await conn.run { try $0.query("SHOW plan_cache_mode")[0].decode(String.self, at: 0) }
         #expect(mode == "force_custom_plan")
+        #expect(try await conn.run { try $0.query("SHOW jit")[0].decode(String.self, at: 0) } == "off", "no JIT for koki's statements")
+    }
+
+    /// PostgreSQL's own per-row statements (a foreign key's check, a function's queries) keep
+    /// their plans inside `withCachedPlans`, for that stretch of the transaction only.
+    @Test func cachedPlansForAStretchOfATransaction() async throws {
+        let conn = try await TestDatabase.connect()
+        let modes = try await conn.run { conn in
+            try conn.transaction { tx in
+                let inside = try tx.withCachedPlans { try tx.query("SHOW plan_cache_mode")[0].decode(String.self, at: 0) }
+                return (inside, try tx.query("SHOW plan_cache_mode")[0].decode(String.self, at: 0))
+            }
+        }
+        #expect(modes.0 == "auto" && modes.1 == "force_custom_plan")
+        // A stretch that fails ends with its transaction: the session's mode is back.
+        await #expect(throws: PostgresError.self) {
+            try await conn.run { conn in
+                try conn.transaction { tx in try tx.withCachedPlans { try tx.execute("SELECT 1 / 0") } }
+            }
+        }
+        #expect(try await conn.run { try $0.query("SHOW plan_cache_mode")[0].decode(String.self, at: 0) } == "force_custom_plan")
     }
 
     @Test func aStatementPreparedBeforeAReconnectIsPreparedAgain() async throws {
