@@ -12,10 +12,13 @@ import Postgres
 /// tenth of it this way.
 enum KeyedLookup {
     /// A `FROM` item: every row of `table` whose `column` is one of `keys`, as `alias` (its
-    /// columns, or only `selecting`).
+    /// columns, or only `selecting`). Each row once, as `= ANY` gives it, however often its key
+    /// is repeated.
     static func rows(of table: String, where column: String, in keys: [String], as alias: String,
                      selecting: SQL = "*") -> SQL {
-        """
+        var seen = Set<String>()
+        let keys = keys.filter { seen.insert($0).inserted }
+        return """
         unnest(\(keys)::text[]) AS keys(key)
         CROSS JOIN LATERAL (SELECT \(selecting) FROM \(identifier: table) WHERE \(identifier: column) = keys.key OFFSET 0) AS \(identifier: alias)
         """

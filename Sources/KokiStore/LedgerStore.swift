@@ -10,10 +10,16 @@ public struct LedgerStore {
 
     public init(_ tx: PostgresConnection) { self.tx = tx }
 
-    /// Serializes the payment worker's ledger writes (payments of one person arrive on one
-    /// partition, but a business day touches everyone).
-    public func lock() throws {
-        _ = try tx.query("SELECT pg_advisory_xact_lock(\(0x6B6F_6B69 + 2), 0)")
+    /// Serializes the payment worker's business days with all its other ledger writes: a
+    /// business day touches everyone (`everyone`: the lock alone); a batch of payments touches
+    /// only its payers, whose payments all arrive on its partition, so such batches share it
+    /// (they queued behind each other on one lock: half of a two-connection run waited there).
+    public func lock(everyone: Bool) throws {
+        if everyone {
+            _ = try tx.query("SELECT pg_advisory_xact_lock(\(0x6B6F_6B69 + 2), 0)")
+        } else {
+            _ = try tx.query("SELECT pg_advisory_xact_lock_shared(\(0x6B6F_6B69 + 2), 0)")
+        }
     }
 
     public struct Payment: Sendable {
@@ -84,22 +90,26 @@ public struct LedgerStore {
         }
     }
 
+    /// The rows of a per-person table for these people, found key by key (`KeyedLookup`: a
+    /// month's ledger is not analyzed before its payments are in), or all of it (nil).
+    func rows(of table: String, as alias: String, for people: [String]?) -> SQL {
+        people.map { KeyedLookup.rows(of: table, where: "atena_no", in: $0, as: alias) } ?? "\(identifier: table) AS \(identifier: alias)"
+    }
+
     /// Receivables of these people (nil: everyone), with their balances.
     public func receivables(of people: [String]?) throws -> [Receivable] {
-        let onReceivables: SQL = people.map { "WHERE atena_no = ANY(\($0)::text[])" } ?? ""
-        let onLedger: SQL = people.map { "AND atena_no = ANY(\($0)::text[])" } ?? ""
         // The people's ledger rows in one pass (by person), summed per receivable.
-        return try tx.query("""
+        try tx.query("""
             WITH b AS (
-                SELECT receivable_id,
-                       coalesce(sum(amount) FILTER (WHERE entry = 'charge'), 0)::bigint AS charged,
-                       coalesce(sum(amount) FILTER (WHERE entry IN ('payment', 'appropriation', 'write-off')), 0)::bigint AS settled,
-                       min(on_date) FILTER (WHERE entry = 'dunning') AS dunned,
-                       count(*) FILTER (WHERE entry = 'reminder')::int AS reminders
-                FROM ledger WHERE receivable_id IS NOT NULL \(onLedger) GROUP BY receivable_id)
+                SELECT l.receivable_id,
+                       coalesce(sum(l.amount) FILTER (WHERE l.entry = 'charge'), 0)::bigint AS charged,
+                       coalesce(sum(l.amount) FILTER (WHERE l.entry IN ('payment', 'appropriation', 'write-off')), 0)::bigint AS settled,
+                       min(l.on_date) FILTER (WHERE l.entry = 'dunning') AS dunned,
+                       count(*) FILTER (WHERE l.entry = 'reminder')::int AS reminders
+                FROM \(rows(of: "ledger", as: "l", for: people)) WHERE l.receivable_id IS NOT NULL GROUP BY l.receivable_id)
             SELECT r.id, r.atena_no, r.fiscal_year, r.installment_no, r.method, r.kind, r.due_date,
                    coalesce(b.charged, 0), coalesce(b.settled, 0), b.dunned, coalesce(b.reminders, 0)
-            FROM (SELECT * FROM receivables \(onReceivables)) r LEFT JOIN b ON b.receivable_id = r.id
+            FROM \(rows(of: "receivables", as: "r", for: people)) LEFT JOIN b ON b.receivable_id = r.id
             ORDER BY r.atena_no, r.due_date, r.id
             """).map { row in
             let charged = try row.decode(Int.self, at: 7), settled = try row.decode(Int.self, at: 8)
@@ -161,25 +171,27 @@ public struct LedgerStore {
     public func append(_ entries: [Entry]) throws {
         guard !entries.isEmpty else { return }
         let e = entries
-        try tx.execute("""
-            INSERT INTO ledger (atena_no, receivable_id, entry, amount, on_date, booked_on, payment_event, event_id)
-            SELECT * FROM unnest(\(e.map(\.atenaNo))::text[], \(e.map(\.receivableID))::bigint[], \(e.map(\.entry))::text[],
-                                 \(e.map(\.amount))::bigint[], \(e.map(\.onDate))::date[], \(e.map(\.bookedOn))::date[],
-                                 \(e.map(\.paymentEvent))::text[], \(e.map(\.eventID))::text[])
-            """)
+        // Each row's receivable is checked by its foreign key: one plan for all of them.
+        try tx.withCachedPlans {
+            try tx.execute("""
+                INSERT INTO ledger (atena_no, receivable_id, entry, amount, on_date, booked_on, payment_event, event_id)
+                SELECT * FROM unnest(\(e.map(\.atenaNo))::text[], \(e.map(\.receivableID))::bigint[], \(e.map(\.entry))::text[],
+                                     \(e.map(\.amount))::bigint[], \(e.map(\.onDate))::date[], \(e.map(\.bookedOn))::date[],
+                                     \(e.map(\.paymentEvent))::text[], \(e.map(\.eventID))::text[])
+                """)
+        }
     }
 
     /// Current 期割 plans not yet turned into charges (for these people, or everyone).
     public func unsyncedPlans(of people: [String]?) throws -> [(atenaNo: String, fiscalYear: Int, revision: Int,
                                                                installments: [Installments.Installment])] {
-        let filter: SQL = people.map { "AND p.atena_no = ANY(\($0)::text[])" } ?? ""
         var plans: [String: (String, Int, Int, [Installments.Installment])] = [:]
         for row in try tx.query("""
             SELECT p.atena_no, p.fiscal_year, p.revision, i.method, i.installment_no, i.due_date, i.amount
-            FROM installment_plans p
+            FROM \(rows(of: "installment_plans", as: "p", for: people))
             LEFT JOIN charge_sync s ON s.atena_no = p.atena_no AND s.fiscal_year = p.fiscal_year
             LEFT JOIN installments i ON i.atena_no = p.atena_no AND i.fiscal_year = p.fiscal_year AND i.revision = p.revision
-            WHERE p.current AND (s.revision IS NULL OR s.revision < p.revision) \(filter)
+            WHERE p.current AND (s.revision IS NULL OR s.revision < p.revision)
             ORDER BY p.atena_no, p.fiscal_year, i.due_date
             """) {
             let atenaNo: String = try row.decode(at: 0), year: Int = try row.decode(at: 1), revision: Int = try row.decode(at: 2)
@@ -205,19 +217,18 @@ public struct LedgerStore {
     /// Each person's unallocated credit (over-payments not yet appropriated or refunded),
     /// money held in suspense, and refunds decided but not paid.
     public func credits(of people: [String]?) throws -> [String: (credit: Int, suspense: Int, unpaidRefunds: Int)] {
-        let filter: SQL = people.map { "AND atena_no = ANY(\($0)::text[])" } ?? ""
         var result: [String: (Int, Int, Int)] = [:]
         for row in try tx.query("""
-            SELECT atena_no,
-                   coalesce(sum(amount) FILTER (WHERE entry = 'overpayment'), 0)
-                   - coalesce(sum(amount) FILTER (WHERE entry IN ('appropriation', 'refund')), 0),
-                   coalesce(sum(amount) FILTER (WHERE entry = 'suspense'), 0)
-                   - coalesce(sum(amount) FILTER (WHERE entry = 'suspense-release'), 0),
-                   coalesce(sum(amount) FILTER (WHERE entry = 'refund'), 0)
-                   - coalesce(sum(amount) FILTER (WHERE entry = 'refund-paid'), 0)
-            FROM ledger WHERE entry IN ('overpayment', 'appropriation', 'refund', 'refund-paid', 'suspense', 'suspense-release')
-            \(filter)
-            GROUP BY atena_no
+            SELECT l.atena_no,
+                   coalesce(sum(l.amount) FILTER (WHERE l.entry = 'overpayment'), 0)
+                   - coalesce(sum(l.amount) FILTER (WHERE l.entry IN ('appropriation', 'refund')), 0),
+                   coalesce(sum(l.amount) FILTER (WHERE l.entry = 'suspense'), 0)
+                   - coalesce(sum(l.amount) FILTER (WHERE l.entry = 'suspense-release'), 0),
+                   coalesce(sum(l.amount) FILTER (WHERE l.entry = 'refund'), 0)
+                   - coalesce(sum(l.amount) FILTER (WHERE l.entry = 'refund-paid'), 0)
+            FROM \(rows(of: "ledger", as: "l", for: people))
+            WHERE l.entry IN ('overpayment', 'appropriation', 'refund', 'refund-paid', 'suspense', 'suspense-release')
+            GROUP BY l.atena_no
             """) {
             result[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2),
                                                           try row.decode(Int.self, at: 3))
@@ -257,7 +268,7 @@ public struct LedgerStore {
         guard !people.isEmpty else { return [] }
         return Set(try tx.query("""
             SELECT atena_no FROM residents WHERE atena_no = ANY(\(people)::text[]) AND current_history_no IS NOT NULL
-            UNION SELECT atena_no FROM receivables WHERE atena_no = ANY(\(people)::text[])
+            UNION SELECT r.atena_no FROM \(rows(of: "receivables", as: "r", for: people))
             """).map { try $0.decode(String.self, at: 0) })
     }
 

@@ -23,7 +23,7 @@ public struct PaymentHandler: EventHandler {
 
     public func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
         let ledger = LedgerStore(tx)
-        try ledger.lock()
+        try ledger.lock(everyone: events.contains { $0.type == BusinessDay.type })
         var rejected: [Int: Rejection] = [:]
         var steps: [(index: Int, event: InboundEvent, kind: PaymentRecord.Kind?, payment: PaymentRecord?, date: LocalDate?)] = []
         for (index, event) in events.enumerated() {

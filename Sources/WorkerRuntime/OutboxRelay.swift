@@ -275,16 +275,19 @@ public final class OutboxRelay: Sendable {
                         WHERE outbox.id = u.id
                         """)
                 }
-                // The transfer log, in the same transaction that marks the rows published.
+                // The transfer log, in the same transaction that marks the rows published (its
+                // function runs a few statements per row: planned once, not per row).
                 if !audited.isEmpty {
                     let fields = try audited.map { try PostgresJSON(encoding: $0.fields) }
                     let subjects = try audited.map { try PostgresJSON(encoding: $0.subjects) }
-                    _ = try tx.query("""
-                        SELECT audit_append(\(audited.map(\.destination))::text[], \(audited.map(\.eventID))::text[],
-                                            \(audited.map(\.eventType))::text[], \(audited.map(\.atenaNo))::text[],
-                                            \(fields)::jsonb[], \(audited.map(\.legalBasis))::text[], \(subjects)::jsonb[],
-                                            \(options.instance))
-                        """)
+                    _ = try tx.withCachedPlans {
+                        try tx.query("""
+                            SELECT audit_append(\(audited.map(\.destination))::text[], \(audited.map(\.eventID))::text[],
+                                                \(audited.map(\.eventType))::text[], \(audited.map(\.atenaNo))::text[],
+                                                \(fields)::jsonb[], \(audited.map(\.legalBasis))::text[], \(subjects)::jsonb[],
+                                                \(options.instance))
+                            """)
+                    }
                 }
                 if !held.isEmpty {
                     try tx.execute("""
