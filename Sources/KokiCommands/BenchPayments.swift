@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import KokiBase
 import KokiEvents
+import KokiStore
 import KokiSynth
 import PaymentWorker
 import Postgres
@@ -30,10 +31,16 @@ struct PaymentsBench: AsyncParsableCommand {
             }
             let run = PipelineRun(cluster: cluster, server: server, tag: "\(UInt32.random(in: 0...UInt32.max))",
                                   topics: PaymentHandler.topics, handler: PaymentHandler(after: nil), batch: batch, perEvent: false)
-            let (applied, published, dead) = try await run.measure(month, prepare: { try SyntheticPayments.load(plans, into: $0) })
+            // Two connections apply payments side by side: the money must still add up.
+            let (applied, published, dead) = try await run.measure(month, prepare: { try SyntheticPayments.load(plans, into: $0) },
+                                                                   check: { conn in
+                let problems = try LedgerVerify.run(on: conn).problems
+                guard problems.isEmpty else { throw fail("the ledger does not balance after the run (\(problems.count) problems)") }
+            })
             BenchRecord.report(BenchFigure(name: "payment worker end to end, batch \(batch)", count: month.count, seconds: published,
                                            unit: "payments",
-                                           detail: String(format: "all applied after %.3f s; %d dead-lettered", applied, dead)))
+                                           detail: String(format: "all applied after %.3f s; %d dead-lettered; ledger verified",
+                                                          applied, dead)))
         }
     }
 }

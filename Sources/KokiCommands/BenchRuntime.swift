@@ -77,8 +77,10 @@ struct PipelineRun {
     var outputs: [String]? = nil
 
     /// Seconds until every event was applied (or dead-lettered), and until the outbox was empty.
-    /// `prepare` fills the new database before the worker starts.
-    func measure(_ messages: [OutgoingMessage], prepare: (@Sendable (PostgresConnection) throws -> Void)? = nil) async throws
+    /// `prepare` fills the new database before the worker starts; `check` looks at it after the
+    /// run (and throws if what it finds is wrong).
+    func measure(_ messages: [OutgoingMessage], prepare: (@Sendable (PostgresConnection) throws -> Void)? = nil,
+                 check: (@Sendable (PostgresConnection) throws -> Void)? = nil) async throws
         -> (applied: Double, published: Double, deadLetters: Int) {
         let n = messages.count
         let databaseURL = try await BenchDatabase.create(server: server, name: "koki_bench_\(tag)")
@@ -151,6 +153,7 @@ struct PipelineRun {
                 .decode(Int.self, Int.self)
         }
         guard settled == n else { throw fail("\(n) events were read but \(settled) applied or dead-lettered (duplicates?)") }
+        if let check { try await conn.run { try check($0) } }
         return ((appliedAt ?? .zero).inSeconds, published, deadLetters)
     }
 }
