@@ -51,26 +51,31 @@ public struct ResidentHistoryRow: Sendable, Equatable {
         rows.max { ($0.effectiveDate, $0.historyNo) < ($1.effectiveDate, $1.historyNo) }
     }
 
-    /// The row as the store gives it back (`ResidentStore.history`): an address with no field
-    /// is no address (the current one: an empty one), and only the next address keeps the
-    /// day it starts.
+    /// The row as the store gives it back (`ResidentStore.history`): addresses as
+    /// `storedAddress` keeps them, the current one empty rather than absent.
     public var asStored: ResidentHistoryRow {
         func stored(_ address: ResidentChange.Address?, keepingStart: Bool) -> ResidentChange.Address? {
-            guard let address else { return nil }
-            let startsOn = keepingStart ? address.startsOn : nil
-            let fields = [address.postalCode, address.cityCode, address.prefecture, address.line, address.katagaki]
-            guard fields.contains(where: { $0 != nil }) || startsOn != nil else { return nil }
-            return ResidentChange.Address(postalCode: address.postalCode, cityCode: address.cityCode,
-                                          prefecture: address.prefecture, line: address.line, katagaki: address.katagaki,
-                                          startsOn: startsOn)
+            address.flatMap {
+                Self.storedAddress([$0.postalCode, $0.cityCode, $0.prefecture, $0.line, $0.katagaki],
+                                   startsOn: keepingStart ? $0.startsOn : nil)
+            }
         }
         return ResidentHistoryRow(
             atenaNo: atenaNo, historyNo: historyNo, eventID: eventID, changeType: changeType, effectiveDate: effectiveDate,
             notifiedDate: notifiedDate, householdNo: householdNo, nameKanji: nameKanji, nameKana: nameKana, sex: sex,
             birthDate: birthDate, relationshipToHead: relationshipToHead, residentStatus: residentStatus,
-            address: stored(address, keepingStart: false)
-                ?? ResidentChange.Address(postalCode: nil, cityCode: nil, prefecture: nil, line: nil, katagaki: nil),
+            address: stored(address, keepingStart: false) ?? Self.emptyAddress,
             previousAddress: stored(previousAddress, keepingStart: false), nextAddress: stored(nextAddress, keepingStart: true),
             deathDate: deathDate)
     }
+
+    /// An address as stored: its five fields (postal code, city code, prefecture, line, 方書)
+    /// and, for the next address only, the day it starts; none when all of that is empty.
+    static func storedAddress(_ fields: [String?], startsOn: LocalDate?) -> ResidentChange.Address? {
+        guard fields.contains(where: { $0 != nil }) || startsOn != nil else { return nil }
+        return ResidentChange.Address(postalCode: fields[0], cityCode: fields[1], prefecture: fields[2], line: fields[3],
+                                      katagaki: fields[4], startsOn: startsOn)
+    }
+
+    static let emptyAddress = ResidentChange.Address(postalCode: nil, cityCode: nil, prefecture: nil, line: nil, katagaki: nil)
 }

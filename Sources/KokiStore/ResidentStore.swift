@@ -330,18 +330,14 @@ public struct ResidentStore {
 extension ResidentHistoryRow {
     init(_ row: PostgresRow) throws {
         func address(_ first: Int, startsOn: LocalDate? = nil) throws -> ResidentChange.Address? {
-            let fields = try (first..<first + 5).map { try row.decode(String?.self, at: $0) }
-            guard fields.contains(where: { $0 != nil }) || startsOn != nil else { return nil }
-            return ResidentChange.Address(postalCode: fields[0], cityCode: fields[1], prefecture: fields[2],
-                                          line: fields[3], katagaki: fields[4], startsOn: startsOn)
+            Self.storedAddress(try (first..<first + 5).map { try row.decode(String?.self, at: $0) }, startsOn: startsOn)
         }
         self.init(atenaNo: try row.decode(at: 0), historyNo: try row.decode(at: 1), eventID: try row.decode(at: 2),
                   changeType: try row.decode(at: 3), effectiveDate: try row.decode(at: 4), notifiedDate: try row.decode(at: 5),
                   householdNo: try row.decode(at: 6), nameKanji: try row.decode(at: 7), nameKana: try row.decode(at: 8),
                   sex: try row.decode(at: 9), birthDate: try row.decode(at: 10), relationshipToHead: try row.decode(at: 11),
                   residentStatus: try row.decode(at: 12),
-                  address: try address(13) ?? ResidentChange.Address(postalCode: nil, cityCode: nil, prefecture: nil,
-                                                                     line: nil, katagaki: nil),
+                  address: try address(13) ?? Self.emptyAddress,
                   previousAddress: try address(18), nextAddress: try address(23, startsOn: try row.decode(at: 28)),
                   deathDate: try row.decode(at: 29))
     }

@@ -23,7 +23,6 @@ public struct PaymentHandler: EventHandler {
 
     public func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
         let ledger = LedgerStore(tx)
-        try ledger.lock(everyone: events.contains { $0.type == BusinessDay.type })
         var rejected: [Int: Rejection] = [:]
         var steps: [(index: Int, event: InboundEvent, kind: PaymentRecord.Kind?, payment: PaymentRecord?, date: LocalDate?)] = []
         for (index, event) in events.enumerated() {
@@ -42,6 +41,8 @@ public struct PaymentHandler: EventHandler {
                 rejected[index] = rejection
             }
         }
+        // A business day's book holds everyone (see `Book`), a batch of payments only its payers.
+        try ledger.lock(everyone: steps.contains { $0.date != nil })
         // A refund paid must match a refund decided and not yet paid.
         let payers = Array(Set(steps.compactMap { $0.payment?.atenaNo }))
         var unpaidRefunds = try ledger.credits(of: payers).mapValues(\.unpaidRefunds)

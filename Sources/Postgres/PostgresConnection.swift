@@ -54,7 +54,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// lookups is estimated far above `jit_above_cost`, and compiling it took most of the
     /// statement — 1.8 of 2.1 s of the payment worker's receivables reads in a run.
     static let sessionSettings =
-        "SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan; SET random_page_cost = 1.1; SET jit = off"
+        "SET TIME ZONE 'UTC'; SET plan_cache_mode = \(planCacheMode); SET random_page_cost = 1.1; SET jit = off"
+    static let planCacheMode = "force_custom_plan"
 
     /// Connects on a thread of its own, off the cooperative pool.
     public static func connect(_ conninfo: String, label: String = "koki.postgres") async throws -> PostgresConnection {
@@ -142,7 +143,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func withCachedPlans<T>(_ body: () throws -> T) throws -> T {
         try executeScript(unsafeSQL: "SET LOCAL plan_cache_mode = auto")
         let value = try body()
-        try executeScript(unsafeSQL: "SET LOCAL plan_cache_mode = force_custom_plan")
+        try executeScript(unsafeSQL: "SET LOCAL plan_cache_mode = \(Self.planCacheMode)")
         return value
     }
 
