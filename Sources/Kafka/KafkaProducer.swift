@@ -41,6 +41,21 @@ public final class KafkaProducer: Sendable {
         registry.failAll(KafkaError(.closed, "producer closed before delivery"))
     }
 
+    /// Looks up each topic's partitions and leaders now, so the first message to it does not
+    /// wait for that (a long-lived producer has long done so).
+    public func prepare(topics: [String], timeout: Duration = .seconds(10)) throws {
+        for name in topics {
+            guard let topic = rd_kafka_topic_new(client.pointer, name, nil) else {
+                throw KafkaError(.metadata, rd_kafka_last_error(), "opening \(name)")
+            }
+            defer { rd_kafka_topic_destroy(topic) }
+            var md: UnsafePointer<rd_kafka_metadata>? = nil
+            let code = rd_kafka_metadata(client.pointer, 0, topic, &md, timeout.clampedMilliseconds)
+            if let md { rd_kafka_metadata_destroy(md) }
+            if code != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.metadata, code, "looking up \(name)") }
+        }
+    }
+
     /// Enqueues one message and waits for its delivery report.
     public func send(_ message: OutgoingMessage) async throws -> DeliveryReport {
         let promise = Promise<DeliveryReport>()
