@@ -41,17 +41,19 @@ public final class KafkaConsumer: Sendable {
     private let queries = BlockingQueue(label: "koki.kafka.consumer.queries")
     public let groupID: String
 
-    /// - Parameter properties: librdkafka defaults koki sets for consumers; the config's
-    ///   own `properties` still override them.
+    /// The config's own `properties` override the defaults koki sets here.
+    /// - Parameter offsetReset: where to read from when the broker no longer has the
+    ///   position (`auto.offset.reset`): `earliest`, `latest`, or `error`, which skips nothing
+    ///   and reports the partition in `PollResult.unreadable` instead.
     public init(config: KafkaConfig, groupID: String, hooks: RebalanceHooks = RebalanceHooks(),
-                assignmentStrategy: String = "cooperative-sticky") throws {
+                assignmentStrategy: String = "cooperative-sticky", offsetReset: String = "earliest") throws {
         self.groupID = groupID
         let defaults: [(String, String)] = [
             ("group.id", groupID),
             ("partition.assignment.strategy", assignmentStrategy),
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
-            ("auto.offset.reset", "earliest"),
+            ("auto.offset.reset", offsetReset),
             ("enable.partition.eof", "false"),
         ]
         let conf = try NativeConf.make(config.resolved(defaults: defaults))
@@ -280,6 +282,11 @@ enum ConsumerPoll {
             defer { rd_kafka_message_destroy(message) }
             wait = 0
             let err = message.pointee.err
+            if err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET, let topic = message.pointee.rkt {
+                let tp = TopicPartition(String(cString: rd_kafka_topic_name(topic)), message.pointee.partition)
+                result.unreadable[tp] = KafkaError(.consume, err, String(cString: rd_kafka_message_errstr(message)))
+                continue
+            }
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 if err != RD_KAFKA_RESP_ERR__PARTITION_EOF { result.errors.append(KafkaError(.consume, err)) }
                 continue

@@ -99,6 +99,9 @@ public struct ConsumedMessage: Sendable {
 public struct PollResult: Sendable {
     public var messages: [ConsumedMessage] = []
     public var errors: [KafkaError] = []
+    /// Partitions whose position the broker no longer has (deleted by retention before they
+    /// were read), when the consumer's `offsetReset` is `error`: librdkafka stops fetching them.
+    public var unreadable: [TopicPartition: KafkaError] = [:]
 
     /// The messages grouped per partition, each group in offset order.
     public var batches: [TopicPartition: [ConsumedMessage]] {

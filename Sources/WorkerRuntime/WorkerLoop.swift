@@ -61,7 +61,10 @@ public final class WorkerLoop: Sendable {
         while lanes.count < config.connections, !stopRequested.load(ordering: .acquiring) {
             lanes.append(try connectWithRetry())
         }
-        let consumer = try KafkaConsumer(config: config.kafka, groupID: config.groupID, hooks: hooks)
+        // Where the broker no longer has a partition's next events (retention deleted them
+        // before they were read), librdkafka would jump to the earliest it has: the partition
+        // stops instead, so nothing is skipped without an operator deciding it.
+        let consumer = try KafkaConsumer(config: config.kafka, groupID: config.groupID, hooks: hooks, offsetReset: "error")
         try consumer.subscribe(topics)
         logger.info("worker started", metadata: ["topics": "\(topics)", "group": "\(config.groupID)"])
 
@@ -69,6 +72,12 @@ public final class WorkerLoop: Sendable {
             let result = consumer.pollBlocking(maxMessages: config.maxBatch, timeout: config.maxWait)
             for error in result.errors {
                 logger.warning("consumer error", metadata: ["error": "\(error)"])
+            }
+            for (tp, error) in result.unreadable {
+                try? consumer.pause([tp])
+                partitions.stop(tp, reason: "Kafka no longer has the events after the last one applied (\(error))")
+                logger.error("partition stopped: Kafka no longer has the events after the last one applied; nothing was skipped",
+                             metadata: ["topic": "\(tp.topic)", "partition": "\(tp.partition)", "error": "\(error)"])
             }
             var work: [Work] = []
             for (tp, messages) in result.batches.sorted(by: { $0.key < $1.key }) {

@@ -39,6 +39,42 @@ struct LoopTests {
         #expect(try await stack.count("SELECT count(*) FROM consumer_offsets") == 0)
     }
 
+    /// The worker was away; meanwhile retention deleted events it had not read. librdkafka
+    /// would move on to the earliest event the broker still has; koki stops the partition.
+    @Test func eventsDeletedBeforeTheyWereReadStopThePartitionInsteadOfBeingSkipped() async throws {
+        let stack = try await Stack(inputPartitions: 1)
+        try await stack.send(0..<3)
+        // The mock keeps the last 5 MiB of a partition: 9 MiB more push offset 3 out of it.
+        let padding = String(repeating: "x", count: 200_000)
+        try await stack.send((3..<48).map { n in
+            var message = sampleEvent(topic: stack.input, id: "e\(n)", item: "i\(n)", value: n)
+            message.value = Array("{\"itemId\":\"i\(n)\",\"value\":\(n),\"note\":\"\(padding)\"}".utf8)
+            return message
+        })
+        let conn = try await stack.db()
+        try await conn.run {
+            try $0.execute("INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ('away', \(stack.input), 0, 3)")
+        }
+        let config = WorkerConfig(kafka: stack.cluster.config(properties: ["session.timeout.ms": "4000"]),
+                                  databaseURL: stack.databaseURL, groupID: "away", maxWait: .milliseconds(20))
+        let status = WorkerStatus()
+        let loop = WorkerLoop(config: config, topics: [stack.input], source: "urn:test", handler: SampleHandler(),
+                              metrics: RuntimeMetrics(), status: status,
+                              logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let thread = Thread { try? loop.run() }
+        thread.start()
+        defer { loop.requestStop() }
+        let stopped = try await stack.waitUntil(.seconds(30)) {
+            status.notReadyReason?.contains("stopped partitions: sample.events.v1[0]") == true
+        }
+        #expect(stopped, "readiness: \(status.notReadyReason ?? "ready")")
+        // Nothing read past the gap: the offset stays where the last applied event left it.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await stack.count("SELECT next_offset FROM consumer_offsets WHERE consumer_group = 'away'") == 3)
+        #expect(try await stack.count("SELECT count(*) FROM inbox") == 0)
+        #expect(try await stack.count("SELECT count(*) FROM dead_letters") == 0)
+    }
+
     @Test func discardNeedsAReasonAndIsRecorded() async throws {
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
         let processor = BatchProcessor(group: "g", source: "urn:test", handler: SampleHandler())
