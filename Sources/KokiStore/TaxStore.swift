@@ -198,13 +198,15 @@ extension TaxStore {
     /// the 世帯主 of a household with someone insured (the 軽減 test counts the head).
     public func incomeRecipients(_ people: [String]) throws -> Set<String> {
         guard !people.isEmpty else { return [] }
+        // Key by key (`KeyedLookup`), and each household's members by the household's index.
         return Set(try tx.query("""
-            SELECT atena_no FROM qualification_periods WHERE atena_no = ANY(\(people)::text[])
+            SELECT q.atena_no FROM \(KeyedLookup.rows(of: "qualification_periods", where: "atena_no", in: people, as: "q",
+                                                      selecting: "atena_no"))
             UNION
-            SELECT m.atena_no FROM household_memberships m
-            WHERE m.atena_no = ANY(\(people)::text[]) AND m.relationship_to_head = 'head'
-              AND EXISTS (SELECT 1 FROM household_memberships o JOIN qualification_periods q ON q.atena_no = o.atena_no
-                          WHERE o.household_no = m.household_no)
+            SELECT m.atena_no FROM \(KeyedLookup.rows(of: "household_memberships", where: "atena_no", in: people, as: "m"))
+            WHERE m.relationship_to_head = 'head'
+              AND EXISTS (SELECT 1 FROM (SELECT atena_no FROM household_memberships WHERE household_no = m.household_no OFFSET 0) AS o
+                          WHERE EXISTS (SELECT 1 FROM qualification_periods q WHERE q.atena_no = o.atena_no))
             """).map { try $0.decode(String.self, at: 0) })
     }
 
@@ -235,10 +237,15 @@ extension TaxStore {
     /// The 世帯主 of the households these people belong to now.
     public func heads(of people: [String]) throws -> [String] {
         guard !people.isEmpty else { return [] }
+        // Key by key, then household by household (`KeyedLookup`): joined as one, the planner
+        // scanned every membership per batch until the table's first ANALYZE (8 ms a batch, most
+        // of the tax worker's time under the latency benchmark).
         return try tx.query("""
-            SELECT DISTINCT m.atena_no FROM household_memberships m
-            JOIN household_memberships p ON p.household_no = m.household_no AND p.through_date IS NULL
-            WHERE p.atena_no = ANY(\(people)::text[]) AND m.relationship_to_head = 'head' AND m.through_date IS NULL
+            SELECT DISTINCT m.atena_no
+            FROM \(KeyedLookup.rows(of: "household_memberships", where: "atena_no", in: people, as: "p"))
+            CROSS JOIN LATERAL (SELECT atena_no, relationship_to_head, through_date FROM household_memberships
+                                WHERE household_no = p.household_no OFFSET 0) AS m
+            WHERE p.through_date IS NULL AND m.relationship_to_head = 'head' AND m.through_date IS NULL
             """).map { try $0.decode(String.self, at: 0) }
     }
 
