@@ -123,6 +123,34 @@ struct TransferPolicyTests {
         #expect(status != 0 && output.contains("row"), "\(kind): \(output)")
     }
 
+    /// audit_append spells the canonical text out rather than calling audit_hash per row: the
+    /// rows it writes must hash as audit_hash (what `koki audit verify` recomputes) says, for
+    /// rows with and without a person, fields or subjects, in more than one call.
+    @Test func appendedRowsHashAsAuditHashSays() async throws {
+        let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+        let (rows, mismatched) = try await conn.run { conn -> (Int, Int) in
+            for call in 0..<2 {
+                let fields = try [["atenaNo", "amount"], [], ["members[].atenaNo"]].map { try PostgresJSON(encoding: $0) }
+                let subjects = try [["0000000001"], [], ["0000000003", "0000000004"]].map { try PostgresJSON(encoding: $0) }
+                _ = try conn.query("""
+                    SELECT audit_append(\(["koiki", "municipal-tax", "welfare-livelihood"])::text[],
+                                        \(["e\(call)-1", "e\(call)-2", "e\(call)-3"])::text[],
+                                        \(["koiki.receipt", "municipal-tax.premiums-paid", "住基情報"])::text[],
+                                        \(["0000000001", nil, "0000000003"] as [String?])::text[], \(fields)::jsonb[],
+                                        \(["高齢者の医療の確保に関する法律第138条", "basis|with,separators", ""])::text[],
+                                        \(subjects)::jsonb[], \("relay-\(call)"))
+                    """)
+            }
+            return try conn.query("""
+                SELECT count(*)::int, count(*) FILTER (WHERE hash IS DISTINCT FROM audit_hash(prev_hash, a))::int FROM audit_log a
+                """)[0].decode(Int.self, Int.self)
+        }
+        #expect(rows == 6)
+        #expect(mismatched == 0)
+        let verified = try await conn.run { try AuditLog.verify(on: $0) }
+        #expect(verified.rows == 6 && verified.problem == nil, "\(verified.problem ?? "")")
+    }
+
     @Test func appendOnlyForEveryoneButTheOwner() async throws {
         let url = try await MigratedDatabase.create()
         let conn = try await PostgresConnection.connect(url)
