@@ -2,10 +2,10 @@ import Foundation
 import Kafka
 import Postgres
 
-/// Applies one partition's batch in one transaction: the offset advanced by
-/// compare-and-set, dedupe against the inbox, the handler's changes, outbox rows for what
-/// it derives, and dead letters for what it cannot apply. Runs on the caller's thread
-/// with the connection it is given (inside `PostgresConnection.sync`).
+/// Applies one partition's batch — or several partitions' of one topic — in one transaction:
+/// the offsets advanced by compare-and-set, dedupe against the inbox, the handler's changes,
+/// outbox rows for what it derives, and dead letters for what it cannot apply. Runs on the
+/// caller's thread with the connection it is given (inside `PostgresConnection.sync`).
 struct BatchProcessor: Sendable {
     let group: String
     let source: String
@@ -16,7 +16,19 @@ struct BatchProcessor: Sendable {
         var duplicates = 0
         var deadLettered: [Rejection.Kind: Int] = [:]
         var derived = 0
-        var nextOffset: Int64 = 0
+        /// Each partition's next offset after the batch.
+        var nextOffsets: [TopicPartition: Int64] = [:]
+
+        /// The next offset of a one-partition batch.
+        var nextOffset: Int64 { nextOffsets.values.first! }
+    }
+
+    /// One partition's part of a batch: its messages in offset order, all at or after
+    /// `expected` (the database's next offset; nil when it has none yet).
+    struct Part: Sendable {
+        let tp: TopicPartition
+        let messages: [ConsumedMessage]
+        let expected: Int64?
     }
 
     /// The other member owns the partition now: roll back and re-read the offset.
@@ -33,9 +45,10 @@ struct BatchProcessor: Sendable {
     func process(_ messages: [ConsumedMessage], tp: TopicPartition, expected: Int64?,
                  on conn: PostgresConnection) throws -> Summary {
         precondition(!messages.isEmpty)
+        let parts = [Part(tp: tp, messages: messages, expected: expected)]
         do {
             return try conn.transaction { tx in
-                try apply(messages, tp: tp, expected: expected, isolating: false, on: tx)
+                try apply(parts, isolating: false, on: tx)
             }
         } catch let error as PostgresError where error.isTransient {
             throw error
@@ -46,19 +59,31 @@ struct BatchProcessor: Sendable {
         } catch {
             // The handler threw something that is not transient: find the event at fault.
             return try conn.transaction { tx in
-                try apply(messages, tp: tp, expected: expected, isolating: true, on: tx)
+                try apply(parts, isolating: true, on: tx)
             }
         }
     }
 
-    private func apply(_ messages: [ConsumedMessage], tp: TopicPartition, expected: Int64?, isolating: Bool,
-                       on tx: PostgresConnection) throws -> Summary {
+    /// Several partitions' parts (of one topic; their keys differ) in one transaction, which
+    /// costs a handler's fixed work once instead of once per partition. Nothing is isolated
+    /// here: whatever fails, the caller applies each part on its own with `process`.
+    func process(together parts: [Part], on conn: PostgresConnection) throws -> Summary {
+        precondition(!parts.isEmpty && parts.allSatisfy { !$0.messages.isEmpty })
+        return try conn.transaction { tx in try apply(parts, isolating: false, on: tx) }
+    }
+
+    private func apply(_ parts: [Part], isolating: Bool, on tx: PostgresConnection) throws -> Summary {
         var summary = Summary()
-        summary.nextOffset = messages.last!.offset + 1
-        // First: the offset row, which also serializes any zombie working on this partition.
-        guard try RuntimeStore.advanceOffset(group: group, tp, expected: expected, next: summary.nextOffset, on: tx) else {
-            throw Zombie()
+        // First: the offset rows, which also serialize any zombie working on these partitions
+        // (in partition order, as every member takes them).
+        for part in parts.sorted(by: { $0.tp < $1.tp }) {
+            let next = part.messages.last!.offset + 1
+            guard try RuntimeStore.advanceOffset(group: group, part.tp, expected: part.expected, next: next, on: tx) else {
+                throw Zombie()
+            }
+            summary.nextOffsets[part.tp] = next
         }
+        let messages = parts.count == 1 ? parts[0].messages : parts.flatMap(\.messages)
 
         // The batch's events by position: `events[i]` came from `messages[sources[i]]` (indices,
         // not copies: copying messages and events was a tenth of the worker thread's time).

@@ -106,34 +106,64 @@ public final class WorkerLoop: Sendable {
     /// Applies a poll's batches topic by topic, in topic order as one connection always did (a
     /// business day before the updates polled with it); the partitions of one topic on
     /// different connections at once, as several members of the group would take them (their
-    /// keys differ; the handlers lock what keys share), each partition's batch on one, in
-    /// offset order. Returns when all are done, so rebalances (inside the next poll) never meet
-    /// work in flight.
+    /// keys differ; the handlers lock what keys share), each connection's share in one
+    /// transaction, each partition's events in offset order. Returns when all are done, so
+    /// rebalances (inside the next poll) never meet work in flight.
     private func apply(_ work: [Work], on lanes: [PostgresConnection], consumer: KafkaConsumer) {
         var index = 0
         while index < work.count {
             var end = index + 1
             while end < work.count, work[end].tp.topic == work[index].tp.topic { end += 1 }
-            let topic = Array(work[index..<end])
+            let shares = Self.shares(of: Array(work[index..<end]), among: lanes.count)
             index = end
-            let count = min(lanes.count, topic.count)
-            guard count > 1 else {
-                for item in topic { run(item.messages, tp: item.tp, position: item.position, consumer: consumer, conn: lanes[0]) }
+            guard shares.count > 1 else {
+                run(together: shares[0], consumer: consumer, conn: lanes[0])
                 continue
             }
-            // Each connection takes the next partition's batch when it is free (batches differ in
-            // size and in how long they wait for each other's households).
-            let next = Atomic<Int>(0)
-            DispatchQueue.concurrentPerform(iterations: count) { lane in
+            DispatchQueue.concurrentPerform(iterations: shares.count) { lane in
                 let conn = lanes[lane]
                 // The first connection is repaired by the loop; the others here, before use.
                 if lane > 0 { try? reconnectIfNeeded(conn) }
-                while case let position = next.add(1, ordering: .relaxed).oldValue, position < topic.count {
-                    let item = topic[position]
-                    run(item.messages, tp: item.tp, position: item.position, consumer: consumer, conn: conn)
-                }
+                run(together: shares[lane], consumer: consumer, conn: conn)
             }
         }
+    }
+
+    /// One topic's partition batches split among at most `lanes` connections, each share about
+    /// as many events as the others (a partition's batch stays whole).
+    private static func shares(of items: [Work], among lanes: Int) -> [[Work]] {
+        var shares = Array(repeating: [Work](), count: max(1, min(lanes, items.count)))
+        var sizes = Array(repeating: 0, count: shares.count)
+        for item in items.sorted(by: { $0.messages.count > $1.messages.count }) {
+            let lightest = sizes.indices.min { sizes[$0] < sizes[$1] }!
+            shares[lightest].append(item)
+            sizes[lightest] += item.messages.count
+        }
+        // Each share in partition order, as the offsets are taken.
+        return shares.map { $0.sorted { $0.tp < $1.tp } }
+    }
+
+    /// Applies several partitions' batches in one transaction: a handler's fixed work per
+    /// transaction, paid once per poll instead of once per partition, was most of a batch's
+    /// time at a steady trickle of events. If it fails for any reason (unreachable database, a
+    /// member that took a partition over, an event to isolate, a business day to wait for),
+    /// each partition's batch is applied on its own, where that is decided per partition.
+    private func run(together items: [Work], consumer: KafkaConsumer, conn: PostgresConnection) {
+        guard items.count > 1, !config.transactionPerEvent else {
+            for item in items { run(item.messages, tp: item.tp, position: item.position, consumer: consumer, conn: conn) }
+            return
+        }
+        let start = ContinuousClock.now
+        let parts = items.map { BatchProcessor.Part(tp: $0.tp, messages: $0.messages, expected: $0.position) }
+        guard let summary = try? conn.sync({ try processor.process(together: parts, on: $0) }) else {
+            for item in items { run(item.messages, tp: item.tp, position: item.position, consumer: consumer, conn: conn) }
+            return
+        }
+        for (tp, next) in summary.nextOffsets { partitions.advance(tp, to: next) }
+        try? consumer.commit(summary.nextOffsets)
+        record(summary, topic: items[0].tp.topic, partitions: items.map { "\($0.tp.partition)" }.joined(separator: ","),
+               size: items.reduce(0) { $0 + $1.messages.count }, elapsed: ContinuousClock.now - start)
+        status.update { $0.databaseReachable = true }
     }
 
     private func connectWithRetry() throws -> PostgresConnection {
@@ -162,7 +192,7 @@ public final class WorkerLoop: Sendable {
                 expected = summary.nextOffset
                 partitions.advance(tp, to: summary.nextOffset)
                 try? consumer.commit([tp: summary.nextOffset])
-                record(summary, tp: tp, size: chunk.count, elapsed: ContinuousClock.now - start)
+                record(summary, topic: tp.topic, partitions: "\(tp.partition)", size: chunk.count, elapsed: ContinuousClock.now - start)
                 status.update { $0.databaseReachable = true }
             } catch {
                 let rest = Array(chunks[index...].joined())
@@ -172,13 +202,13 @@ public final class WorkerLoop: Sendable {
         }
     }
 
-    private func record(_ summary: BatchProcessor.Summary, tp: TopicPartition, size: Int, elapsed: Duration) {
-        metrics.applied(tp.topic, summary.applied)
-        if summary.duplicates > 0 { metrics.duplicates(tp.topic, summary.duplicates) }
+    private func record(_ summary: BatchProcessor.Summary, topic: String, partitions: String, size: Int, elapsed: Duration) {
+        metrics.applied(topic, summary.applied)
+        if summary.duplicates > 0 { metrics.duplicates(topic, summary.duplicates) }
         for (kind, count) in summary.deadLettered {
-            metrics.deadLettered(tp.topic, kind: kind.rawValue, count)
+            metrics.deadLettered(topic, kind: kind.rawValue, count)
             logger.warning("events dead-lettered", metadata: [
-                "topic": "\(tp.topic)", "partition": "\(tp.partition)", "kind": "\(kind.rawValue)", "count": "\(count)",
+                "topic": "\(topic)", "partition": "\(partitions)", "kind": "\(kind.rawValue)", "count": "\(count)",
             ])
         }
         metrics.batchSize.record(Double(size))

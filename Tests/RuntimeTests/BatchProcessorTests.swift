@@ -73,6 +73,41 @@ struct BatchProcessorTests {
         }
     }
 
+    /// Several partitions' batches in one transaction: every offset advanced, every event
+    /// applied once, a bad one dead-lettered — and a zombie on any of them rolls back all.
+    @Test func partitionsAppliedTogetherAdvanceEachOffsetOrNone() async throws {
+        let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+        func part(_ partition: Int32, _ range: Range<Int>, expected: Int64?) -> BatchProcessor.Part {
+            let messages = range.map {
+                consumed(sampleEvent(topic: topic, id: "p\(partition)-e\($0)", item: "p\(partition)-i\($0 % 5)", value: $0),
+                         partition: partition, offset: Int64($0))
+            }
+            return BatchProcessor.Part(tp: TopicPartition(topic, partition), messages: messages, expected: expected)
+        }
+        var second = part(2, 0..<30, expected: nil)
+        var malformed = second.messages
+        malformed[4] = ConsumedMessage(topic: topic, partition: 2, offset: 4, key: nil, value: Array("{not json".utf8),
+                                       headers: malformed[4].headers, timestampMillis: 1)
+        second = BatchProcessor.Part(tp: second.tp, messages: malformed, expected: nil)
+        let parts = [part(0, 0..<20, expected: nil), second]
+        let summary = try await conn.run { try processor.process(together: parts, on: $0) }
+        #expect(summary.applied == 49 && summary.deadLettered[.invalidJSON] == 1)
+        #expect(summary.nextOffsets == [TopicPartition(topic, 0): 20, TopicPartition(topic, 2): 30])
+        try await conn.run { conn throws in
+            #expect(try conn.count("SELECT count(*) FROM inbox") == 49)
+            #expect(try conn.count("SELECT sum(next_offset)::int FROM consumer_offsets") == 50)
+        }
+        // Partition 0 was taken on by another member meanwhile: partition 2's part rolls back too.
+        let later = [part(0, 20..<25, expected: 15), part(2, 30..<35, expected: 30)]
+        await #expect(throws: BatchProcessor.Zombie.self) {
+            try await conn.run { try processor.process(together: later, on: $0) }
+        }
+        try await conn.run { conn throws in
+            #expect(try conn.count("SELECT count(*) FROM inbox") == 49)
+            #expect(try conn.count("SELECT next_offset::int FROM consumer_offsets WHERE partition = 2") == 30)
+        }
+    }
+
     @Test func poisonIsDeadLetteredWithReasonsAndTheRestApplied() async throws {
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
         var batch = events(0..<20)

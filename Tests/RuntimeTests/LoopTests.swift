@@ -16,6 +16,47 @@ struct LoopTests {
         func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] { throw Mystery() }
     }
 
+    /// The sample handler, except that an event of item `poison` throws what nobody can classify.
+    struct PoisonedOnce: EventHandler {
+        let sample = SampleHandler()
+        var acceptedTypes: Set<String> { sample.acceptedTypes }
+        func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
+            if events.contains(where: { $0.key == "poison" }) { throw Mystery() }
+            return try sample.apply(events, in: tx)
+        }
+    }
+
+    /// One connection applies a poll's partitions in one transaction; when that fails, each
+    /// partition's batch goes on its own, so one partition's trouble never holds another's up.
+    @Test func partitionsAppliedTogetherFallBackToOneByOneWhenTheTransactionFails() async throws {
+        let stack = try await Stack(inputPartitions: 2)
+        let config = WorkerConfig(kafka: stack.cluster.config(properties: ["session.timeout.ms": "4000"]),
+                                  databaseURL: stack.databaseURL, groupID: "poisoned", maxWait: .milliseconds(20),
+                                  retryMax: .milliseconds(20))
+        let status = WorkerStatus()
+        let loop = WorkerLoop(config: config, topics: [stack.input], source: "urn:test", handler: PoisonedOnce(),
+                              metrics: RuntimeMetrics(), status: status,
+                              logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let thread = Thread { try? loop.run() }
+        thread.start()
+        defer { loop.requestStop() }
+        try await stack.waitUntil(.seconds(30)) { status.notReadyReason == nil }
+        var messages = (0..<40).map { n in
+            var message = sampleEvent(topic: stack.input, id: "e\(n)", item: n == 20 ? "poison" : "i\(n)", value: n)
+            message.partition = n < 20 ? 0 : 1
+            return message
+        }
+        messages.swapAt(0, 20)  // the poison first: both partitions' events arrive in one poll
+        try await stack.send(messages)
+        let stopped = try await stack.waitUntil(.seconds(30)) {
+            status.notReadyReason?.contains("stopped partitions: sample.events.v1[1]") == true
+        }
+        #expect(stopped, "readiness: \(status.notReadyReason ?? "ready")")
+        #expect(try await stack.count("SELECT count(*) FROM inbox WHERE partition = 0") == 20)
+        #expect(try await stack.count("SELECT count(*) FROM inbox WHERE partition = 1") == 0)
+        #expect(try await stack.count("SELECT next_offset::int FROM consumer_offsets WHERE partition = 0") == 20)
+    }
+
     @Test func aBatchThatKeepsFailingUnclassifiedStopsItsPartitionAndReadinessSaysSo() async throws {
         let stack = try await Stack(inputPartitions: 1)
         let config = WorkerConfig(kafka: stack.cluster.config(properties: ["session.timeout.ms": "4000"]),
