@@ -155,14 +155,20 @@ public final class WorkerLoop: Sendable {
         }
         let start = ContinuousClock.now
         let parts = items.map { BatchProcessor.Part(tp: $0.tp, messages: $0.messages, expected: $0.position) }
-        guard let summary = try? conn.sync({ try processor.process(together: parts, on: $0) }) else {
+        let topic = items[0].tp.topic, names = items.map { "\($0.tp.partition)" }.joined(separator: ",")
+        let summary: BatchProcessor.Summary
+        do {
+            summary = try conn.sync { try processor.process(together: parts, on: $0) }
+        } catch {
+            logger.info("partitions applied together failed; applying each on its own",
+                        metadata: ["topic": "\(topic)", "partitions": "\(names)", "error": "\(error)"])
             for item in items { run(item.messages, tp: item.tp, position: item.position, consumer: consumer, conn: conn) }
             return
         }
         for (tp, next) in summary.nextOffsets { partitions.advance(tp, to: next) }
         try? consumer.commit(summary.nextOffsets)
-        record(summary, topic: items[0].tp.topic, partitions: items.map { "\($0.tp.partition)" }.joined(separator: ","),
-               size: items.reduce(0) { $0 + $1.messages.count }, elapsed: ContinuousClock.now - start)
+        record(summary, topic: topic, partitions: names, size: items.reduce(0) { $0 + $1.messages.count },
+               elapsed: ContinuousClock.now - start)
         status.update { $0.databaseReachable = true }
     }
 
