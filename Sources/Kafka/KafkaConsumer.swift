@@ -11,6 +11,18 @@ public enum KafkaOffset {
     public static let stored: Int64 = -1000
 }
 
+/// Where a consumer reads from when the broker no longer has its position
+/// (librdkafka's `auto.offset.reset`).
+public enum OffsetReset: String, Sendable {
+    /// The earliest message the broker still has.
+    case earliest
+    /// The next message to arrive.
+    case latest
+    /// Nowhere: the partition is reported in `PollResult.unreadable` and librdkafka stops
+    /// fetching it.
+    case error
+}
+
 /// What the owner of a consumer does when the group moves partitions. Both hooks run
 /// on the consumer's own thread, inside `poll` or `close`, before librdkafka proceeds:
 /// `revoked` must finish (or abandon, when `lost`) the work in flight for those
@@ -42,18 +54,16 @@ public final class KafkaConsumer: Sendable {
     public let groupID: String
 
     /// The config's own `properties` override the defaults koki sets here.
-    /// - Parameter offsetReset: where to read from when the broker no longer has the
-    ///   position (`auto.offset.reset`): `earliest`, `latest`, or `error`, which skips nothing
-    ///   and reports the partition in `PollResult.unreadable` instead.
+    /// - Parameter offsetReset: where to read from when the broker no longer has the position.
     public init(config: KafkaConfig, groupID: String, hooks: RebalanceHooks = RebalanceHooks(),
-                assignmentStrategy: String = "cooperative-sticky", offsetReset: String = "earliest") throws {
+                assignmentStrategy: String = "cooperative-sticky", offsetReset: OffsetReset = .earliest) throws {
         self.groupID = groupID
         let defaults: [(String, String)] = [
             ("group.id", groupID),
             ("partition.assignment.strategy", assignmentStrategy),
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
-            ("auto.offset.reset", offsetReset),
+            ("auto.offset.reset", offsetReset.rawValue),
             ("enable.partition.eof", "false"),
         ]
         let conf = try NativeConf.make(config.resolved(defaults: defaults))

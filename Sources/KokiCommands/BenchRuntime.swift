@@ -176,23 +176,32 @@ extension PipelineRun {
         let allowed = Int64(max(500, Self.unappliedBytesPerPartition / max(1, bytes / messages.count)))
         var ends: [TopicPartition: Int64] = [:]
         for first in stride(from: 0, to: messages.count, by: chunk) {
-            while ends.contains(where: { $0.value > allowed }) {
-                let applied = try await conn.run { conn in
-                    Dictionary(uniqueKeysWithValues: try conn.query(
-                        "SELECT topic, partition, next_offset FROM consumer_offsets WHERE consumer_group = \(group)"
-                    ).map { row in
-                        let (topic, partition, next) = try row.decode(String.self, Int32.self, Int64.self)
-                        return (TopicPartition(topic, partition), next)
-                    })
-                }
-                if ends.allSatisfy({ $0.value - (applied[$0.key] ?? 0) <= allowed }) { break }
-                try await Task.sleep(for: .milliseconds(5))
-            }
+            try await waitForRoom(ends: ends, allowed: allowed, conn: conn, group: group)
             for result in try await producer.send(Array(messages[first..<min(messages.count, first + chunk)])) {
                 guard case .success(let report) = result else { throw fail("producing the benchmark's events failed") }
                 let tp = TopicPartition(report.topic, report.partition)
                 ends[tp] = max(ends[tp] ?? 0, report.offset + 1)
             }
+        }
+    }
+
+    /// Waits until no partition holds more than `allowed` events the worker has not applied
+    /// (`ends`: each partition's next offset as produced).
+    private func waitForRoom(ends: [TopicPartition: Int64], allowed: Int64, conn: PostgresConnection,
+                             group: String) async throws {
+        // No partition has received that many yet: nothing to ask.
+        guard ends.contains(where: { $0.value > allowed }) else { return }
+        while true {
+            let applied = try await conn.run { conn in
+                Dictionary(uniqueKeysWithValues: try conn.query(
+                    "SELECT topic, partition, next_offset FROM consumer_offsets WHERE consumer_group = \(group)"
+                ).map { row in
+                    let (topic, partition, next) = try row.decode(String.self, Int32.self, Int64.self)
+                    return (TopicPartition(topic, partition), next)
+                })
+            }
+            if ends.allSatisfy({ $0.value - (applied[$0.key] ?? 0) <= allowed }) { return }
+            try await Task.sleep(for: .milliseconds(5))
         }
     }
 

@@ -18,9 +18,6 @@ struct BatchProcessor: Sendable {
         var derived = 0
         /// Each partition's next offset after the batch.
         var nextOffsets: [TopicPartition: Int64] = [:]
-
-        /// The next offset of a one-partition batch.
-        var nextOffset: Int64 { nextOffsets.values.first! }
     }
 
     /// One partition's part of a batch: its messages in offset order, all at or after

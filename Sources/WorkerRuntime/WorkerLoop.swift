@@ -64,7 +64,7 @@ public final class WorkerLoop: Sendable {
         // Where the broker no longer has a partition's next events (retention deleted them
         // before they were read), librdkafka would jump to the earliest it has: the partition
         // stops instead, so nothing is skipped without an operator deciding it.
-        let consumer = try KafkaConsumer(config: config.kafka, groupID: config.groupID, hooks: hooks, offsetReset: "error")
+        let consumer = try KafkaConsumer(config: config.kafka, groupID: config.groupID, hooks: hooks, offsetReset: .error)
         try consumer.subscribe(topics)
         logger.info("worker started", metadata: ["topics": "\(topics)", "group": "\(config.groupID)"])
 
@@ -195,9 +195,10 @@ public final class WorkerLoop: Sendable {
             let start = ContinuousClock.now
             do {
                 let summary = try conn.sync { try processor.process(chunk, tp: tp, expected: expected, on: $0) }
-                expected = summary.nextOffset
-                partitions.advance(tp, to: summary.nextOffset)
-                try? consumer.commit([tp: summary.nextOffset])
+                let next = summary.nextOffsets[tp]!
+                expected = next
+                partitions.advance(tp, to: next)
+                try? consumer.commit([tp: next])
                 record(summary, topic: tp.topic, partitions: "\(tp.partition)", size: chunk.count, elapsed: ContinuousClock.now - start)
                 status.update { $0.databaseReachable = true }
             } catch {

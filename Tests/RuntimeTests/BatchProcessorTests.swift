@@ -23,7 +23,7 @@ struct BatchProcessorTests {
         batch[0] = consumed(sampleEvent(topic: topic, id: "e0", item: "i0", value: 0, traceparent: trace), offset: 0)
         let input = batch
         let summary = try await conn.run { try processor.process(input, tp: tp, expected: nil, on: $0) }
-        #expect(summary.applied == 100 && summary.derived == 100 && summary.nextOffset == 100)
+        #expect(summary.applied == 100 && summary.derived == 100 && summary.nextOffsets == [tp: 100])
         try await conn.run { conn throws in
             #expect(try conn.count("SELECT sum(updates)::int FROM sample_items") == 100)
             #expect(try conn.count("SELECT count(*) FROM inbox WHERE consumer_group = 'g1'") == 100)
