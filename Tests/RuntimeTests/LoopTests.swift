@@ -26,19 +26,25 @@ struct LoopTests {
         }
     }
 
+    /// A worker loop on a thread of its own against `stack`'s input, logging nowhere; the
+    /// caller asks it to stop.
+    static func start(_ handler: any EventHandler, group: String, on stack: Stack) -> (WorkerLoop, WorkerStatus) {
+        let config = WorkerConfig(kafka: stack.cluster.config(properties: ["session.timeout.ms": "4000"]),
+                                  databaseURL: stack.databaseURL, groupID: group, maxWait: .milliseconds(20),
+                                  retryMax: .milliseconds(20))
+        let status = WorkerStatus()
+        let loop = WorkerLoop(config: config, topics: [stack.input], source: "urn:test", handler: handler,
+                              metrics: RuntimeMetrics(), status: status,
+                              logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        Thread { try? loop.run() }.start()
+        return (loop, status)
+    }
+
     /// One connection applies a poll's partitions in one transaction; when that fails, each
     /// partition's batch goes on its own, so one partition's trouble never holds another's up.
     @Test func partitionsAppliedTogetherFallBackToOneByOneWhenTheTransactionFails() async throws {
         let stack = try await Stack(inputPartitions: 2)
-        let config = WorkerConfig(kafka: stack.cluster.config(properties: ["session.timeout.ms": "4000"]),
-                                  databaseURL: stack.databaseURL, groupID: "poisoned", maxWait: .milliseconds(20),
-                                  retryMax: .milliseconds(20))
-        let status = WorkerStatus()
-        let loop = WorkerLoop(config: config, topics: [stack.input], source: "urn:test", handler: PoisonedOnce(),
-                              metrics: RuntimeMetrics(), status: status,
-                              logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let thread = Thread { try? loop.run() }
-        thread.start()
+        let (loop, status) = Self.start(PoisonedOnce(), group: "poisoned", on: stack)
         defer { loop.requestStop() }
         try await stack.waitUntil(.seconds(30)) { status.notReadyReason == nil }
         var messages = (0..<40).map { n in
@@ -59,15 +65,7 @@ struct LoopTests {
 
     @Test func aBatchThatKeepsFailingUnclassifiedStopsItsPartitionAndReadinessSaysSo() async throws {
         let stack = try await Stack(inputPartitions: 1)
-        let config = WorkerConfig(kafka: stack.cluster.config(properties: ["session.timeout.ms": "4000"]),
-                                  databaseURL: stack.databaseURL, groupID: "broken", maxWait: .milliseconds(20),
-                                  retryMax: .milliseconds(20))
-        let status = WorkerStatus()
-        let loop = WorkerLoop(config: config, topics: [stack.input], source: "urn:test", handler: Broken(),
-                              metrics: RuntimeMetrics(), status: status,
-                              logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let thread = Thread { try? loop.run() }
-        thread.start()
+        let (loop, status) = Self.start(Broken(), group: "broken", on: stack)
         defer { loop.requestStop() }
         try await stack.send(0..<3)
         let stopped = try await stack.waitUntil(.seconds(30)) {
@@ -96,14 +94,7 @@ struct LoopTests {
         try await conn.run {
             try $0.execute("INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ('away', \(stack.input), 0, 3)")
         }
-        let config = WorkerConfig(kafka: stack.cluster.config(properties: ["session.timeout.ms": "4000"]),
-                                  databaseURL: stack.databaseURL, groupID: "away", maxWait: .milliseconds(20))
-        let status = WorkerStatus()
-        let loop = WorkerLoop(config: config, topics: [stack.input], source: "urn:test", handler: SampleHandler(),
-                              metrics: RuntimeMetrics(), status: status,
-                              logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let thread = Thread { try? loop.run() }
-        thread.start()
+        let (loop, status) = Self.start(SampleHandler(), group: "away", on: stack)
         defer { loop.requestStop() }
         let stopped = try await stack.waitUntil(.seconds(30)) {
             status.notReadyReason?.contains("stopped partitions: sample.events.v1[0]") == true

@@ -123,9 +123,9 @@ struct TransferPolicyTests {
         #expect(status != 0 && output.contains("row"), "\(kind): \(output)")
     }
 
-    /// audit_append spells the canonical text out rather than calling audit_hash per row: the
-    /// rows it writes must hash as audit_hash (what `koki audit verify` recomputes) says, for
-    /// rows with and without a person, fields or subjects, in more than one call.
+    /// audit_append collects a call's rows and inserts them at once: each must still follow the
+    /// row before it and hash as audit_hash (what `koki audit verify` recomputes) says, for rows
+    /// with and without a person, fields or subjects, across calls.
     @Test func appendedRowsHashAsAuditHashSays() async throws {
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
         let (rows, mismatched) = try await conn.run { conn -> (Int, Int) in
