@@ -23,17 +23,9 @@ public struct ResidentStore {
         return result
     }
 
-    /// The current members of households (everyone whose current record is in them).
-    public func members(of households: [String]) throws -> [(atenaNo: String, householdNo: String)] {
-        guard !households.isEmpty else { return [] }
-        return try tx.query("""
-            SELECT r.atena_no, r.household_no FROM \(KeyedLookup.rows(of: "residents", where: "household_no", in: households, as: "r"))
-            """).map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
-    }
-
     /// Locks people, in key order, creating their rows if missing. A person's events share a
-    /// partition, so this rarely waits: only for a household's other members or the clock's
-    /// due people, whom another partition's batch may hold.
+    /// partition, so this rarely waits: only for the clock's due people, whom another
+    /// partition's batch may hold.
     ///
     /// A row this transaction inserts needs no `FOR UPDATE`: anyone else must insert it first
     /// too, and that waits for this transaction to end. Only rows that were there are locked

@@ -58,15 +58,13 @@ struct ResidentBatch {
         // Who is touched, and which event owns what it derives.
         var people = Set<String>()
         var eventHouseholds = Set<String>()
-        var householdChanges = Set<String>()
         for step in steps {
             guard let atenaNo = step.command.atenaNo else { continue }
             people.insert(atenaNo)
             owner[atenaNo] = step.index
-            if case .resident(let change, let kind) = step.command {
+            if case .resident(let change, _) = step.command {
                 eventHouseholds.insert(change.householdNo)
                 householdOwner[change.householdNo] = step.index
-                if kind == .householdChanged { householdChanges.insert(atenaNo) }
             }
         }
         if let businessDate, let last = clockSteps.last {
@@ -78,24 +76,13 @@ struct ResidentBatch {
         let previousHouseholds = try residents.households(of: Array(people))
         for step in steps {
             if case .resident(let change, _) = step.command, let old = previousHouseholds[change.atenaNo] {
-                if old != change.householdNo { householdChanges.insert(change.atenaNo) }
                 householdOwner[old] = step.index
             }
         }
-        // A household change recomputes the whole household, old and new.
-        var households = eventHouseholds.union(previousHouseholds.values)
-        var newHouseholds: [String: [String]] = [:]
-        for step in steps {
-            if case .resident(let change, _) = step.command { newHouseholds[change.atenaNo, default: []].append(change.householdNo) }
-        }
-        let changedHouseholds = Set(householdChanges.flatMap { atenaNo in
-            [previousHouseholds[atenaNo]].compactMap { $0 } + (newHouseholds[atenaNo] ?? [])
-        })
-        for member in try residents.members(of: Array(changedHouseholds)) where owner[member.atenaNo] == nil {
-            people.insert(member.atenaNo)
-            owner[member.atenaNo] = householdOwner[member.householdNo]
-        }
-        households.formUnion(changedHouseholds)
+        // A household change touches the old household and the new; their other members' own
+        // facts do not change, so they are not recomputed (nor locked: they may be another
+        // partition's). The 住基情報 below reads them under the households' locks.
+        let households = eventHouseholds.union(previousHouseholds.values)
         try residents.lock(people: Array(people))
 
         try writeFacts()
