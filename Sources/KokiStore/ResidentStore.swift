@@ -31,17 +31,23 @@ public struct ResidentStore {
     /// too, and that waits for this transaction to end. Only rows that were there are locked
     /// (on a city's first load, almost none; locking each new row cost a write and a WAL
     /// record per person).
-    public func lock(people: [String]) throws {
+    ///
+    /// Returns the people whose rows it created. Everything stored about a person is written
+    /// under this lock, so the store holds nothing else about them yet: the batch need not
+    /// look (on a city's first load, that is almost everyone).
+    @discardableResult
+    public func lock(people: [String]) throws -> Set<String> {
         let people = Array(Set(people)).sorted()
-        guard !people.isEmpty else { return }
+        guard !people.isEmpty else { return [] }
         let created = Set(try tx.query("""
             INSERT INTO residents (atena_no) SELECT unnest(\(people)::text[]) ON CONFLICT DO NOTHING RETURNING atena_no
             """).map { try $0.decode(String.self, at: 0) })
         let existing = people.filter { !created.contains($0) }
-        guard !existing.isEmpty else { return }
+        guard !existing.isEmpty else { return created }
         _ = try tx.query("""
             SELECT atena_no FROM residents WHERE atena_no = ANY(\(existing)::text[]) ORDER BY atena_no FOR UPDATE
             """)
+        return created
     }
 
     /// Locks households, in key order, creating their rows if missing. A household's members

@@ -30,6 +30,11 @@ struct ResidentBatch {
     /// The whole history of people who had none before this batch, as written: recomputing
     /// them needs no read.
     var newcomers: [String: [ResidentHistoryRow]] = [:]
+    /// People this batch's lock created: the store held nothing about them, so what it holds
+    /// now is what this batch wrote.
+    var created: Set<String> = []
+    /// People this batch's notices are about (read back when recomputing, new or not).
+    var noticed: Set<String> = []
 
     init(tx: PostgresConnection, steps: [Step], vault: MyNumberVault, derived: [[DerivedEvent]]) {
         self.tx = tx
@@ -42,6 +47,9 @@ struct ResidentBatch {
     /// The step of an event index that owns derived events (looked up, never searched: a
     /// search per person made a batch of 1,000 quadratic).
     func step(ofEvent index: Int) -> Step { steps[stepPosition[index]!] }
+
+    /// Of `people`, those the store may hold something about from before this batch.
+    func seenBefore<People: Sequence<String>>(_ people: People) -> [String] { people.filter { !created.contains($0) } }
 
     mutating func run() throws {
         guard !steps.isEmpty else { return }
@@ -73,7 +81,8 @@ struct ResidentBatch {
                 owner[due.atenaNo] = last.index
             }
         }
-        let previousHouseholds = try residents.households(of: Array(people))
+        created = try residents.lock(people: Array(people))
+        let previousHouseholds = try residents.households(of: seenBefore(people))
         for step in steps {
             if case .resident(let change, _) = step.command, let old = previousHouseholds[change.atenaNo] {
                 householdOwner[old] = step.index
@@ -83,7 +92,6 @@ struct ResidentBatch {
         // facts do not change, so they are not recomputed (nor locked: they may be another
         // partition's). The 住基情報 below reads them under the households' locks.
         let households = eventHouseholds.union(previousHouseholds.values)
-        try residents.lock(people: Array(people))
 
         try writeFacts()
 
@@ -157,7 +165,7 @@ struct ResidentBatch {
             }
         }
         if !changes.isEmpty {
-            var last = try residents.lastHistoryNumbers(Array(Set(changes.map(\.1.atenaNo))))
+            var last = try residents.lastHistoryNumbers(seenBefore(Set(changes.map(\.1.atenaNo))))
             let firstNumbers = Dictionary(changes.map { ($0.1.atenaNo, last[$0.1.atenaNo] ?? 0) }, uniquingKeysWith: { a, _ in a })
             var rows: [ResidentHistoryRow] = []
             for (step, change, kind) in changes {
@@ -181,6 +189,8 @@ struct ResidentBatch {
                 newcomers[row.atenaNo, default: []].append(row)
             }
         }
+        noticed = Set((assistance.map(\.atenaNo) + enrollments.map(\.atenaNo))
+                      + (disability + special + dependents + forwarded).map(\.atenaNo))
         try notices.insert(assistance)
         try notices.insertDisability(disability)
         try notices.insertSpecialAddress(special)
