@@ -50,19 +50,34 @@ public struct ResidentStore {
         return created
     }
 
-    /// Locks households, in key order, creating their rows if missing. A household's members
-    /// arrive on different partitions, so concurrent batches meet here: a batch takes these
-    /// locks after its people (so two batches never wait for each other in a circle) and as
-    /// late as it can, since another batch that shares a household waits for it to commit.
-    public func lock(households: [String]) throws {
-        let households = Array(Set(households)).sorted()
+    /// Locks households, in key order, and records their 世帯主 (`heads`: the households whose
+    /// head the batch knows). A household's members arrive on different partitions, so
+    /// concurrent batches meet here: a batch takes these locks after its people (so two batches
+    /// never wait for each other in a circle) and as late as it can, since another batch that
+    /// shares a household waits for it to commit.
+    ///
+    /// A missing row is created with its head, and creating it is its lock (as for people); a
+    /// row that was there is locked, and written only when its head changed.
+    public func lock(households: [String], heads: [String: String]) throws {
+        let households = Array(Set(households).union(heads.keys)).sorted()
         guard !households.isEmpty else { return }
-        try tx.execute("""
-            INSERT INTO households (household_no) SELECT unnest(\(households)::text[]) ON CONFLICT DO NOTHING
-            """)
+        let created = Set(try tx.query("""
+            INSERT INTO households (household_no, head_atena_no)
+            SELECT * FROM unnest(\(households)::text[], \(households.map { heads[$0] })::text[])
+            ON CONFLICT DO NOTHING RETURNING household_no
+            """).map { try $0.decode(String.self, at: 0) })
+        let existing = households.filter { !created.contains($0) }
+        guard !existing.isEmpty else { return }
         _ = try tx.query("""
-            SELECT household_no FROM households WHERE household_no = ANY(\(households)::text[])
+            SELECT household_no FROM households WHERE household_no = ANY(\(existing)::text[])
             ORDER BY household_no FOR UPDATE
+            """)
+        let withHeads = existing.filter { heads[$0] != nil }
+        guard !withHeads.isEmpty else { return }
+        try tx.execute("""
+            UPDATE households h SET head_atena_no = v.a
+            FROM unnest(\(withHeads)::text[], \(withHeads.map { heads[$0] })::text[]) AS v(hh, a)
+            WHERE h.household_no = v.hh AND h.head_atena_no IS DISTINCT FROM v.a
             """)
     }
 
@@ -268,16 +283,6 @@ public struct ResidentStore {
             INSERT INTO household_memberships (atena_no, household_no, relationship_to_head, from_date, through_date)
             SELECT * FROM unnest(\(m.map(\.atenaNo))::text[], \(m.map(\.householdNo))::text[],
                                  \(m.map(\.relationshipToHead))::text[], \(m.map(\.from))::date[], \(m.map(\.through))::date[])
-            """)
-    }
-
-    /// Records each household's current 世帯主.
-    public func setHeads(_ heads: [(householdNo: String, atenaNo: String)]) throws {
-        guard !heads.isEmpty else { return }
-        try tx.execute("""
-            UPDATE households h SET head_atena_no = v.a
-            FROM unnest(\(heads.map(\.householdNo))::text[], \(heads.map(\.atenaNo))::text[]) AS v(hh, a)
-            WHERE h.household_no = v.hh
             """)
     }
 

@@ -99,8 +99,8 @@ struct ResidentBatch {
         // Households last: what is shared with other partitions' batches is held for the
         // shortest time. Whoever takes a household's lock after another batch committed reads
         // that batch's members, so the last 住基情報 sent for a household is complete.
-        try residents.lock(households: Array(households.union(recomputed.heads.map(\.householdNo))))
-        try residents.setHeads(recomputed.heads)
+        try residents.lock(households: Array(households),
+                           heads: Dictionary(recomputed.heads, uniquingKeysWith: { _, last in last }))
         // 住基情報 for every household a resident event touched, old and new.
         let recordHouseholds = eventHouseholds.union(steps.compactMap { step -> String? in
             if case .resident(let change, _) = step.command { return previousHouseholds[change.atenaNo] }

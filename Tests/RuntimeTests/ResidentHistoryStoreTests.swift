@@ -43,3 +43,26 @@ struct ResidentHistoryStoreTests {
         #expect(written != rows)
     }
 }
+
+extension ResidentHistoryStoreTests {
+    /// A household's row is created with its 世帯主 when a batch first locks it; later batches
+    /// change the head only when they know it, and a batch that knows none leaves it.
+    @Test func householdLocksRecordTheHead() async throws {
+        let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+        func heads() async throws -> [String] {
+            try await conn.run { conn in
+                try conn.query("SELECT household_no || ' ' || coalesce(head_atena_no, '-') FROM households ORDER BY 1")
+                    .map { try $0.decode(String.self, at: 0) }
+            }
+        }
+        func lock(_ households: [String], _ heads: [String: String]) async throws {
+            try await conn.run { conn in try conn.transaction { try ResidentStore($0).lock(households: households, heads: heads) } }
+        }
+        try await lock(["0000000101", "0000000102"], ["0000000101": "0000000001"])
+        #expect(try await heads() == ["0000000101 0000000001", "0000000102 -"], "created with the head the batch knows")
+        try await lock(["0000000101"], ["0000000102": "0000000003"])
+        #expect(try await heads() == ["0000000101 0000000001", "0000000102 0000000003"], "a head's household is locked too")
+        try await lock(["0000000101", "0000000102"], ["0000000101": "0000000002"])
+        #expect(try await heads() == ["0000000101 0000000002", "0000000102 0000000003"], "a new head replaces the old; none known keeps it")
+    }
+}
