@@ -47,7 +47,15 @@ struct LatencyBench: AsyncParsableCommand {
     static func measure(rate: Int, seconds: Int) async throws -> Result {
         let server = PostgresConnection.conninfo()
         let tag = "\(UInt32.random(in: 0...UInt32.max))"
-        let databaseURL = try await BenchDatabase.create(server: server, name: "koki_bench_latency_\(tag)")
+        let databaseName = "koki_bench_latency_\(tag)"
+        let result = try await measure(rate: rate, seconds: seconds, tag: tag,
+                                       databaseURL: try await BenchDatabase.create(server: server, name: databaseName))
+        try await BenchDatabase.drop(server: server, name: databaseName)
+        return result
+    }
+
+    /// The measurement on a new database, every process stopped when it returns.
+    static func measure(rate: Int, seconds: Int, tag: String, databaseURL: String) async throws -> Result {
         let cluster = try MockKafkaCluster(brokers: 3)
         try cluster.createTopics(Topics.all.map { NewTopic(name: $0.name, partitions: $0.partitions, replicationFactor: 3) })
         let logs = URL(fileURLWithPath: NSTemporaryDirectory() + "koki-bench-latency-\(tag)")

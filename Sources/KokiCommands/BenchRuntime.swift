@@ -83,7 +83,8 @@ struct PipelineRun {
                  check: (@Sendable (PostgresConnection) throws -> Void)? = nil) async throws
         -> (applied: Double, published: Double, deadLetters: Int) {
         let n = messages.count
-        let databaseURL = try await BenchDatabase.create(server: server, name: "koki_bench_\(tag)")
+        let databaseName = "koki_bench_\(tag)"
+        let databaseURL = try await BenchDatabase.create(server: server, name: databaseName)
         if let prepare {
             let conn = try await PostgresConnection.connect(databaseURL)
             try await conn.run { try prepare($0) }
@@ -108,8 +109,10 @@ struct PipelineRun {
         relayOptions.pollInterval = .milliseconds(50)
         let relay = OutboxRelay(kafka: cluster.config(), databaseURL: databaseURL, options: relayOptions,
                                 policy: PassThroughPolicy(), metrics: RuntimeMetrics(), status: WorkerStatus(), logger: quiet)
-        let loopThread = Thread { try? loop.run() }
-        let relayThread = Thread { try? relay.run() }
+        let stopped = DispatchGroup()
+        let loopThread = Thread { try? loop.run(); stopped.leave() }
+        let relayThread = Thread { try? relay.run(); stopped.leave() }
+        stopped.enter()
         relayThread.start()
         defer {
             loop.requestStop()
@@ -117,6 +120,7 @@ struct PipelineRun {
         }
         let conn = try await PostgresConnection.connect(databaseURL)
         try await Self.warmUp(relay: conn, topics: outputs)
+        stopped.enter()
         loopThread.start()
 
         // The clock starts once the group has assigned the partitions (the mock's first
@@ -153,6 +157,11 @@ struct PipelineRun {
         }
         guard settled == n else { throw fail("\(n) events were read but \(settled) applied or dead-lettered (duplicates?)") }
         if let check { try await conn.run { try check($0) } }
+        // The next measurement's server should not be vacuuming this one's tables.
+        loop.requestStop()
+        relay.requestStop()
+        await withCheckedContinuation { done in stopped.notify(queue: .global()) { done.resume() } }
+        try await BenchDatabase.drop(server: server, name: databaseName)
         return ((appliedAt ?? .zero).inSeconds, published, deadLetters)
     }
 }
@@ -235,6 +244,13 @@ enum BenchDatabase {
         let conn = try await PostgresConnection.connect(url)
         try await conn.run { try migrator.apply(on: $0) }
         return url
+    }
+
+    /// Drops a database `create` made, once its measurement is over (a failed run leaves
+    /// its database to look at).
+    static func drop(server: String, name: String) async throws {
+        let admin = try await PostgresConnection.connect(server)
+        try await admin.run { try $0.executeScript(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)") }
     }
 }
 

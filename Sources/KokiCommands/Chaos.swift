@@ -37,8 +37,7 @@ struct Chaos: AsyncParsableCommand {
         let server = PostgresConnection.conninfo()
         let calendarDB = "koki_chaos_calendar_\(UInt32.random(in: 0...UInt32.max))"
         let holidays = try await Self.holidays(try await BenchDatabase.create(server: server, name: calendarDB))
-        let admin = try await PostgresConnection.connect(server)
-        try await admin.run { try $0.executeScript(unsafeSQL: "DROP DATABASE \(calendarDB) WITH (FORCE)") }
+        try await BenchDatabase.drop(server: server, name: calendarDB)
         let input = ChaosInput(residents: residents, seed: seed, bad: bad) { $0.isBusinessDay(holidays: holidays) }
         print("koki chaos: \(input.upstream.count) upstream events (\(input.badCount) bad) and \(input.clock.count) business days")
         let clean = try await ChaosRun(input: input, faults: nil, seed: seed).run()
