@@ -32,10 +32,10 @@ public struct ResidentStore {
     /// (on a city's first load, almost none; locking each new row cost a write and a WAL
     /// record per person).
     ///
-    /// Returns the people whose rows it created. Everything stored about a person is written
-    /// under this lock, so the store holds nothing else about them yet: the batch need not
-    /// look (on a city's first load, that is almost everyone).
-    @discardableResult
+    /// Returns the people whose rows it created. Everything the resident worker stores about a
+    /// person (history, notices, qualification, projection) is written under this lock, so
+    /// for these it holds nothing yet: the batch need not look (on a city's first load, that
+    /// is almost everyone).
     public func lock(people: [String]) throws -> Set<String> {
         let people = Array(Set(people)).sorted()
         guard !people.isEmpty else { return [] }
