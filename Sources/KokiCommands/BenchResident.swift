@@ -24,6 +24,9 @@ struct ResidentBench: AsyncParsableCommand {
     @Option(help: "Also measure one transaction per event on this many residents (0: skip).")
     var perEventResidents: Int = 2_000
 
+    @Option(help: "Runs per batch size; the figure is the median run (its detail lists them all).")
+    var runs: Int = 1
+
     mutating func run() async throws {
         let server = PostgresConnection.conninfo()
         var runs = batchSizes.map { (residents, $0, false) }
@@ -32,18 +35,23 @@ struct ResidentBench: AsyncParsableCommand {
             var options = SyntheticResidents.Options()
             options.residents = count
             let messages = SyntheticResidents.events(options)
-            // A fresh cluster per run: the worker's topics have fixed names.
-            let cluster = try MockKafkaCluster(brokers: 3)
-            for topic in Topics.all {
-                try cluster.createTopic(topic.name, partitions: topic.partitions, replicationFactor: 3)
+            let ((applied, published, deadLetters), spread) = try await MedianRun.of(
+                perEvent ? 1 : self.runs, events: messages.count, seconds: \.1) {
+                // A fresh cluster per run: the worker's topics have fixed names.
+                let cluster = try MockKafkaCluster(brokers: 3)
+                for topic in Topics.all {
+                    try cluster.createTopic(topic.name, partitions: topic.partitions, replicationFactor: 3)
+                }
+                let run = PipelineRun(cluster: cluster, server: server, tag: "\(UInt32.random(in: 0...UInt32.max))",
+                                      topics: ResidentHandler.topics, handler: ResidentHandler(vault: try MyNumberVault.benchVault()),
+                                      batch: batch, perEvent: perEvent)
+                return try await run.measure(messages)
             }
-            let run = PipelineRun(cluster: cluster, server: server, tag: "\(UInt32.random(in: 0...UInt32.max))",
-                                  topics: ResidentHandler.topics, handler: ResidentHandler(vault: try MyNumberVault.benchVault()), batch: batch, perEvent: perEvent)
-            let (applied, published, deadLetters) = try await run.measure(messages)
             let mode = perEvent ? "per-event transactions" : "batch \(batch)"
             BenchRecord.report(BenchFigure(name: "resident worker end to end, \(mode)", count: messages.count, seconds: published,
                                            unit: "events",
-                                           detail: String(format: "all applied after %.3f s; %d dead-lettered", applied, deadLetters)))
+                                           detail: String(format: "all applied after %.3f s; %d dead-lettered", applied, deadLetters)
+                                               + spread))
         }
     }
 }
