@@ -29,14 +29,14 @@ struct ResidentBench: AsyncParsableCommand {
 
     mutating func run() async throws {
         let server = PostgresConnection.conninfo()
-        var runs = batchSizes.map { (residents, $0, false) }
-        if perEventResidents > 0 { runs.append((perEventResidents, 1000, true)) }
-        for (count, batch, perEvent) in runs {
+        var measurements = batchSizes.map { (residents, $0, false) }
+        if perEventResidents > 0 { measurements.append((perEventResidents, 1000, true)) }
+        for (count, batch, perEvent) in measurements {
             var options = SyntheticResidents.Options()
             options.residents = count
             let messages = SyntheticResidents.events(options)
             let ((applied, published, deadLetters), spread) = try await MedianRun.of(
-                perEvent ? 1 : self.runs, events: messages.count, seconds: \.1) {
+                perEvent ? 1 : runs, events: messages.count, seconds: \.1) {
                 // A fresh cluster per run: the worker's topics have fixed names.
                 let cluster = try MockKafkaCluster(brokers: 3)
                 for topic in Topics.all {

@@ -241,7 +241,8 @@ extension PipelineRun {
 
 /// A pipeline figure from several runs: one run of a few seconds on the 2-core machine varied
 /// by up to 7% either way (the mock brokers, the server's background work), so the figure is
-/// the median run, and its detail says what the others measured.
+/// the median run (of an even number, the slower of the middle two), and its detail says what
+/// the others measured.
 enum MedianRun {
     static func of<Run>(_ runs: Int, events: Int, seconds: (Run) -> Double,
                         _ measure: () async throws -> Run) async throws -> (Run, spread: String) {
