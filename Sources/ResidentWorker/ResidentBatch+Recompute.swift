@@ -29,10 +29,11 @@ extension ResidentBatch {
         let qualifications = QualificationStore(tx)
         var history = try residents.history(of: people.filter { newcomers[$0] == nil })
         history.merge(newcomers) { _, written in written }
-        let notices = try NoticeStore(tx).dated(of: people.filter { !created.contains($0) || noticed.contains($0) })
-        let stored = try qualifications.periods(of: seenBefore(people))
-        let known = try residents.known(seenBefore(people))
-        var lastHistory = try qualifications.lastHistoryNumbers(seenBefore(people))
+        let earlier = seenBefore(people)
+        let notices = try NoticeStore(tx).dated(of: earlier + noticed.filter(created.contains))
+        let stored = try qualifications.periods(of: earlier)
+        let known = try residents.known(earlier)
+        var lastHistory = try qualifications.lastHistoryNumbers(earlier)
 
         var result = Recomputed()
         var projections: [ResidentStore.Projection] = []

@@ -33,7 +33,8 @@ struct ResidentBatch {
     /// People this batch's lock created: the store held nothing about them, so what it holds
     /// now is what this batch wrote.
     var created: Set<String> = []
-    /// People this batch's notices are about (read back when recomputing, new or not).
+    /// People this batch's dated notices are about (what `NoticeStore.dated` reads back when
+    /// recomputing, new or not).
     var noticed: Set<String> = []
 
     init(tx: PostgresConnection, steps: [Step], vault: MyNumberVault, derived: [[DerivedEvent]]) {
@@ -189,8 +190,7 @@ struct ResidentBatch {
                 newcomers[row.atenaNo, default: []].append(row)
             }
         }
-        noticed = Set((assistance.map(\.atenaNo) + enrollments.map(\.atenaNo))
-                      + (disability + special + dependents + forwarded).map(\.atenaNo))
+        noticed = Set(assistance.map(\.atenaNo) + enrollments.map(\.atenaNo) + (disability + special).map(\.atenaNo))
         try notices.insert(assistance)
         try notices.insertDisability(disability)
         try notices.insertSpecialAddress(special)
