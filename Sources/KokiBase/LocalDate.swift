@@ -1,6 +1,12 @@
 /// A calendar day with no time zone (`YYYY-MM-DD`), as the events and the store carry
 /// dates. Arithmetic goes through the day number since 1970-01-01 (proleptic Gregorian),
 /// so it never touches the wall clock or a time zone.
+///
+/// Every operation is total: a value exists only for years 1 to 9999, and arithmetic that
+/// would leave that range stops at its edge (`LocalDate.earliest`, `LocalDate.latest`)
+/// instead of trapping, so no inbound date, however far out, can crash a worker. Inbound
+/// dates are bounded far inside this range by the contract's rules (`InboundRules`); the
+/// clamp only keeps a hostile value from becoming a crash.
 public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
     public let year: Int
     public let month: Int
@@ -31,7 +37,20 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         self.init(year: y, month: m, day: d)
     }
 
-    public init(daysSinceEpoch: Int) {
+    /// 0001-01-01 and 9999-12-31: the first and last day a `LocalDate` can hold.
+    public static let earliest = LocalDate(unchecked: 1, 1, 1)
+    public static let latest = LocalDate(unchecked: 9999, 12, 31)
+
+    /// For year, month and day already known to form a date in range.
+    private init(unchecked year: Int, _ month: Int, _ day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// The day `daysSinceEpoch` days after 1970-01-01, clamped to `earliest...latest`.
+    public init(daysSinceEpoch days: Int) {
+        let daysSinceEpoch = min(max(days, -719_162), 2_932_896)  // 0001-01-01 … 9999-12-31
         // Howard Hinnant's civil_from_days.
         let z = daysSinceEpoch + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
@@ -57,19 +76,25 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         return era * 146_097 + doe - 719_468
     }
 
-    public func adding(days: Int) -> LocalDate { LocalDate(daysSinceEpoch: daysSinceEpoch + days) }
-
-    /// The same day `months` later (or earlier); the month's last day when it has no such day
-    /// (1/31 + 1 month → 2/28).
-    public func adding(months: Int) -> LocalDate {
-        let index = year * 12 + (month - 1) + months
-        let year = index / 12, month = index % 12 + 1
-        return LocalDate(year: year, month: month, day: min(day, LocalDate.daysIn(month: month, year: year)))!
+    /// `days` later (or earlier), clamped to `earliest...latest`.
+    public func adding(days: Int) -> LocalDate {
+        let (sum, overflow) = daysSinceEpoch.addingReportingOverflow(days)
+        return overflow ? (days > 0 ? .latest : .earliest) : LocalDate(daysSinceEpoch: sum)
     }
 
-    public var firstOfMonth: LocalDate { LocalDate(year: year, month: month, day: 1)! }
+    /// The same day `months` later (or earlier); the month's last day when it has no such day
+    /// (1/31 + 1 month → 2/28). Clamped to `earliest...latest`.
+    public func adding(months: Int) -> LocalDate {
+        let (index, overflow) = (year * 12 + (month - 1)).addingReportingOverflow(months)
+        guard !overflow, index >= 12 else { return months > 0 ? .latest : .earliest }
+        guard index < 10_000 * 12 else { return .latest }
+        let year = index / 12, month = index % 12 + 1
+        return LocalDate(unchecked: year, month, min(day, LocalDate.daysIn(month: month, year: year)))
+    }
 
-    public var lastOfMonth: LocalDate { LocalDate(year: year, month: month, day: LocalDate.daysIn(month: month, year: year))! }
+    public var firstOfMonth: LocalDate { LocalDate(unchecked: year, month, 1) }
+
+    public var lastOfMonth: LocalDate { LocalDate(unchecked: year, month, LocalDate.daysIn(month: month, year: year)) }
 
     /// Saturday or Sunday.
     /// 0 = Sunday … 6 = Saturday (1970-01-01 was a Thursday).

@@ -4,6 +4,7 @@ import Kafka
 import KokiBase
 import KokiDomain
 import KokiEvents
+import KokiStore
 import KokiSynth
 import Postgres
 import TaxWorker
@@ -33,7 +34,7 @@ struct HonsanteiBench: AsyncParsableCommand {
         print("synthetic city: \(city.residents.count) residents, \(city.periods.count) insured, "
               + "\(city.incomes.count) income records")
         let run = PipelineRun(cluster: cluster, server: server, tag: "\(UInt32.random(in: 0...UInt32.max))",
-                              topics: TaxHandler.topics, handler: TaxHandler(after: nil), batch: 100, perEvent: false)
+                              topics: TaxHandler.topics, handler: TaxHandler(after: nil, clock: .replay), batch: 100, perEvent: false)
         let (applied, published, _) = try await run.measure([EventFactory().businessDay(LocalDate(year: fiscalYear, month: 7, day: 1)!)],
                                                             prepare: { try city.load(into: $0) })
         BenchRecord.report(BenchFigure(name: "本算定 wall time, \(city.incomes.count) income records", value: applied, unit: "s",

@@ -30,7 +30,7 @@ struct PaymentsBench: AsyncParsableCommand {
                 try cluster.createTopic(topic.name, partitions: partitions, replicationFactor: 3)
             }
             let run = PipelineRun(cluster: cluster, server: server, tag: "\(UInt32.random(in: 0...UInt32.max))",
-                                  topics: PaymentHandler.topics, handler: PaymentHandler(after: nil), batch: batch, perEvent: false)
+                                  topics: PaymentHandler.topics, handler: PaymentHandler(after: nil, clock: .replay), batch: batch, perEvent: false)
             // Two connections apply payments side by side: the money must still add up.
             let (applied, published, dead) = try await run.measure(month, prepare: { try SyntheticPayments.load(plans, into: $0) },
                                                                    check: { conn in

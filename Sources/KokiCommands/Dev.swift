@@ -81,6 +81,8 @@ struct Dev: AsyncParsableCommand {
         childEnv["KOKI_KAFKA_PROPERTIES"] = env["KOKI_KAFKA_PROPERTIES"]
             ?? "session.timeout.ms=6000;heartbeat.interval.ms=1000;fetch.wait.max.ms=10"
         childEnv["KOKI_BATCH_MAX_WAIT_MS"] = env["KOKI_BATCH_MAX_WAIT_MS"] ?? "20"
+        // The synthetic year may lie ahead of the wall clock: its last day is the latest business day.
+        childEnv["KOKI_CLOCK_LATEST"] = env["KOKI_CLOCK_LATEST"] ?? "\(fiscalYear + 1)-03-31"
         let names = ["koki-relay", "koki-resident-worker", "koki-tax-worker", "koki-payment-worker"]
         let ports = basePort == 0 ? names.map { _ in Self.freePort() } : names.indices.map { basePort + $0 }
         defer { supervisor.stopAll() }

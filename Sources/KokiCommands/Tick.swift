@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import KokiBase
+import KokiStore
 
 /// `koki tick` — publishes the business-day clock (`clock.business-day.v1`), which is how
 /// dates arrive in koki: workers never read the wall clock.
@@ -11,7 +12,9 @@ struct Tick: AsyncParsableCommand {
         discussion: """
             Each event has the id business-day:<date>, so publishing a day twice is harmless: workers \
             apply an id once. With --through, every weekday from --date through that date is published, \
-            in order (national holidays are not skipped yet; workers treat each date as "as of").
+            in order (national holidays are not skipped yet; workers treat each date as "as of"). \
+            A date more than a day ahead of today in Asia/Tokyo is refused without --force, and the \
+            workers refuse it too unless KOKI_CLOCK_LATEST allows it (a synthetic or replayed year).
             """)
 
     @Option(help: "The business date, YYYY-MM-DD.")
@@ -20,12 +23,19 @@ struct Tick: AsyncParsableCommand {
     @Option(help: "Publish every weekday from --date through this date, YYYY-MM-DD.")
     var through: String?
 
+    @Flag(help: "Publish dates ahead of tomorrow in Asia/Tokyo (for a synthetic or replayed year).")
+    var force = false
+
     func validate() throws {
         guard let first = LocalDate(iso: date) else { throw ValidationError("--date must be a date YYYY-MM-DD") }
         if let through {
             guard let last = LocalDate(iso: through) else { throw ValidationError("--through must be a date YYYY-MM-DD") }
             guard first <= last else { throw ValidationError("--through must not be before --date") }
             guard first.days(until: last) <= 3660 else { throw ValidationError("--through may be at most ten years after --date") }
+        }
+        let latest = ClockRule.todayInTokyo().adding(days: 1)
+        if !force, (through.flatMap { LocalDate(iso: $0) } ?? first) > latest {
+            throw ValidationError("business days after \(latest) (tomorrow in Asia/Tokyo) are refused without --force")
         }
     }
 

@@ -122,9 +122,12 @@ public enum Installments {
     /// city, and 介護 + 後期 per payment at most half of each payment.
     public static func pensionDeductible(annualPremium: Int, pensionAnnual: Int, pensionPerPayment: Int,
                                          longTermCareDeducted: Bool, longTermCarePerPayment: Int) -> Bool {
-        guard pensionAnnual >= 180_000, longTermCareDeducted else { return false }
-        let perPayment = (annualPremium + 5) / 6
-        return (longTermCarePerPayment + perPayment) * 2 <= pensionPerPayment
+        guard pensionAnnual >= 180_000, longTermCareDeducted, annualPremium >= 0, longTermCarePerPayment >= 0 else { return false }
+        let perPayment = annualPremium / 6 + (annualPremium % 6 + 5) / 6
+        // Amounts come from another system: a sum past Int's range is not deductible (and never a trap).
+        let (both, overSum) = longTermCarePerPayment.addingReportingOverflow(perPayment)
+        let (twice, overDouble) = both.multipliedReportingOverflow(by: 2)
+        return !overSum && !overDouble && twice <= pensionPerPayment
     }
 
     /// 特別徴収 for a year: 仮徴収 in April, June and August at the previous February's

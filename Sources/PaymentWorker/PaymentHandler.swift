@@ -16,9 +16,12 @@ public struct PaymentHandler: EventHandler {
 
     /// Whose business day must come first (the tax worker's: charges follow its 期割).
     let after: CalendarStore.Worker?
+    /// Which business days are accepted (the same rule in every worker).
+    let clock: ClockRule
 
-    public init(after: CalendarStore.Worker? = .tax) {
+    public init(after: CalendarStore.Worker? = .tax, clock: ClockRule = .standard) {
         self.after = after
+        self.clock = clock
     }
 
     public func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
@@ -28,19 +31,20 @@ public struct PaymentHandler: EventHandler {
         for (index, event) in events.enumerated() {
             do {
                 if event.type == BusinessDay.type {
-                    steps.append((index, event, nil, nil, try event.decode(BusinessDay.self).date))
+                    steps.append((index, event, nil, nil, try event.decodeValid(BusinessDay.self).date))
                     continue
                 }
                 guard let kind = PaymentRecord.Kind(rawValue: event.type) else {
                     throw Rejection(.unknownType, "ce_type is not one the payment worker knows")
                 }
-                let payment = try event.decode(PaymentRecord.self)
-                try Self.validate(payment, key: event.key)
+                let payment = try event.decodeValid(PaymentRecord.self)
                 steps.append((index, event, kind, payment, nil))
             } catch let rejection as Rejection {
                 rejected[index] = rejection
             }
         }
+        let refused = try CalendarStore(tx, worker: .payment).admitDays(&steps, rule: clock, day: \.date, index: \.index)
+        for (index, reason) in refused { rejected[index] = Rejection(.validation, reason) }
         // A business day's book holds everyone (see `Book`), a batch of payments only its payers.
         try ledger.lock(everyone: steps.contains { $0.date != nil })
         // A refund paid must match a refund decided and not yet paid.
@@ -92,20 +96,5 @@ public struct PaymentHandler: EventHandler {
         try book.settleCredits(owner: settlementOwner)
         try book.write()
         return events.indices.map { rejected[$0].map(EventOutcome.rejected) ?? .applied(book.derived[$0]) }
-    }
-
-    static func validate(_ p: PaymentRecord, key: String?) throws(Rejection) {
-        try InboundEvent.checkPerson(p.atenaNo, key: key)
-        guard !p.paymentId.isEmpty, p.paymentId.count <= 64 else { throw Rejection(.validation, "paymentId is empty or too long") }
-        guard p.amount > 0 else { throw Rejection(.validation, "amount must be positive") }
-        guard p.amount <= 100_000_000 else { throw Rejection(.validation, "amount is out of range") }
-        if let year = p.fiscalYear, !(2008...2200).contains(year) { throw Rejection(.validation, "fiscalYear is out of range") }
-        if let no = p.installmentNo, !(1...20).contains(no) { throw Rejection(.validation, "installmentNo is out of range") }
-        guard p.installmentNo == nil || p.fiscalYear != nil else {
-            throw Rejection(.validation, "installmentNo needs fiscalYear")
-        }
-        let plausible = LocalDate(year: 2000, month: 1, day: 1)!...LocalDate(year: 2200, month: 12, day: 31)!
-        guard plausible.contains(p.paidOn) else { throw Rejection(.validation, "paidOn is out of range") }
-        if let credited = p.creditedOn, !plausible.contains(credited) { throw Rejection(.validation, "creditedOn is out of range") }
     }
 }

@@ -220,7 +220,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private func withResult<T>(_ sql: SQL, _ body: (OpaquePointer) throws -> T) throws -> T {
         queue.precondition()
         let name = try preparedName(for: sql)
-        let result = Self.withCStrings(sql.parameters) { values in
+        let result = try Self.withCStrings(sql.parameters) { values in
             if let name {
                 PQexecPrepared(conn, name, Int32(values.count), values, nil, nil, 0)
             } else {
@@ -299,10 +299,18 @@ public final class PostgresConnection: @unchecked Sendable {
         return rows
     }
 
-    /// C strings for the length of a call; the pointers never leave `body`.
-    static func withCStrings<T>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> T) -> T {
+    /// C strings for the length of a call; the pointers never leave `body`. A text parameter
+    /// with an embedded NUL is refused: as a C string it would reach the server cut short
+    /// (`"a\0b"` stored as `"a"`), and PostgreSQL's text cannot hold NUL at all.
+    static func withCStrings<T>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> T) throws -> T {
         let storage: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } }
         defer { storage.forEach { free($0) } }
+        for (string, pointer) in zip(strings, storage) {
+            guard let string, let pointer else { continue }
+            guard strlen(pointer) == string.utf8.count else {
+                throw PostgresError(.usage, "a text parameter contains a NUL byte, which PostgreSQL text cannot hold")
+            }
+        }
         return body(storage.map { UnsafePointer($0) })
     }
 

@@ -42,7 +42,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         switch sqlState {
         case "40001", "40P01": return true            // serialization failure, deadlock
         case "57P01", "57P02", "57P03": return true   // admin / crash shutdown, cannot connect now
-        case "55P03": return true                     // lock not available
+        case "55P03": return true                     // lock not available (lock_timeout)
+        case "57014": return true                     // canceled: statement_timeout, or an operator's cancel
         default:
             return sqlState.hasPrefix("08")            // connection exceptions
                 || sqlState.hasPrefix("53")            // insufficient resources

@@ -17,9 +17,12 @@ public struct ResidentHandler: EventHandler {
     public let acceptedTypes = ResidentCommand.acceptedTypes
 
     let vault: MyNumberVault
+    /// Which business days are accepted (the same rule in every worker).
+    let clock: ClockRule
 
-    public init(vault: MyNumberVault) {
+    public init(vault: MyNumberVault, clock: ClockRule = .standard) {
         self.vault = vault
+        self.clock = clock
     }
 
     public func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
@@ -32,6 +35,9 @@ public struct ResidentHandler: EventHandler {
                 rejected[index] = error
             }
         }
+        let refused = try CalendarStore(tx, worker: .resident).admitDays(
+            &commands, rule: clock, day: { if case .clock(let date) = $0.command { date } else { nil } }, index: \.index)
+        for (index, reason) in refused { rejected[index] = Rejection(.validation, reason) }
         var batch = ResidentBatch(tx: tx, steps: commands, vault: vault, derived: Array(repeating: [], count: events.count))
         try batch.run()
         return events.indices.map { index in

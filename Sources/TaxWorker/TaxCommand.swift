@@ -27,56 +27,29 @@ enum TaxCommand {
         + [PensionDeductionTarget.type, ResidentUpdate.type, BusinessDay.type]
         + CounterApplication.Kind.allCases.map(\.rawValue))
 
+    /// Decodes and validates by the contract's shared rules (`InboundRules`), the same the
+    /// resident and payment workers hold the same events to.
     init(_ event: InboundEvent) throws(Rejection) {
         if let kind = IncomeRecord.Kind(rawValue: event.type) {
-            let record = try event.decode(IncomeRecord.self)
-            try event.checkPerson(record.atenaNo)
-            guard (1990...2200).contains(record.incomeYear) else { throw Rejection(.validation, "incomeYear is out of range") }
-            for (value, field) in [(record.totalIncome, "totalIncome"), (record.totalIncomeForAssessment, "totalIncomeForAssessment"),
-                                   (record.publicPensionIncome, "publicPensionIncome"), (record.salaryIncome, "salaryIncome"),
-                                   (record.otherIncome, "otherIncome"), (record.taxableIncome, "taxableIncome")] {
-                guard value >= 0 else { throw Rejection(.validation, "\(field) must not be negative") }
-                guard value <= 100_000_000_000 else { throw Rejection(.validation, "\(field) is out of range") }
-            }
-            self = .income(record, kind)
+            self = .income(try event.decodeValid(IncomeRecord.self), kind)
         } else if event.type == PensionDeductionTarget.type {
-            let target = try event.decode(PensionDeductionTarget.self)
-            try event.checkPerson(target.atenaNo)
-            guard (2000...2200).contains(target.fiscalYear) else { throw Rejection(.validation, "fiscalYear is out of range") }
-            for (value, field) in [(target.pensionAnnualAmount, "pensionAnnualAmount"), (target.pensionPerPayment, "pensionPerPayment"),
-                                   (target.longTermCarePremiumPerPayment, "longTermCarePremiumPerPayment")] where value < 0 {
-                throw Rejection(.validation, "\(field) must not be negative")
-            }
-            self = .pensionTarget(target)
+            self = .pensionTarget(try event.decodeValid(PensionDeductionTarget.self))
         } else if let kind = CounterApplication.Kind(rawValue: event.type) {
             switch kind {
             case .premiumReduction:
-                let application = try event.decode(CounterApplication.self)
-                try event.checkPerson(application.atenaNo)
-                let body = try event.decode(PremiumReductionNotice.self)
-                guard (0...100).contains(body.reductionPercent) else {
-                    throw Rejection(.validation, "reductionPercent is not between 0 and 100")
-                }
-                guard (2000...2200).contains(body.fiscalYear) else { throw Rejection(.validation, "fiscalYear is out of range") }
-                guard !body.reason.isEmpty, body.reason.count <= 200 else {
-                    throw Rejection(.validation, "reason is empty or longer than 200 characters")
-                }
-                self = .exemption(application, body)
+                self = .exemption(try event.decodeValid(CounterApplication.self), try event.decodeValid(PremiumReductionNotice.self))
             case .formerDependent:
-                let application = try event.decode(CounterApplication.self)
-                try event.checkPerson(application.atenaNo)
-                let body = try event.decode(FormerDependentNotice.self)
-                guard !body.insurerName.isEmpty, body.insurerName.count <= 200 else {
-                    throw Rejection(.validation, "insurerName is empty or longer than 200 characters")
-                }
-                self = .formerDependent(application, body)
+                self = .formerDependent(try event.decodeValid(CounterApplication.self), try event.decodeValid(FormerDependentNotice.self))
             default:
+                // Held to the rules all the same: the resident worker would refuse it, and both
+                // groups decide one event alike.
+                _ = try event.decodeValid(CounterApplication.self)
                 self = .notMine
             }
         } else if event.type == ResidentUpdate.type {
-            self = .residentUpdate(try event.decode(ResidentUpdate.self))
+            self = .residentUpdate(try event.decodeValid(ResidentUpdate.self))
         } else if event.type == BusinessDay.type {
-            self = .clock(try event.decode(BusinessDay.self).date)
+            self = .clock(try event.decodeValid(BusinessDay.self).date)
         } else {
             throw Rejection(.unknownType, "ce_type is not one the tax worker knows")
         }

@@ -16,9 +16,12 @@ public struct TaxHandler: EventHandler {
 
     /// Whose business day must come first (the resident worker's: the 本算定 reads its 資格).
     let after: CalendarStore.Worker?
+    /// Which business days are accepted (the same rule in every worker).
+    let clock: ClockRule
 
-    public init(after: CalendarStore.Worker? = .resident) {
+    public init(after: CalendarStore.Worker? = .resident, clock: ClockRule = .standard) {
         self.after = after
+        self.clock = clock
     }
 
     /// A register change the resident worker decided on a business day this worker has not
@@ -45,6 +48,10 @@ public struct TaxHandler: EventHandler {
                 rejected[index] = error
             }
         }
+        // Refused days never wait for another worker: a tick the register refused is never reached.
+        let refused = try CalendarStore(tx, worker: .tax).admitDays(
+            &steps, rule: clock, day: { if case .clock(let date) = $0.command { date } else { nil } }, index: \.index)
+        for (index, reason) in refused { rejected[index] = Rejection(.validation, reason) }
         try Self.waitForTheDayOf(steps.compactMap { if case .residentUpdate(let update) = $0.command { update } else { nil } },
                                  after: after, in: tx)
         var derived = Array(repeating: [DerivedEvent](), count: events.count)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Kafka
 import Postgres
@@ -31,6 +32,11 @@ struct BatchProcessor: Sendable {
     /// The other member owns the partition now: roll back and re-read the offset.
     struct Zombie: Error {}
 
+    /// An earlier process died applying these partitions' batches: apply each on its own.
+    struct EarlierCrash: Error, CustomStringConvertible {
+        var description: String { "an earlier process died applying these batches" }
+    }
+
     /// An error the runtime cannot classify, raised while isolating one event.
     struct Unclassified: Error, CustomStringConvertible {
         let type: String
@@ -39,13 +45,15 @@ struct BatchProcessor: Sendable {
 
     /// `messages` are one partition's, in offset order, all at or after `expected` (the
     /// database's next offset; nil when it has none yet).
-    func process(_ messages: [ConsumedMessage], tp: TopicPartition, expected: Int64?,
+    /// `refuse` dead-letters the messages at those offsets without applying them (the crash-loop
+    /// breaker's verdict).
+    func process(_ messages: [ConsumedMessage], tp: TopicPartition, expected: Int64?, refuse: [Int64: Rejection] = [:],
                  on conn: PostgresConnection) throws -> Summary {
         precondition(!messages.isEmpty)
         let parts = [Part(tp: tp, messages: messages, expected: expected)]
         do {
             return try conn.transaction { tx in
-                try apply(parts, isolating: false, on: tx)
+                try apply(parts, isolating: false, refuse: refuse, on: tx)
             }
         } catch let error as PostgresError where error.isTransient {
             throw error
@@ -56,7 +64,7 @@ struct BatchProcessor: Sendable {
         } catch {
             // The handler threw something that is not transient: find the event at fault.
             return try conn.transaction { tx in
-                try apply(parts, isolating: true, on: tx)
+                try apply(parts, isolating: true, refuse: refuse, on: tx)
             }
         }
     }
@@ -69,7 +77,8 @@ struct BatchProcessor: Sendable {
         return try conn.transaction { tx in try apply(parts, isolating: false, on: tx) }
     }
 
-    private func apply(_ parts: [Part], isolating: Bool, on tx: PostgresConnection) throws -> Summary {
+    private func apply(_ parts: [Part], isolating: Bool, refuse: [Int64: Rejection] = [:],
+                       on tx: PostgresConnection) throws -> Summary {
         var summary = Summary()
         // First: the offset rows, which also serialize any zombie working on these partitions
         // (in partition order, as every member takes them).
@@ -90,9 +99,10 @@ struct BatchProcessor: Sendable {
         events.reserveCapacity(messages.count)
         for (index, message) in messages.enumerated() {
             do throws(Rejection) {
+                if let verdict = refuse[message.offset], parts.count == 1 { throw verdict }
                 let event = try InboundEvent(message)
                 guard handler.acceptedTypes.contains(event.type) else {
-                    throw Rejection(.unknownType, "ce_type \(event.type) is not handled by \(group)")
+                    throw Rejection(.unknownType, "ce_type is not one \(group) handles")
                 }
                 events.append(event)
                 sources.append(index)
@@ -102,23 +112,34 @@ struct BatchProcessor: Sendable {
         }
 
         // Claimed in the inbox before they are applied: what the handler rejects is released below.
-        let claimed = try RuntimeStore.claim(group: group, events, on: tx)
+        // An event claimed before is a duplicate when its body is the same, and a conflict (a
+        // dead letter, never a silent skip) when the same source reused the id for another body.
+        let hashes = events.map { Data(SHA256.hash(data: $0.data)) }
+        let (claimed, recorded) = try RuntimeStore.claim(group: group, events, hashes: hashes, on: tx)
         var fresh: [Int] = []
-        var idsInBatch = Set<String>()
+        var keysInBatch = Set<RuntimeStore.EventKey>()
+        var conflicts: [Int] = []
         for i in events.indices {
-            if claimed.contains(events[i].id) && idsInBatch.insert(events[i].id).inserted {
+            let key = RuntimeStore.EventKey(events[i])
+            if claimed.contains(key) && keysInBatch.insert(key).inserted {
                 fresh.append(i)
+            } else if let hash = recorded[key], hash != hashes[i] {
+                conflicts.append(i)
             } else {
                 summary.duplicates += 1
             }
         }
+        for i in conflicts {
+            letters.append(DeadLetter(group: group, message: messages[sources[i]], rejection: Rejection(
+                .conflict, "an event with this ce_source and ce_id was applied before with another body")))
+        }
 
         var outbox: [OutboxRow] = []
-        var released: [String] = []
+        var released: [RuntimeStore.EventKey] = []
         let time = Timestamp.now()  // the batch's: its derived events happen in one transaction
         func reject(_ i: Int, _ rejection: Rejection) {
             letters.append(DeadLetter(group: group, message: messages[sources[i]], rejection: rejection))
-            released.append(events[i].id)
+            released.append(RuntimeStore.EventKey(events[i]))
         }
         if isolating {
             for i in fresh {
@@ -157,11 +178,11 @@ struct BatchProcessor: Sendable {
             }
         }
 
-        try RuntimeStore.release(group: group, ids: released, on: tx)
+        try RuntimeStore.release(group: group, released, on: tx)
         let derivedCount = outbox.count
-        outbox += letters.map(deadLetterRow)
         try RuntimeStore.enqueue(outbox, on: tx)
-        try RuntimeStore.deadLetter(letters, on: tx)
+        try RuntimeStore.deadLetter(letters, copies: letters.map { deadLetterRow($0, minimal: false) },
+                                    minimalCopies: letters.map { deadLetterRow($0, minimal: true) }, on: tx)
 
         summary.applied = fresh.count - released.count
         summary.derived = derivedCount
@@ -188,10 +209,11 @@ struct BatchProcessor: Sendable {
     }
 
     /// The dead letter's copy for `<topic>.dlq`: the original key, headers and bytes, plus
-    /// where it came from and why it stopped.
-    func deadLetterRow(_ letter: DeadLetter) -> OutboxRow {
+    /// where it came from and why it stopped. `minimal`: where it came from and why only, for
+    /// when the store refused the whole copy.
+    func deadLetterRow(_ letter: DeadLetter, minimal: Bool) -> OutboxRow {
         let m = letter.message
-        var headers = m.headers
+        var headers = minimal ? [] : m.headers
         headers += [
             KafkaHeader(KokiHeader.originalTopic, m.topic),
             KafkaHeader(KokiHeader.originalPartition, String(m.partition)),
@@ -204,8 +226,8 @@ struct BatchProcessor: Sendable {
         // The dead letter's own id: one per (group, topic, partition, offset), so a retried
         // batch cannot enqueue it twice.
         let id = "dlq:\(group):\(m.topic):\(m.partition):\(m.offset)"
-        return OutboxRow(topic: m.topic + ".dlq", key: m.keyText, ceID: id,
-                         ceType: m.headers.text("ce_type") ?? "unknown", headers: headers,
-                         payload: m.value.map { Data($0) })
+        let type = minimal ? nil : m.headers.text("ce_type").flatMap(DeadLetter.storable)
+        return OutboxRow(topic: m.topic + ".dlq", key: minimal ? nil : m.keyText.flatMap(DeadLetter.storable), ceID: id,
+                         ceType: type ?? "unknown", headers: headers, payload: minimal ? nil : m.value.map { Data($0) })
     }
 }

@@ -62,7 +62,7 @@ public enum DeadLetterOperations {
             throw Refused(description: "no dead letter \(id)")
         }
         return Detail(summary: try summary(row), key: try row.decode(String?.self, at: 11),
-                      headers: HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 12)),
+                      headers: HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 12)) ?? [],
                       payload: try row.decode(Data?.self, at: 13).map { Array($0) },
                       resolvedAt: try row.decode(Date?.self, at: 14), resolvedBy: try row.decode(String?.self, at: 15),
                       note: try row.decode(String?.self, at: 16))
@@ -82,7 +82,9 @@ public enum DeadLetterOperations {
             guard status == "open" else { throw Refused(description: "dead letter \(id) is already \(status)") }
             let topic = try row.decode(String.self, at: 0)
             let key = try row.decode(String?.self, at: 1)
-            let headers = HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 2))
+            guard let headers = HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 2)) else {
+                throw Refused(description: "dead letter \(id)'s headers cannot be read: it cannot be replayed")
+            }
             let outbox = OutboxRow(topic: topic, key: key, ceID: "replay:\(id)",
                                    ceType: try row.decode(String?.self, at: 5) ?? "unknown",
                                    headers: headers, payload: try row.decode(Data?.self, at: 3))

@@ -19,47 +19,91 @@ public struct InboundEvent: Sendable {
     public let partition: Int32
     public let offset: Int64
 
-    /// Reads the envelope; a violation names the rule broken, never a value.
+    /// Reads the envelope; a violation names the rule broken, never a value. Everything the
+    /// runtime stores from the envelope (ids, type, source, key, header values) is bounded and
+    /// free of control characters here, so the inbox, the dead-letter table and the outbox can
+    /// always hold it.
     public init(_ message: ConsumedMessage) throws(Rejection) {
         let headers = message.headers
-        func required(_ name: String) throws(Rejection) -> String {
+        guard headers.count <= InboundEvent.maxHeaders else {
+            throw Rejection(.invalidEnvelope, "more than \(InboundEvent.maxHeaders) headers")
+        }
+        var headerBytes = 0
+        for header in headers {
+            headerBytes += header.key.utf8.count + (header.value?.count ?? 0)
+            guard !(header.value?.contains(0) ?? false), !header.key.utf8.contains(0) else {
+                throw Rejection(.invalidEnvelope, "a header contains a NUL byte")
+            }
+        }
+        guard headerBytes <= InboundEvent.maxHeaderBytes else {
+            throw Rejection(.invalidEnvelope, "headers are larger than \(InboundEvent.maxHeaderBytes) bytes")
+        }
+        func attribute(_ name: String, required: Bool) throws(Rejection) -> String? {
             guard let header = headers.last(where: { $0.key == name }), let value = header.value else {
-                throw Rejection(.invalidEnvelope, "missing header \(name)")
+                if required { throw Rejection(.invalidEnvelope, "missing header \(name)") }
+                return nil
             }
             guard let text = String(validating: value, as: UTF8.self), !text.isEmpty else {
                 throw Rejection(.invalidEnvelope, "header \(name) is empty or not UTF-8")
             }
+            guard value.count <= InboundEvent.maxAttributeBytes else {
+                throw Rejection(.invalidEnvelope, "header \(name) is longer than \(InboundEvent.maxAttributeBytes) bytes")
+            }
+            guard InboundEvent.isClean(text) else { throw Rejection(.invalidEnvelope, "header \(name) contains a control character") }
             return text
         }
-        guard try required("ce_specversion") == "1.0" else {
+        guard try attribute("ce_specversion", required: true) == "1.0" else {
             throw Rejection(.invalidEnvelope, "ce_specversion is not 1.0")
         }
-        id = try required("ce_id")
-        type = try required("ce_type")
-        source = try required("ce_source")
-        time = headers.text("ce_time")
-        traceparent = headers.text("traceparent")
-        if let contentType = headers.text("content-type"), !contentType.hasPrefix("application/json") {
+        id = try attribute("ce_id", required: true)!
+        type = try attribute("ce_type", required: true)!
+        source = try attribute("ce_source", required: true)!
+        time = try attribute("ce_time", required: false)
+        traceparent = try attribute("traceparent", required: false)
+        if let contentType = try attribute("content-type", required: false), !contentType.hasPrefix("application/json") {
             throw Rejection(.invalidEnvelope, "content-type is not application/json")
+        }
+        if let rawKey = message.key {
+            guard let text = String(validating: rawKey, as: UTF8.self), !text.isEmpty else {
+                throw Rejection(.invalidEnvelope, "the Kafka key is empty or not UTF-8")
+            }
+            guard rawKey.count <= InboundEvent.maxAttributeBytes else {
+                throw Rejection(.invalidEnvelope, "the Kafka key is longer than \(InboundEvent.maxAttributeBytes) bytes")
+            }
+            guard InboundEvent.isClean(text) else { throw Rejection(.invalidEnvelope, "the Kafka key contains a control character") }
+            key = text
+        } else {
+            key = nil
         }
         guard let body = message.value, !body.isEmpty else {
             throw Rejection(.invalidJSON, "empty body")
         }
-        guard String(validating: body, as: UTF8.self) != nil else {
-            throw Rejection(.undecodable, "body is not valid UTF-8")
-        }
         guard body.count <= InboundEvent.maxBodyBytes else {
             throw Rejection(.invalidJSON, "body is larger than \(InboundEvent.maxBodyBytes) bytes")
+        }
+        guard String(validating: body, as: UTF8.self) != nil else {
+            throw Rejection(.undecodable, "body is not valid UTF-8")
         }
         guard JSONSyntax.isValid(body) else { throw Rejection(.invalidJSON, "body is not valid JSON") }
         guard JSONSyntax.isObject(body) else {
             throw Rejection(.invalidJSON, "body is not a JSON object")
         }
-        key = message.keyText
         data = body
         topic = message.topic
         partition = message.partition
         offset = message.offset
+    }
+
+    /// `ce_id`, `ce_type`, `ce_source`, `ce_time`, `traceparent`, `content-type` and the key: at
+    /// most this many bytes (an id is a UUID or a short reference; a key a 宛名番号).
+    public static let maxAttributeBytes = 256
+    /// Headers per message, and their names and values together.
+    public static let maxHeaders = 64
+    public static let maxHeaderBytes = 16 << 10
+
+    /// No C0 or C1 control character, no DEL.
+    static func isClean(_ text: String) -> Bool {
+        !text.unicodeScalars.contains { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }
     }
 
     /// Bodies beyond this are refused before parsing (a 10 MB body is an attack, not a record).
@@ -97,6 +141,10 @@ public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
         case validation
         /// The store refused it permanently (a constraint), found by applying it alone.
         case store
+        /// Its `ce_source` and `ce_id` were applied before with another body.
+        case conflict
+        /// Applying it took the worker process down `KOKI_CRASH_LIMIT` times in a row.
+        case crashLoop = "crash-loop"
     }
 
     public let kind: Kind

@@ -213,21 +213,23 @@ public final class OutboxRelay: Sendable {
                     ORDER BY id LIMIT \(options.batchSize)) AS o
                 ORDER BY o.id
                 """).map { row in
-                (message: OutboxMessage(id: try row.decode(Int64.self, at: 0), topic: try row.decode(String.self, at: 1),
-                                        key: try row.decode(String?.self, at: 2), ceID: try row.decode(String.self, at: 3),
-                                        ceType: try row.decode(String.self, at: 4),
-                                        headers: HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 5)),
-                                        payload: try row.decode(Data?.self, at: 6).map { Array($0) },
-                                        createdAt: try row.decode(Date.self, at: 7)),
-                 bucket: try row.decode(Int16.self, at: 8))
+                let headers = HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 5))
+                return (message: OutboxMessage(id: try row.decode(Int64.self, at: 0), topic: try row.decode(String.self, at: 1),
+                                               key: try row.decode(String?.self, at: 2), ceID: try row.decode(String.self, at: 3),
+                                               ceType: try row.decode(String.self, at: 4), headers: headers ?? [],
+                                               payload: try row.decode(Data?.self, at: 6).map { Array($0) },
+                                               createdAt: try row.decode(Date.self, at: 7)),
+                        bucket: try row.decode(Int16.self, at: 8), readable: headers != nil)
             }
         }
         guard !rows.isEmpty else { return nil }
         var toSend: [(OutboxMessage, OutgoingMessage)] = []
         var audits: [Int64: AuditRecord] = [:]
-        var held: [(Int64, String)] = []
-        let decisions = try conn.sync { try policy.decide(rows.map(\.message), on: $0) }
-        for ((row, _), decision) in zip(rows, decisions) {
+        // A row whose headers cannot be read is held, never published without its CloudEvents headers.
+        var held: [(Int64, String)] = rows.filter { !$0.readable }.map { ($0.message.id, "the row's headers cannot be read") }
+        let readable = rows.filter(\.readable)
+        let decisions = try conn.sync { try policy.decide(readable.map(\.message), on: $0) }
+        for ((row, _, _), decision) in zip(readable, decisions) {
             switch decision {
             case .publish(let message, let audit):
                 toSend.append((row, message))

@@ -40,26 +40,95 @@ enum RuntimeStore {
             """) == 1
     }
 
+    /// What identifies an event for deduplication: CloudEvents make `source` + `id` unique,
+    /// and koki keeps them per topic.
+    struct EventKey: Hashable, Sendable {
+        let topic: String
+        let source: String
+        let id: String
+
+        init(_ event: InboundEvent) {
+            topic = event.topic
+            source = event.source
+            id = event.id
+        }
+
+        init(topic: String, source: String, id: String) {
+            self.topic = topic
+            self.source = source
+            self.id = id
+        }
+    }
+
     /// Records these events as applied by this group, except those it applied before, and
-    /// returns the ids recorded now (an id twice in `events` is recorded for its first). One
-    /// statement instead of a lookup and an insert: the lookup of a thousand ids was the
-    /// runtime's most expensive statement, and its plan depended on the inbox's statistics.
-    static func claim(group: String, _ events: [InboundEvent], on conn: PostgresConnection) throws -> Set<String> {
-        guard !events.isEmpty else { return [] }
-        return Set(try conn.query("""
-            INSERT INTO inbox (consumer_group, ce_id, ce_type, topic, partition, "offset")
+    /// returns the keys recorded now (a key twice in `events` is recorded for its first), with
+    /// the body hash recorded for each key that was not (to tell a duplicate from a conflict).
+    /// One statement for the claim instead of a lookup and an insert: the lookup of a thousand
+    /// ids was the runtime's most expensive statement.
+    static func claim(group: String, _ events: [InboundEvent], hashes: [Data],
+                      on conn: PostgresConnection) throws -> (claimed: Set<EventKey>, recorded: [EventKey: Data]) {
+        guard !events.isEmpty else { return ([], [:]) }
+        let claimed = Set(try conn.query("""
+            INSERT INTO inbox (consumer_group, ce_id, ce_type, topic, partition, "offset", ce_source, body_hash)
             SELECT \(group), * FROM unnest(\(events.map(\.id))::text[], \(events.map(\.type))::text[],
                                            \(events.map(\.topic))::text[], \(events.map(\.partition))::int[],
-                                           \(events.map(\.offset))::bigint[])
+                                           \(events.map(\.offset))::bigint[], \(events.map(\.source))::text[],
+                                           \(hashes)::bytea[])
             ON CONFLICT DO NOTHING
-            RETURNING ce_id
-            """).map { try $0.decode(String.self, at: 0) })
+            RETURNING topic, ce_source, ce_id
+            """).map { row in
+            let (topic, source, id) = try row.decode(String.self, String.self, String.self)
+            return EventKey(topic: topic, source: source, id: id)
+        })
+        let others = events.filter { !claimed.contains(EventKey($0)) }
+        guard !others.isEmpty else { return (claimed, [:]) }
+        var recorded: [EventKey: Data] = [:]
+        for row in try conn.query("""
+            SELECT i.topic, i.ce_source, i.ce_id, i.body_hash FROM inbox i
+            JOIN unnest(\(others.map(\.topic))::text[], \(others.map(\.source))::text[], \(others.map(\.id))::text[])
+                 AS o(topic, ce_source, ce_id) USING (topic, ce_source, ce_id)
+            WHERE i.consumer_group = \(group) AND i.body_hash IS NOT NULL
+            """) {
+            let (topic, source, id, hash) = try row.decode(String.self, String.self, String.self, Data.self)
+            recorded[EventKey(topic: topic, source: source, id: id)] = hash
+        }
+        return (claimed, recorded)
     }
 
     /// Takes back the claim of events that were dead-lettered instead of applied.
-    static func release(group: String, ids: [String], on conn: PostgresConnection) throws {
-        guard !ids.isEmpty else { return }
-        try conn.execute("DELETE FROM inbox WHERE consumer_group = \(group) AND ce_id = ANY(\(ids)::text[])")
+    static func release(group: String, _ keys: [EventKey], on conn: PostgresConnection) throws {
+        guard !keys.isEmpty else { return }
+        try conn.execute("""
+            DELETE FROM inbox i USING unnest(\(keys.map(\.topic))::text[], \(keys.map(\.source))::text[],
+                                            \(keys.map(\.id))::text[]) AS k(topic, ce_source, ce_id)
+            WHERE i.consumer_group = \(group) AND i.topic = k.topic AND i.ce_source = k.ce_source AND i.ce_id = k.ce_id
+            """)
+    }
+
+    /// The crash-loop breaker's mark, written in a statement of its own before each batch's
+    /// transaction: which partitions this instance is about to apply, from which offset, and —
+    /// returned — how many earlier instances began the same offset and never finished it.
+    static func markAttempts(group: String, instance: String, _ work: [(tp: TopicPartition, first: Int64, events: Int)],
+                             on conn: PostgresConnection) throws -> [TopicPartition: Int] {
+        guard !work.isEmpty else { return [:] }
+        var crashes: [TopicPartition: Int] = [:]
+        for row in try conn.query("""
+            INSERT INTO batch_attempts AS a (consumer_group, topic, partition, first_offset, events, instance, crashes)
+            SELECT \(group), t.topic, t.partition, t.first_offset, t.events, \(instance), 0
+            FROM unnest(\(work.map(\.tp.topic))::text[], \(work.map(\.tp.partition))::int[], \(work.map(\.first))::bigint[],
+                        \(work.map(\.events))::int[]) AS t(topic, partition, first_offset, events)
+            ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET
+                crashes = CASE WHEN a.first_offset <> EXCLUDED.first_offset THEN 0
+                               WHEN a.instance <> EXCLUDED.instance THEN a.crashes + 1
+                               ELSE a.crashes END,
+                first_offset = EXCLUDED.first_offset, events = EXCLUDED.events, instance = EXCLUDED.instance,
+                updated_at = now()
+            RETURNING topic, partition, crashes
+            """) {
+            let (topic, partition, count) = try row.decode(String.self, Int32.self, Int.self)
+            crashes[TopicPartition(topic, partition)] = count
+        }
+        return crashes
     }
 
     /// One outbox row per message, in order; wakes the relays.
@@ -75,16 +144,47 @@ enum RuntimeStore {
         try conn.execute("SELECT pg_notify('koki_outbox', '')")
     }
 
-    static func deadLetter(_ letters: [DeadLetter], on conn: PostgresConnection) throws {
+    /// Stores the dead letters and enqueues their `.dlq` copies in a savepoint of their own; if
+    /// the store refuses them (whatever the cause), minimal letters — where the event was, why
+    /// it stopped, its bytes — so a letter can always be written and the partition flows on.
+    static func deadLetter(_ letters: [DeadLetter], copies: [OutboxRow], minimalCopies: [OutboxRow],
+                           on conn: PostgresConnection) throws {
         guard !letters.isEmpty else { return }
+        do {
+            try conn.savepoint { sp in
+                try enqueue(copies, on: sp)
+                try insert(letters, minimal: false, on: sp)
+            }
+        } catch let error as PostgresError where !error.isTransient {
+            // One at a time, so one letter the store refuses takes no other letter's detail with it.
+            for i in letters.indices {
+                do {
+                    try conn.savepoint { sp in
+                        try enqueue([copies[i]], on: sp)
+                        try insert([letters[i]], minimal: false, on: sp)
+                    }
+                } catch let error as PostgresError where !error.isTransient {
+                    try conn.savepoint { sp in
+                        try enqueue([minimalCopies[i]], on: sp)
+                        try insert([letters[i]], minimal: true, on: sp)
+                    }
+                }
+            }
+        }
+    }
+
+    private static func insert(_ letters: [DeadLetter], minimal: Bool, on conn: PostgresConnection) throws {
+        func text(_ value: String?) -> String? { minimal ? nil : value.flatMap(DeadLetter.storable) }
         try conn.execute("""
             INSERT INTO dead_letters (consumer_group, topic, partition, "offset", message_key, ce_id, ce_type,
                                       headers, payload, error_kind, reason, event_time)
             SELECT * FROM unnest(\(letters.map(\.group))::text[], \(letters.map(\.message.topic))::text[],
                                  \(letters.map(\.message.partition))::int[], \(letters.map(\.message.offset))::bigint[],
-                                 \(letters.map(\.message.keyText))::text[], \(letters.map { $0.message.headers.text("ce_id") })::text[],
-                                 \(letters.map { $0.message.headers.text("ce_type") })::text[],
-                                 \(letters.map(\.headersJSON))::jsonb[], \(letters.map { $0.message.value.map { Data($0) } })::bytea[],
+                                 \(letters.map { text($0.message.keyText) })::text[],
+                                 \(letters.map { text($0.message.headers.text("ce_id")) })::text[],
+                                 \(letters.map { text($0.message.headers.text("ce_type")) })::text[],
+                                 \(letters.map { minimal ? PostgresJSON(text: "[]") : $0.headersJSON })::jsonb[],
+                                 \(letters.map { $0.message.value.map { Data($0) } })::bytea[],
                                  \(letters.map(\.rejection.kind.rawValue))::text[], \(letters.map(\.rejection.reason))::text[],
                                  \(letters.map(\.eventTime))::timestamptz[])
             ON CONFLICT DO NOTHING
@@ -130,6 +230,13 @@ struct DeadLetter: Sendable {
     var eventTime: Date? {
         message.timestampMillis.map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
+
+    /// An envelope value as the dead-letter table and the outbox keep it in a text column: only
+    /// when it is short and free of control characters (a refused envelope's key or id may be
+    /// neither; its bytes stay in the letter's headers and payload).
+    static func storable(_ text: String) -> String? {
+        text.utf8.count <= InboundEvent.maxAttributeBytes && InboundEvent.isClean(text) ? text : nil
+    }
 }
 
 /// Kafka headers stored as a JSON array of `[name, value]` pairs (order and repeats kept;
@@ -158,9 +265,10 @@ enum HeaderJSON {
         return PostgresJSON(text: String(decoding: out, as: UTF8.self))
     }
 
-    /// UTF-8 that does not start with the `b64:` marker (ASCII without a look at each scalar).
+    /// UTF-8 without NUL (jsonb cannot hold `\u0000`) that does not start with the `b64:` marker
+    /// (ASCII without a look at each scalar).
     private static func isText(_ value: [UInt8]) -> Bool {
-        guard !value.starts(with: "b64:".utf8) else { return false }
+        guard !value.starts(with: "b64:".utf8), !value.contains(0) else { return false }
         return value.allSatisfy { $0 < 0x80 } || String(validating: value, as: UTF8.self) != nil
     }
 
@@ -179,8 +287,10 @@ enum HeaderJSON {
         out.append(UInt8(ascii: "\""))
     }
 
-    static func decode(_ json: PostgresJSON) -> [KafkaHeader] {
-        guard let pairs = JSONSyntax.stringPairs(Array(json.text.utf8)) else { return [] }
+    /// The headers, or nil when the text is not what `encode` writes: a row whose headers cannot
+    /// be read is never published without them.
+    static func decode(_ json: PostgresJSON) -> [KafkaHeader]? {
+        guard let pairs = JSONSyntax.stringPairs(Array(json.text.utf8)) else { return nil }
         return pairs.map { name, value in
             if let value, value.starts(with: "b64:".utf8),
                let data = Data(base64Encoded: String(decoding: value.dropFirst(4), as: UTF8.self)) {

@@ -27,10 +27,17 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
     /// so far: the tax worker's end-to-end death test depends on the order of batches that two
     /// connections apply concurrently, and failed once in three runs.
     public var connections: Int
+    /// `KOKI_WAIT_LIMIT_S` (default 3600): how long a batch may wait for another worker's
+    /// business day (`NotYet`) before its partition stops with the reason on /readyz.
+    public var waitLimit: Duration
+    /// `KOKI_CRASH_LIMIT` (default 3): how many processes in a row may die applying one event
+    /// before the next start dead-letters it instead (the crash-loop breaker).
+    public var crashLimit: Int
 
     public init(kafka: KafkaConfig, databaseURL: String, groupID: String, maxBatch: Int = 1000,
                 maxWait: Duration = .milliseconds(100), transactionPerEvent: Bool = false, httpPort: Int = 0,
-                shutdownBudget: Duration = .seconds(20), retryMax: Duration = .seconds(5), connections: Int = 1) {
+                shutdownBudget: Duration = .seconds(20), retryMax: Duration = .seconds(5), connections: Int = 1,
+                waitLimit: Duration = .seconds(3600), crashLimit: Int = 3) {
         self.kafka = kafka
         self.databaseURL = databaseURL
         self.groupID = groupID
@@ -41,6 +48,8 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
         self.shutdownBudget = shutdownBudget
         self.retryMax = retryMax
         self.connections = connections
+        self.waitLimit = waitLimit
+        self.crashLimit = crashLimit
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -63,14 +72,17 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
         case "true", "1", "yes": transactionPerEvent = true
         default: throw Invalid(variable: "KOKI_TRANSACTION_PER_EVENT", expected: "true or false")
         }
-        var databaseURL = PostgresConnection.conninfo(from: env)
         let role = env["KOKI_DB_ROLE"].map { $0 == "none" ? "" : $0 } ?? defaultRole ?? ""
         if !role.isEmpty {
             guard PostgresConnection.isPlainRoleName(role) else {
                 throw Invalid(variable: "KOKI_DB_ROLE", expected: "a role name (lower-case letters, digits, _) or none")
             }
-            databaseURL = PostgresConnection.conninfo(databaseURL, role: role)
         }
+        let timeouts: DatabaseTimeouts
+        do { timeouts = try DatabaseTimeouts.fromEnvironment(env) } catch {
+            throw Invalid(variable: error.variable, expected: "a whole number in \(error.range.lowerBound)...\(error.range.upperBound)")
+        }
+        let databaseURL = PostgresConnection.conninfo(PostgresConnection.conninfo(from: env), role: role, timeouts: timeouts)
         return WorkerConfig(
             kafka: try KafkaConfig.fromEnvironment(env, clientID: name),
             databaseURL: databaseURL,
@@ -81,7 +93,9 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
             httpPort: try int("KOKI_HTTP_PORT", defaultHTTPPort, 0...65535),
             shutdownBudget: .seconds(try int("KOKI_SHUTDOWN_BUDGET_S", 20, 1...600)),
             retryMax: .milliseconds(try int("KOKI_RETRY_MAX_MS", 5000, 10...600_000)),
-            connections: try int("KOKI_DB_CONNECTIONS", 1, 1...16))
+            connections: try int("KOKI_DB_CONNECTIONS", 1, 1...16),
+            waitLimit: .seconds(try int("KOKI_WAIT_LIMIT_S", 3600, 1...604_800)),
+            crashLimit: try int("KOKI_CRASH_LIMIT", 3, 1...100))
     }
 
     /// A whole-number variable, or `fallback` when unset; out of `range` is an error naming it.

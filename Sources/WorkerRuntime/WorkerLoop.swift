@@ -19,8 +19,12 @@ public final class WorkerLoop: Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let partitions = PartitionTable()
     private let backoff: Backoff
+    /// This process's mark in `batch_attempts` (the crash-loop breaker).
+    private let instance = UUID().uuidString
     /// Attempts before a batch that fails for an unclassified reason stops its partition.
     static let unclassifiedAttempts = 5
+    /// How often a batch waiting for another worker's business day is tried again.
+    static let notYetDelay = Duration.milliseconds(100)
 
     public init(config: WorkerConfig, topics: [String], source: String, handler: any EventHandler,
                 metrics: RuntimeMetrics, status: WorkerStatus, logger: Logger) {
@@ -158,6 +162,13 @@ public final class WorkerLoop: Sendable {
         let topic = items[0].tp.topic, names = items.map { "\($0.tp.partition)" }.joined(separator: ",")
         let summary: BatchProcessor.Summary
         do {
+            // Marked as begun by this process, like a single partition's batch; if an earlier
+            // process died on any of them, each is applied on its own, where the breaker decides.
+            let crashes = try conn.sync {
+                try RuntimeStore.markAttempts(group: config.groupID, instance: instance,
+                                              items.map { ($0.tp, $0.messages[0].offset, $0.messages.count) }, on: $0)
+            }
+            guard crashes.values.allSatisfy({ $0 == 0 }) else { throw BatchProcessor.EarlierCrash() }
             summary = try conn.sync { try processor.process(together: parts, on: $0) }
         } catch {
             logger.info("partitions applied together failed; applying each on its own",
@@ -186,15 +197,38 @@ public final class WorkerLoop: Sendable {
         }
     }
 
-    /// Applies `messages` of one partition (all at or after its position).
+    /// Applies `messages` of one partition (all at or after its position). Each chunk is first
+    /// marked as begun by this process (the crash-loop breaker): a chunk an earlier process
+    /// began and never finished is applied event by event, and an event that took
+    /// `crashLimit` processes down is dead-lettered instead of applied.
     private func run(_ messages: [ConsumedMessage], tp: TopicPartition, position: Int64?,
                      consumer: KafkaConsumer, conn: PostgresConnection) {
-        let chunks = config.transactionPerEvent ? messages.map { [$0] } : [messages]
+        var chunks = config.transactionPerEvent ? messages.map { [$0] } : [messages]
         var expected = position
-        for (index, chunk) in chunks.enumerated() {
+        var index = 0
+        while index < chunks.count {
+            let chunk = chunks[index]
             let start = ContinuousClock.now
             do {
-                let summary = try conn.sync { try processor.process(chunk, tp: tp, expected: expected, on: $0) }
+                let crashes = try conn.sync {
+                    try RuntimeStore.markAttempts(group: config.groupID, instance: instance,
+                                                  [(tp, chunk[0].offset, chunk.count)], on: $0)[tp] ?? 0
+                }
+                if crashes > 0 && chunk.count > 1 {
+                    logger.warning("a process died applying this batch; applying it event by event", metadata: [
+                        "topic": "\(tp.topic)", "partition": "\(tp.partition)", "offset": "\(chunk[0].offset)",
+                        "crashes": "\(crashes)"])
+                    chunks.replaceSubrange(index...index, with: chunk.map { [$0] })
+                    continue
+                }
+                var refuse: [Int64: Rejection] = [:]
+                if crashes >= config.crashLimit {
+                    refuse[chunk[0].offset] = Rejection(.crashLoop, "applying it took the worker process down \(crashes) times in a row")
+                    logger.error("dead-lettering an event that keeps crashing the worker", metadata: [
+                        "topic": "\(tp.topic)", "partition": "\(tp.partition)", "offset": "\(chunk[0].offset)",
+                        "crashes": "\(crashes)"])
+                }
+                let summary = try conn.sync { try processor.process(chunk, tp: tp, expected: expected, refuse: refuse, on: $0) }
                 let next = summary.nextOffsets[tp]!
                 expected = next
                 partitions.advance(tp, to: next)
@@ -206,6 +240,7 @@ public final class WorkerLoop: Sendable {
                 fail(rest, tp: tp, error: error, consumer: consumer, conn: conn)
                 return
             }
+            index += 1
         }
     }
 
@@ -233,8 +268,12 @@ public final class WorkerLoop: Sendable {
             logger.warning("offset moved by another member; re-reading it", metadata: meta)
             partitions.unposition(tp)
         case let error as NotYet:
-            let attempt = partitions.backOff(tp, messages, delay: { _ in .milliseconds(100) })
-            if attempt % 100 == 0 {
+            let attempt = partitions.backOff(tp, messages, delay: { _ in Self.notYetDelay })
+            if Self.notYetDelay * attempt >= config.waitLimit {
+                partitions.stop(tp, reason: "waited longer than \(config.waitLimit) for another worker: \(error)")
+                logger.error("partition stopped: it waited too long for another worker", metadata: meta.merging(
+                    ["reason": "\(error)"], uniquingKeysWith: { $1 }))
+            } else if attempt % 100 == 0 {
                 logger.warning("waiting for another worker", metadata: meta.merging(
                     ["attempt": "\(attempt)", "reason": "\(error)"], uniquingKeysWith: { $1 }))
             }

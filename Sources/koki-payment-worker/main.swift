@@ -5,7 +5,10 @@ import WorkerRuntime
 
 // Each business day waits for the worker whose day comes first (KOKI_CALENDAR_AFTER overrides).
 let after: CalendarStore.Worker?
+// Which business days are accepted (KOKI_CLOCK_WINDOW_DAYS, KOKI_CLOCK_LATEST).
+let clock: ClockRule
 do {
+    clock = try ClockRule.fromEnvironment()
     after = try CalendarStore.upstream(default: .tax, environment: ProcessInfo.processInfo.environment)
 } catch {
     ProcessMain.exitWithConfigurationError("koki-payment-worker", error)
@@ -17,4 +20,4 @@ await ProcessMain.runWorker(
     source: "urn:koki:payment-worker",
     defaultHTTPPort: 9113,
     databaseRole: "koki_payment",
-    handler: PaymentHandler(after: after))
+    handler: PaymentHandler(after: after, clock: clock))

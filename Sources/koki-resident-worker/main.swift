@@ -1,11 +1,15 @@
 import KokiSecrets
+import KokiStore
 import ResidentWorker
 import WorkerRuntime
 
 // 個人番号 are sealed before they are stored: without a keyring the worker does not start.
 let vault: MyNumberVault
+// Which business days are accepted (KOKI_CLOCK_WINDOW_DAYS, KOKI_CLOCK_LATEST).
+let clock: ClockRule
 do {
     vault = try MyNumberVault.required()
+    clock = try ClockRule.fromEnvironment()
 } catch {
     ProcessMain.exitWithConfigurationError("koki-resident-worker", error)
 }
@@ -16,4 +20,4 @@ await ProcessMain.runWorker(
     source: "urn:koki:resident-worker",
     defaultHTTPPort: 9111,
     databaseRole: "koki_resident",
-    handler: ResidentHandler(vault: vault))
+    handler: ResidentHandler(vault: vault, clock: clock))

@@ -31,7 +31,7 @@ struct BatchProcessorTests {
             #expect(try conn.count("SELECT next_offset::int FROM consumer_offsets WHERE consumer_group = 'g1'") == 100)
             let headers = HeaderJSON.decode(try conn.query("""
                 SELECT headers FROM outbox o WHERE headers::jsonb @> '[["koki_causation_id", "e0"]]'
-                """)[0].decode(PostgresJSON.self, at: 0))
+                """)[0].decode(PostgresJSON.self, at: 0)) ?? []
             #expect(headers.text("ce_source") == "urn:koki:test")
             #expect(headers.text("traceparent")?.hasPrefix("00-0af7651916cd43dd8448eb211c80319c-") == true)
             #expect(headers.text("traceparent") != trace, "a new span id")
@@ -140,7 +140,7 @@ struct BatchProcessorTests {
             #expect(try conn.count("SELECT count(*) FROM inbox") == 13)
             let dlqHeaders = HeaderJSON.decode(try conn.query("""
                 SELECT headers FROM outbox WHERE topic = 'sample.events.v1.dlq' AND ce_id LIKE '%:3'
-                """)[0].decode(PostgresJSON.self, at: 0))
+                """)[0].decode(PostgresJSON.self, at: 0)) ?? []
             #expect(dlqHeaders.text(KokiHeader.originalTopic) == topic)
             #expect(dlqHeaders.text(KokiHeader.originalOffset) == "3")
             #expect(dlqHeaders.text(KokiHeader.consumerGroup) == "g1")

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiStore
 import KokiSynth
 import PaymentWorker
 import Postgres
@@ -63,8 +64,8 @@ struct ContractTests {
         let url = try await MigratedDatabase.create()
         let conn = try await PostgresConnection.connect(url)
         let handlers: [(any EventHandler, [String])] = [
-            (ResidentHandler(vault: TestKeys.vault), ResidentHandler.topics), (TaxHandler(), TaxHandler.topics),
-            (PaymentHandler(), PaymentHandler.topics),
+            (ResidentHandler(vault: TestKeys.vault, clock: .replay), ResidentHandler.topics), (TaxHandler(clock: .replay), TaxHandler.topics),
+            (PaymentHandler(clock: .replay), PaymentHandler.topics),
         ]
         try await conn.run { conn in
             for (offset, example) in Self.examples.enumerated() {

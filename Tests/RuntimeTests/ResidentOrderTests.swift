@@ -3,6 +3,7 @@ import Kafka
 import KokiBase
 import KokiDomain
 import KokiEvents
+import KokiStore
 import KokiSynth
 import Postgres
 import ResidentWorker
@@ -28,7 +29,7 @@ struct ResidentOrderTests {
             let url = try await MigratedDatabase.create()
             let conn = try await PostgresConnection.connect(url)
             let events = try (order + ticks).enumerated().map { try InboundEvent(consumed($0.element, offset: Int64($0.offset))) }
-            let handler = ResidentHandler(vault: TestKeys.vault)
+            let handler = ResidentHandler(vault: TestKeys.vault, clock: .replay)
             try await conn.run { conn in
                 for start in stride(from: 0, to: events.count, by: 50) {
                     let batch = Array(events[start..<min(events.count, start + 50)])
@@ -82,7 +83,7 @@ extension ResidentOrderTests {
         for (order, together) in [([record, welfare], false), ([welfare, record], false), ([record, welfare], true)] {
             let url = try await MigratedDatabase.create()
             let conn = try await PostgresConnection.connect(url)
-            let handler = ResidentHandler(vault: TestKeys.vault)
+            let handler = ResidentHandler(vault: TestKeys.vault, clock: .replay)
             states.append(try await conn.run { conn in
                 let events = try (order + [factory.businessDay(LocalDate(year: 2026, month: 4, day: 1)!)]).enumerated().map {
                     try InboundEvent(consumed($0.element, offset: Int64($0.offset)))
@@ -120,7 +121,7 @@ extension ResidentOrderTests {
                               previousAddress: nil)), id: "change-\(day)")
         }
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
-        let handler = ResidentHandler(vault: TestKeys.vault)
+        let handler = ResidentHandler(vault: TestKeys.vault, clock: .replay)
         var offset: Int64 = 0
         func apply(_ messages: [OutgoingMessage]) async throws -> String? {
             let events = try messages.map { message in

@@ -274,6 +274,9 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
             "KOKI_DATABASE_URL": databaseURL,
             "KOKI_HTTP_PORT": "0",
             "KOKI_BATCH_MAX_WAIT_MS": "50",
+            // Scenarios jump between the days that matter, in years ahead of the wall clock.
+            "KOKI_CLOCK_WINDOW_DAYS": "3660",
+            "KOKI_CLOCK_LATEST": "2099-12-31",
         ]
         // A worker whose upstream worker is not in this stack keeps its own days.
         if workers.contains("koki-payment-worker") && !workers.contains("koki-tax-worker") { env["KOKI_CALENDAR_AFTER"] = "none" }

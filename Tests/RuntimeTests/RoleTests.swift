@@ -58,14 +58,43 @@ struct RoleTests {
     @Test func workerConfigurationCarriesTheRole() throws {
         let env = ["KOKI_DATABASE_URL": "postgresql://koki@db/koki", "KOKI_KAFKA_BROKERS": "k:9092"]
         let config = try WorkerConfig.fromEnvironment(env, name: "koki-tax-worker", defaultHTTPPort: 0, defaultRole: "koki_tax")
-        #expect(config.databaseURL == "postgresql://koki@db/koki?options=-c%20role%3Dkoki_tax")
+        let timeouts = "connect_timeout=10&keepalives=1&keepalives_idle=30&keepalives_interval=10&keepalives_count=3"
+            + "&tcp_user_timeout=60000"
+        let session = "-c%20lock_timeout%3D60000%20-c%20statement_timeout%3D1800000%20-c%20idle_in_transaction_session_timeout%3D600000"
+        #expect(config.databaseURL == "postgresql://koki@db/koki?\(timeouts)&options=-c%20role%3Dkoki_tax%20\(session)")
         var none = env
         none["KOKI_DB_ROLE"] = "none"
         #expect(try WorkerConfig.fromEnvironment(none, name: "x", defaultHTTPPort: 0, defaultRole: "koki_tax").databaseURL
-                == "postgresql://koki@db/koki")
+                == "postgresql://koki@db/koki?\(timeouts)&options=\(session)")
         var bad = env
         bad["KOKI_DB_ROLE"] = "Robert'); DROP"
         #expect(throws: (any Error).self) { try WorkerConfig.fromEnvironment(bad, name: "x", defaultHTTPPort: 0) }
+        var zero = env
+        zero["KOKI_DB_LOCK_TIMEOUT_MS"] = "0"
+        #expect(throws: (any Error).self) { try WorkerConfig.fromEnvironment(zero, name: "x", defaultHTTPPort: 0) }
+    }
+
+    /// M4: the timeouts reach the session, in both forms of conninfo, with the role.
+    @Test func theDatabaseTimeoutsReachTheSession() async throws {
+        let url = try await MigratedDatabase.create()
+        var timeouts = DatabaseTimeouts()
+        timeouts.lockMilliseconds = 300
+        timeouts.statementMilliseconds = 45_000
+        let keywords = url.replacingOccurrences(of: "postgresql://postgres@", with: "user=postgres host=")
+            .replacingOccurrences(of: ":", with: " port=").replacingOccurrences(of: "/", with: " dbname=")
+        for base in [url, keywords] {
+            let conn = try await PostgresConnection.connect(PostgresConnection.conninfo(base, role: "koki_tax", timeouts: timeouts))
+            let shown = try await conn.run { conn in
+                try conn.query("""
+                    SELECT current_setting('lock_timeout'), current_setting('statement_timeout'),
+                           current_setting('idle_in_transaction_session_timeout'), current_user::text
+                    """)[0]
+            }
+            #expect(try shown.decode(String.self, at: 0) == "300ms")
+            #expect(try shown.decode(String.self, at: 1) == "45s")
+            #expect(try shown.decode(String.self, at: 2) == "10min")
+            #expect(try shown.decode(String.self, at: 3) == "koki_tax")
+        }
     }
 
     @Test func executablesConnectAsTheirRole() {

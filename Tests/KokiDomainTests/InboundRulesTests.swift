@@ -1,0 +1,112 @@
+import Foundation
+import KokiBase
+import KokiDomain
+import KokiEvents
+import KokiStore
+import Testing
+
+/// The contract's shared rules: the same body is accepted or refused alike by every worker,
+/// and no accepted value can push the domain's arithmetic out of range.
+@Suite("Inbound rules")
+struct InboundRulesTests {
+    func decode<T: ValidatedBody>(_ type: T.Type, _ json: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(json.utf8))
+    }
+
+    func reason<T: ValidatedBody>(_ type: T.Type, _ json: String, key: String? = nil) throws -> String? {
+        do {
+            try decode(type, json).validate(key: key)
+            return nil
+        } catch let error as InvalidBody {
+            return error.reason
+        }
+    }
+
+    @Test func anOpenEndedDependencyDateIsRefused() throws {
+        #expect(try reason(FormerDependentNotice.self, #"{"insurerName":"協会けんぽ","dependentUntil":"9999-12-31"}"#)
+                == "dependentUntil is out of range")
+        #expect(try reason(FormerDependentNotice.self, #"{"insurerName":"協会けんぽ","dependentUntil":"2026-03-31"}"#) == nil)
+    }
+
+    @Test func pensionAmountsAreBounded() throws {
+        let body = #"{"atenaNo":"0000000001","fiscalYear":2026,"pensionAnnualAmount":2000000,"pensionPerPayment":333333,"#
+            + #""longTermCarePremiumDeducted":true,"longTermCarePremiumPerPayment":9223372036854775807}"#
+        #expect(try reason(PensionDeductionTarget.self, body, key: "0000000001") == "longTermCarePremiumPerPayment is out of range")
+        let negative = body.replacingOccurrences(of: "9223372036854775807", with: "-1")
+        #expect(try reason(PensionDeductionTarget.self, negative) == "longTermCarePremiumPerPayment must not be negative")
+    }
+
+    @Test func deductibilityNeverOverflows() {
+        #expect(!Installments.pensionDeductible(annualPremium: 58_900, pensionAnnual: 2_000_000, pensionPerPayment: .max,
+                                                longTermCareDeducted: true, longTermCarePerPayment: .max))
+        #expect(!Installments.pensionDeductible(annualPremium: .max, pensionAnnual: .max, pensionPerPayment: .max,
+                                                longTermCareDeducted: true, longTermCarePerPayment: .max / 2))
+        #expect(!Installments.pensionDeductible(annualPremium: 58_900, pensionAnnual: 2_000_000, pensionPerPayment: 333_333,
+                                                longTermCareDeducted: true, longTermCarePerPayment: -1))
+    }
+
+    @Test func textIsBoundedInBytesAndFreeOfControlCharacters() throws {
+        let combining = "あ" + String(repeating: "\u{3099}", count: 10_000)  // one grapheme, 30 kB
+        #expect(combining.count == 1)
+        #expect(throws: InvalidBody("insurerName is longer than 200 characters")) {
+            try InboundRules.text(combining, "insurerName", max: 200)
+        }
+        #expect(throws: InvalidBody("caseNo contains a control character")) { try InboundRules.text("W-1\u{0}", "caseNo", max: 40) }
+        #expect(throws: InvalidBody("caseNo contains a control character")) { try InboundRules.text("W-1\u{85}", "caseNo", max: 40) }
+        try InboundRules.text("川口市本町4-1-1", "line", max: 300)
+    }
+
+    @Test func aPersonsEventIsKeyedByTheirAtenaNo() throws {
+        let body = #"{"atenaNo":"0000000001","receivedDate":"2026-05-01","applicationNo":"A-1"}"#
+        #expect(try reason(CounterApplication.self, body, key: "0000000001") == nil)
+        #expect(try reason(CounterApplication.self, body, key: "0000000002") == "the Kafka key is not the event's atenaNo")
+        #expect(try reason(CounterApplication.self, body.replacingOccurrences(of: "A-1", with: "")) == "applicationNo is empty")
+    }
+
+    @Test func paymentsKeepTheirNarrowerBounds() throws {
+        let ok = #"{"paymentId":"P-1","atenaNo":"0000000001","amount":7500,"paidOn":"2026-07-30","channel":"bank"}"#
+        #expect(try reason(PaymentRecord.self, ok) == nil)
+        #expect(try reason(PaymentRecord.self, ok.replacingOccurrences(of: "2026-07-30", with: "1999-12-31")) == "paidOn is out of range")
+        #expect(try reason(PaymentRecord.self, ok.replacingOccurrences(of: "7500", with: "100000001")) == "amount is out of range")
+        #expect(try reason(PaymentRecord.self, ok.replacingOccurrences(of: "7500", with: "0")) == "amount must be at least 1")
+        #expect(try reason(PaymentRecord.self, ok.replacingOccurrences(of: "P-1", with: "P 1")) != nil)
+    }
+}
+
+/// H2: which business days a worker accepts.
+@Suite("Business clock rule")
+struct ClockRuleTests {
+    let d = { (text: String) in LocalDate(iso: text)! }
+    // 2026-07-01 12:00 in Tokyo.
+    let now = Date(timeIntervalSince1970: 1_782_874_800)
+
+    @Test func todayIsTokyos() {
+        #expect(ClockRule.todayInTokyo(now) == d("2026-07-01"))
+        // 2026-06-30 15:00 UTC is already 1 July in Tokyo.
+        #expect(ClockRule.todayInTokyo(Date(timeIntervalSince1970: 1_782_831_600)) == d("2026-07-01"))
+        #expect(ClockRule.todayInTokyo(Date(timeIntervalSince1970: 1_782_831_599)) == d("2026-06-30"))
+    }
+
+    @Test func onlyTheNextPlausibleDayMovesTheCalendar() {
+        let rule = ClockRule.standard
+        let reasons = rule.refusals([d("2026-06-30"), d("2026-07-02"), d("2062-04-01"), d("2026-07-03"), d("2026-07-03"),
+                                     d("2026-07-01")], after: d("2026-06-30"), now: now)
+        #expect(reasons[0] == "date is not after the business day already reached (a late or repeated tick)")
+        #expect(reasons[1] == nil, "tomorrow in Tokyo")
+        #expect(reasons[2] == "date is more than 10 days after the business day already reached")
+        #expect(reasons[3] == "date is more than a day ahead of today in Asia/Tokyo")
+        #expect(reasons[5] == "date is not after the business day already reached (a late or repeated tick)")
+        // 年末年始 with a weekend: 12/28 → 1/4 is within the window.
+        #expect(ClockRule(windowDays: 10, latest: d("2027-12-31")).refusals([d("2027-01-04")], after: d("2026-12-28")) == [nil])
+        #expect(rule.refusals([d("2026-04-01")], after: nil, now: now) == [nil], "the first day: only not in the future")
+        #expect(rule.refusals([d("2026-07-03")], after: nil, now: now) != [nil])
+    }
+
+    @Test func theEnvironmentConfiguresItAndNamesWhatIsWrong() throws {
+        #expect(try ClockRule.fromEnvironment([:]) == .standard)
+        #expect(try ClockRule.fromEnvironment(["KOKI_CLOCK_WINDOW_DAYS": "400", "KOKI_CLOCK_LATEST": "2027-03-31"])
+                == ClockRule(windowDays: 400, latest: d("2027-03-31")))
+        #expect(throws: ClockRule.Invalid.self) { try ClockRule.fromEnvironment(["KOKI_CLOCK_WINDOW_DAYS": "0"]) }
+        #expect(throws: ClockRule.Invalid.self) { try ClockRule.fromEnvironment(["KOKI_CLOCK_LATEST": "2027-02-30"]) }
+    }
+}
