@@ -11,6 +11,14 @@ extension KafkaConfig {
     /// | `KOKI_KAFKA_SSL_CA_LOCATION`, `KOKI_KAFKA_SSL_CERTIFICATE_LOCATION`, `KOKI_KAFKA_SSL_KEY_LOCATION`, `KOKI_KAFKA_SSL_KEY_PASSWORD` | TLS |
     /// | `KOKI_KAFKA_SASL_MECHANISM`, `KOKI_KAFKA_SASL_USERNAME`, `KOKI_KAFKA_SASL_PASSWORD` (or `…_PASSWORD_FILE`) | SASL |
     /// | `KOKI_KAFKA_PROPERTIES` | any other librdkafka properties, `name=value` separated by `;` |
+    /// Properties koki sets itself and nobody may override through `KOKI_KAFKA_PROPERTIES`:
+    /// idempotent, fully acknowledged delivery; offsets kept in the database (never committed
+    /// or reset by librdkafka on its own); the group from `KOKI_GROUP_ID`.
+    public static let safetyProperties: Set<String> = [
+        "enable.idempotence", "acks", "request.required.acks", "auto.offset.reset", "enable.auto.commit",
+        "enable.auto.offset.store", "isolation.level", "group.id",
+    ]
+
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment,
                                        clientID: String) throws -> KafkaConfig {
         guard let brokers = env["KOKI_KAFKA_BROKERS"], !brokers.isEmpty else {
@@ -38,7 +46,11 @@ extension KafkaConfig {
             guard parts.count == 2 else {
                 throw KafkaError(.configuration, "KOKI_KAFKA_PROPERTIES has an entry without '=' (expected name=value;…)")
             }
-            properties[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: .whitespaces)
+            let name = parts[0].trimmingCharacters(in: .whitespaces)
+            guard !Self.safetyProperties.contains(name) else {
+                throw KafkaError(.configuration, "KOKI_KAFKA_PROPERTIES may not set \(name): koki's delivery and offset guarantees rest on it")
+            }
+            properties[name] = parts[1].trimmingCharacters(in: .whitespaces)
         }
         return KafkaConfig(bootstrapServers: brokers, clientID: env["KOKI_KAFKA_CLIENT_ID"] ?? clientID,
                            security: security, properties: properties)

@@ -53,6 +53,9 @@ public enum ProcessMain {
 
     static func run(name: String, service: BlockingService, port: Int, budget: Duration, status: WorkerStatus,
                     metrics: RuntimeMetrics, logger: Logger) async -> Never {
+        // A health or metrics client that hangs up mid-response must not kill the process:
+        // a write to its closed socket fails with EPIPE instead of raising SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let health: HealthServer
         do {
             health = try HealthServer(port: port, status: status, metrics: { metrics.text() })

@@ -28,6 +28,20 @@ struct ConfigTests {
         _ = try KafkaProducer(config: config)
     }
 
+    /// L5: the properties koki's guarantees rest on cannot be overridden from the environment.
+    @Test func safetyPropertiesCannotBeOverridden() throws {
+        for entry in ["enable.idempotence=false", "acks=1", "auto.offset.reset=earliest", " enable.auto.commit = true"] {
+            let error = #expect(throws: KafkaError.self) {
+                try KafkaConfig.fromEnvironment(["KOKI_KAFKA_BROKERS": "k:9092", "KOKI_KAFKA_PROPERTIES": "linger.ms=1;" + entry],
+                                                clientID: "x")
+            }
+            let name = entry.split(separator: "=")[0].trimmingCharacters(in: .whitespaces)
+            #expect(error?.description.contains("may not set \(name)") == true)
+        }
+        _ = try KafkaConfig.fromEnvironment(["KOKI_KAFKA_BROKERS": "k:9092", "KOKI_KAFKA_PROPERTIES": "session.timeout.ms=4000"],
+                                            clientID: "x")
+    }
+
     @Test func anUnknownPropertyIsRefusedByNameWithoutItsValue() {
         let config = KafkaConfig(bootstrapServers: "localhost:9092", properties: ["no.such.property": "secret-value"])
         let error = #expect(throws: KafkaError.self) { try KafkaProducer(config: config) }

@@ -150,4 +150,32 @@ struct HostileProcessTests {
         #expect(try await stack.waitUntil(.seconds(60)) { try await stack.count("SELECT count(*) FROM inbox") == 20 })
         #expect(worker.isRunning)
     }
+
+    /// L2: clients that ask for /metrics and hang up before the answer (a reset connection)
+    /// do not kill the worker with SIGPIPE.
+    @Test func clientsThatHangUpDoNotKillTheWorker() async throws {
+        let stack = try await Stack(inputPartitions: 1)
+        defer { stack.stopAll() }
+        let port = freePort()
+        let worker = try stack.startWorker(port: port)
+        #expect(try await stack.waitUntil(.seconds(30)) { httpStatus(port: port, path: "/livez") == 200 })
+        for _ in 0..<300 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            let request = Array("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+            _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            var reset = linger(l_onoff: 1, l_linger: 0)  // close with RST, not FIN
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+            close(fd)
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(worker.isRunning, "\(worker.log.suffix(1000))")
+        #expect(httpStatus(port: port, path: "/livez") == 200)
+    }
 }
