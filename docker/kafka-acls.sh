@@ -47,6 +47,15 @@ for t in resident.changes.v1 welfare.public-assistance.v1 counter.applications.v
     acl --allow-principal User:koki-relay --operation Write --operation Describe --topic "$t.dlq"
 done
 
+# Operators: `koki dlq replay` re-publishes a dead letter to its original (upstream) topic with
+# this principal's own credentials (KOKI_KAFKA_SASL_* of the operator's shell); the relay may
+# not write upstream topics. Idempotent writes need the cluster permission.
+for t in resident.changes.v1 welfare.public-assistance.v1 counter.applications.v1 department.enrollments.v1 tax.income.v1 \
+         pension.deduction-targets.v1 collection.payments.v1 clock.business-day.v1 koki.resident-updates.v1; do
+    acl --allow-principal User:koki-operator --operation Write --operation Describe --topic "$t"
+done
+acl --allow-principal User:koki-operator --operation IdempotentWrite --cluster
+
 # Destinations: each reads its own transfer topic, in groups named after itself.
 declare -A destination=(
     [koiki]=transfer.koiki.v1

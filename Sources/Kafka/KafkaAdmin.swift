@@ -6,11 +6,14 @@ public struct NewTopic: Sendable, Hashable {
     public let name: String
     public let partitions: Int
     public let replicationFactor: Int
+    /// Topic configs set at creation (`min.insync.replicas`, `retention.ms` …).
+    public let configs: [String: String]
 
-    public init(name: String, partitions: Int, replicationFactor: Int = 1) {
+    public init(name: String, partitions: Int, replicationFactor: Int = 1, configs: [String: String] = [:]) {
         self.name = name
         self.partitions = partitions
         self.replicationFactor = replicationFactor
+        self.configs = configs
     }
 }
 
@@ -61,6 +64,10 @@ enum AdminCalls {
                 throw KafkaError(.admin, "invalid topic definition for \(topic.name)")
             }
             newTopics.append(native)
+            for (name, value) in topic.configs.sorted(by: { $0.key < $1.key }) {
+                let code = rd_kafka_NewTopic_set_config(native, name, value)
+                if code != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.admin, code, "setting \(name) of \(topic.name)") }
+            }
         }
         let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS)
         defer { rd_kafka_AdminOptions_destroy(options) }

@@ -96,7 +96,10 @@ public final class KafkaConsumer: Sendable {
     /// The same, for an owner that already runs on a thread of its own (never from async code).
     public func pollBlocking(maxMessages: Int, timeout: Duration) -> PollResult {
         let client = self.client
-        return thread.sync { ConsumerPoll.drain(client.pointer, maxMessages: maxMessages, timeout: timeout) }
+        var result = thread.sync { ConsumerPoll.drain(client.pointer, maxMessages: maxMessages, timeout: timeout) }
+        // Rebalance calls that failed inside the poll (they cannot throw from librdkafka's callback).
+        result.errors += context.takeErrors()
+        return result
     }
 
     /// Partitions currently assigned to this member, as the rebalance hooks saw them.
@@ -242,26 +245,57 @@ final class ConsumerContext: Sendable {
                 }
             }
             if cooperative {
-                _ = KafkaError.consuming(rd_kafka_incremental_assign(rk, list), kind: .rebalance)
+                record(KafkaError.consuming(rd_kafka_incremental_assign(rk, list), kind: .rebalance))
             } else {
-                _ = rd_kafka_assign(rk, list)
+                record(rd_kafka_assign(rk, list), "assigning partitions")
             }
             assigned.withLock { $0.formUnion(partitions) }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let lost = rd_kafka_assignment_lost(rk) != 0
             hooks.revoked(partitions, lost)
             if cooperative {
-                _ = KafkaError.consuming(rd_kafka_incremental_unassign(rk, list), kind: .rebalance)
+                record(KafkaError.consuming(rd_kafka_incremental_unassign(rk, list), kind: .rebalance))
             } else {
-                _ = rd_kafka_assign(rk, nil)
+                record(rd_kafka_assign(rk, nil), "revoking partitions")
             }
             assigned.withLock { $0.subtract(partitions) }
         default:
-            // librdkafka: on a rebalance error, drop the assignment and let the group heal.
+            // librdkafka: on a rebalance error, drop the assignment and let the group heal —
+            // under the cooperative protocol by an incremental unassign of what is held (a plain
+            // assign(NULL) is refused there, and the partitions would stay idle).
             let current = Array(assignment)
             hooks.revoked(current, true)
-            _ = rd_kafka_assign(rk, nil)
+            if cooperative {
+                if !current.isEmpty {
+                    TopicPartitionList.with(current) { held in
+                        record(KafkaError.consuming(rd_kafka_incremental_unassign(rk, held), kind: .rebalance))
+                    }
+                }
+            } else {
+                record(rd_kafka_assign(rk, nil), "dropping the assignment")
+            }
             assigned.withLock { $0.removeAll() }
+            record(KafkaError(.rebalance, err, "rebalance failed; the assignment was dropped"))
+        }
+    }
+
+    private let errors = Mutex<[KafkaError]>([])
+
+    private func record(_ error: KafkaError?) {
+        guard let error else { return }
+        errors.withLock { $0.append(error) }
+    }
+
+    private func record(_ code: rd_kafka_resp_err_t, _ what: String) {
+        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+        record(KafkaError(.rebalance, code, what))
+    }
+
+    /// The rebalance errors since the last call.
+    func takeErrors() -> [KafkaError] {
+        errors.withLock { errors in
+            defer { errors.removeAll() }
+            return errors
         }
     }
 }

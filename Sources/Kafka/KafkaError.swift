@@ -55,6 +55,24 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         return KafkaError(kind, rd_kafka_error_code(error), String(cString: rd_kafka_error_string(error)))
     }
 
+    /// A delivery the cluster will refuse however often it is tried: the message is too large,
+    /// the producer may not write the topic, the topic or partition does not exist, or the
+    /// broker refuses the record. The relay holds such a row (and the later rows of its key)
+    /// instead of retrying it forever.
+    public var isPermanentForMessage: Bool {
+        KafkaError.permanentDeliveryCodes.contains(code.rawValue)
+    }
+
+    static let permanentDeliveryCodes: Set<Int32> = [
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue,
+        RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE.rawValue, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED.rawValue,
+        RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED.rawValue, RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED.rawValue,
+        RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART.rawValue, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue,
+        RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION.rawValue, RD_KAFKA_RESP_ERR_INVALID_RECORD.rawValue,
+        RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE.rawValue, RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue,
+        RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION.rawValue, RD_KAFKA_RESP_ERR_POLICY_VIOLATION.rawValue,
+    ]
+
     /// Worth retrying: the broker or network may recover (outages, leader moves, time-outs).
     public var isTransient: Bool {
         switch kind {

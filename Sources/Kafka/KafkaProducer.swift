@@ -23,7 +23,9 @@ public final class KafkaProducer: Sendable {
                 onError: (@Sendable (KafkaError) -> Void)? = nil) throws {
         var defaults: [(String, String)] = [("linger.ms", "\(linger.clampedMilliseconds)")]
         if idempotent {
-            defaults += [("enable.idempotence", "true"), ("acks", "all")]
+            // Gapless: a failure that could leave a gap in a partition's sequence is a fatal
+            // error (the owner replaces the producer) instead of a silently broken order.
+            defaults += [("enable.idempotence", "true"), ("acks", "all"), ("enable.gapless.guarantee", "true")]
         }
         let conf = try NativeConf.make(config.resolved(defaults: defaults))
         rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR))
@@ -129,6 +131,21 @@ public final class KafkaProducer: Sendable {
         if code != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(.timeout, code, "flush left \(rd_kafka_outq_len(client.pointer)) messages undelivered")
         }
+    }
+
+    /// The fatal error that stopped this producer, if one did (an idempotent producer that
+    /// lost its sequence, for instance): every later send fails, so its owner must replace it.
+    public var fatalError: KafkaError? {
+        var buffer = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(client.pointer, &buffer, buffer.count)
+        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return KafkaError(.produce, code, "fatal: " + String(cString: buffer))
+    }
+
+    /// Raises a fatal error in this producer as a failing broker would (librdkafka's own
+    /// fault injection), for tests of the owner's recovery.
+    public func injectFatalError() {
+        _ = rd_kafka_test_fatal_error(client.pointer, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "injected by a test")
     }
 
     /// Messages (and requests) librdkafka still holds.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kafka
 import Postgres
 import WorkerRuntime
 
@@ -53,7 +54,19 @@ struct DeadLetters: AsyncParsableCommand {
 
         mutating func run() async throws {
             let (id, note, by) = (self.id, self.note, operatorName ?? defaultOperator())
-            try await withDatabase { try DeadLetterOperations.replay(id, by: by, note: note, on: $0) }
+            // Published with the operator's own Kafka credentials (KOKI_KAFKA_*), not through the
+            // relay, which may write only koki's topics.
+            let producer: KafkaProducer
+            do {
+                producer = try KafkaProducer(config: try KafkaConfig.fromEnvironment(clientID: "koki-dlq-replay"))
+            } catch {
+                throw fail("\(error)")
+            }
+            try await withDatabase { conn in
+                try DeadLetterOperations.replay(id, by: by, note: note, on: conn) { message in
+                    if case .failure(let error) = producer.sendBlocking([message])[0] { throw error }
+                }
+            }
             print("dead letter \(id) replayed by \(by)")
         }
     }
@@ -86,5 +99,7 @@ func withDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) 
         throw fail(error.description)
     } catch let error as PostgresError {
         throw fail(error.description)
+    } catch let error as KafkaError {
+        throw fail("publishing failed, nothing was recorded: \(error)")
     }
 }

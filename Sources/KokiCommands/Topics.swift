@@ -16,8 +16,23 @@ struct TopicsCommand: AsyncParsableCommand {
         @Option(help: "Replicas per partition (3 in production; 1 for a one-broker stack).")
         var replicationFactor = 3
 
+        @Option(help: "How long dead-letter topics keep their messages, in days.")
+        var dlqRetentionDays = 14
+
+        static func definitions(replicationFactor: Int, dlqRetentionDays: Int) -> [NewTopic] {
+            Topics.all.map { topic in
+                NewTopic(name: topic.name, partitions: topic.partitions, replicationFactor: replicationFactor,
+                         configs: Topics.configs(of: topic.name, replicationFactor: replicationFactor, dlqRetentionDays: dlqRetentionDays))
+            }
+        }
+
+        func validate() throws {
+            guard (1...10).contains(replicationFactor) else { throw ValidationError("--replication-factor must be 1 to 10") }
+            guard (1...3650).contains(dlqRetentionDays) else { throw ValidationError("--dlq-retention-days must be 1 to 3650") }
+        }
+
         mutating func run() async throws {
-            let topics = Topics.all.map { NewTopic(name: $0.name, partitions: $0.partitions, replicationFactor: replicationFactor) }
+            let topics = Self.definitions(replicationFactor: replicationFactor, dlqRetentionDays: dlqRetentionDays)
             do {
                 let config = try KafkaConfig.fromEnvironment(clientID: "koki-topics")
                 let admin = try KafkaAdmin(config: config)

@@ -45,4 +45,14 @@ public enum Topics {
     }
 
     public static let all: [Definition] = inbound + outbound + internalTopics + deadLetters
+
+    /// A topic's configs at creation: with `acks=all`, a write counts only once
+    /// `min.insync.replicas` have it (2 of 3 replicas: one broker may fail and nothing
+    /// acknowledged is lost); dead letters, which hold what could not be applied, are deleted
+    /// after `dlqRetentionDays`.
+    public static func configs(of topic: String, replicationFactor: Int, dlqRetentionDays: Int) -> [String: String] {
+        var configs = ["min.insync.replicas": String(max(1, min(2, replicationFactor - 1))), "cleanup.policy": "delete"]
+        if topic.hasSuffix(".dlq") { configs["retention.ms"] = String(dlqRetentionDays * 86_400_000) }
+        return configs
+    }
 }

@@ -54,8 +54,10 @@ public struct DatabaseTimeouts: Sendable, Equatable {
     /// `KOKI_DB_KEEPALIVE_S` (default 30): TCP keepalive probes after this much silence, and a
     /// connection given up after about as long again unanswered.
     public var keepaliveSeconds = 30
-    /// `KOKI_DB_LOCK_TIMEOUT_MS` (default 60,000): the longest wait for one lock.
-    public var lockMilliseconds = 60_000
+    /// `KOKI_DB_LOCK_TIMEOUT_MS` (default 20,000): the longest wait for one lock — under the 30 s
+    /// after which a loop that has not come round fails /livez, so a worker waiting on a lock
+    /// backs off before its orchestrator kills it.
+    public var lockMilliseconds = 20_000
     /// `KOKI_DB_STATEMENT_TIMEOUT_MS` (default 1,800,000): the longest statement — generous, for
     /// the 本算定 of a whole city.
     public var statementMilliseconds = 1_800_000

@@ -32,6 +32,11 @@ struct BatchProcessor: Sendable {
     /// The other member owns the partition now: roll back and re-read the offset.
     struct Zombie: Error {}
 
+    /// A derived event too large for Kafka: the batch is applied again event by event.
+    struct OversizedDerived: Error, CustomStringConvertible {
+        var description: String { "a derived event is larger than Kafka takes" }
+    }
+
     /// An earlier process died applying these partitions' batches: apply each on its own.
     struct EarlierCrash: Error, CustomStringConvertible {
         var description: String { "an earlier process died applying these batches" }
@@ -117,13 +122,14 @@ struct BatchProcessor: Sendable {
         let hashes = events.map { Data(SHA256.hash(data: $0.data)) }
         let (claimed, recorded) = try RuntimeStore.claim(group: group, events, hashes: hashes, on: tx)
         var fresh: [Int] = []
-        var keysInBatch = Set<RuntimeStore.EventKey>()
+        var firstInBatch: [RuntimeStore.EventKey: Data] = [:]
         var conflicts: [Int] = []
         for i in events.indices {
             let key = RuntimeStore.EventKey(events[i])
-            if claimed.contains(key) && keysInBatch.insert(key).inserted {
+            if claimed.contains(key) && firstInBatch[key] == nil {
+                firstInBatch[key] = hashes[i]
                 fresh.append(i)
-            } else if let hash = recorded[key], hash != hashes[i] {
+            } else if let hash = firstInBatch[key] ?? recorded[key], hash != hashes[i] {
                 conflicts.append(i)
             } else {
                 summary.duplicates += 1
@@ -145,16 +151,19 @@ struct BatchProcessor: Sendable {
             for i in fresh {
                 let event = events[i]
                 do {
-                    let outcome = try tx.savepoint { sp -> EventOutcome in
+                    let rows = try tx.savepoint { sp -> [OutboxRow] in
                         let outcome = try handler.apply([event], in: sp).first ?? .rejected(
                             Rejection(.validation, "the handler returned no outcome"))
                         // A rejection must leave nothing behind, whatever the handler wrote.
                         if case .rejected(let rejection) = outcome { throw rejection }
-                        return outcome
+                        guard case .applied(let derived) = outcome else { return [] }
+                        let rows = derived.enumerated().map { row(for: $1, ordinal: $0, cause: event, time: time) }
+                        if rows.contains(where: \.isOversized) {
+                            throw Rejection(.validation, "a derived event would be larger than the \(OutboxRow.maxBytes) bytes Kafka takes")
+                        }
+                        return rows
                     }
-                    if case .applied(let derived) = outcome {
-                        outbox += derived.map { row(for: $0, cause: event, time: time) }
-                    }
+                    outbox += rows
                 } catch let rejection as Rejection {
                     reject(i, rejection)
                 } catch let error as PostgresError where !error.isTransient {
@@ -172,7 +181,11 @@ struct BatchProcessor: Sendable {
             }
             for (i, outcome) in zip(fresh, outcomes) {
                 switch outcome {
-                case .applied(let derived): outbox += derived.map { row(for: $0, cause: events[i], time: time) }
+                case .applied(let derived):
+                    let rows = derived.enumerated().map { row(for: $1, ordinal: $0, cause: events[i], time: time) }
+                    // Kafka would refuse it for good: find the event at fault, alone, and dead-letter it.
+                    if rows.contains(where: \.isOversized) { throw OversizedDerived() }
+                    outbox += rows
                 case .rejected(let rejection): reject(i, rejection)
                 }
             }
@@ -181,7 +194,10 @@ struct BatchProcessor: Sendable {
         try RuntimeStore.release(group: group, released, on: tx)
         let derivedCount = outbox.count
         try RuntimeStore.enqueue(outbox, on: tx)
-        try RuntimeStore.deadLetter(letters, copies: letters.map { deadLetterRow($0, minimal: false) },
+        try RuntimeStore.deadLetter(letters, copies: letters.map { letter in
+                                        let copy = deadLetterRow(letter, minimal: false)
+                                        return copy.isOversized ? deadLetterRow(letter, minimal: true) : copy
+                                    },
                                     minimalCopies: letters.map { deadLetterRow($0, minimal: true) }, on: tx)
 
         summary.applied = fresh.count - released.count
@@ -190,10 +206,11 @@ struct BatchProcessor: Sendable {
         return summary
     }
 
-    /// A derived event's outbox row: a new id, the CloudEvents headers (`ce_time` the batch's),
-    /// the cause's id and its trace continued.
-    func row(for event: DerivedEvent, cause: InboundEvent, time: String) -> OutboxRow {
-        let id = TraceContext.uuid()
+    /// A derived event's outbox row: an id named by the group, the cause and the event's place
+    /// among the cause's derived events (the same on a replay), the CloudEvents headers
+    /// (`ce_time` the batch's), the cause's id and its trace continued.
+    func row(for event: DerivedEvent, ordinal: Int, cause: InboundEvent, time: String) -> OutboxRow {
+        let id = TraceContext.uuid(named: ["koki-derived", group, cause.topic, cause.source, cause.id, String(ordinal)])
         let headers = [
             KafkaHeader("ce_specversion", "1.0"),
             KafkaHeader("ce_id", id),

@@ -68,27 +68,28 @@ public enum DeadLetterOperations {
                       note: try row.decode(String?.self, at: 16))
     }
 
-    /// Re-publishes the dead letter, as received, to its original topic through the
-    /// outbox. Every group on that topic sees it again; those that applied it skip it by
-    /// its `ce_id`.
-    public static func replay(_ id: Int64, by operatorName: String, note: String?, on conn: PostgresConnection) throws {
+    /// Re-publishes the dead letter, as received, to its original topic with `publish` — the
+    /// operator's own producer, which the ACLs let write the upstream topics the relay may not
+    /// (docker/kafka-acls.sh, User:koki-operator) — and records the replay once Kafka has it.
+    /// Every group on that topic sees it again; those that applied it skip it as a duplicate
+    /// (the same source, id and body).
+    public static func replay(_ id: Int64, by operatorName: String, note: String?, on conn: PostgresConnection,
+                              publish: (OutgoingMessage) throws -> Void) throws {
         try conn.transaction { tx in
             guard let row = try tx.query("""
-                SELECT topic, message_key, headers, payload, status, ce_type FROM dead_letters WHERE id = \(id) FOR UPDATE
+                SELECT topic, message_key, headers, payload, status FROM dead_letters WHERE id = \(id) FOR UPDATE
                 """).first else {
                 throw Refused(description: "no dead letter \(id)")
             }
             let status = try row.decode(String.self, at: 4)
             guard status == "open" else { throw Refused(description: "dead letter \(id) is already \(status)") }
-            let topic = try row.decode(String.self, at: 0)
-            let key = try row.decode(String?.self, at: 1)
             guard let headers = HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 2)) else {
                 throw Refused(description: "dead letter \(id)'s headers cannot be read: it cannot be replayed")
             }
-            let outbox = OutboxRow(topic: topic, key: key, ceID: "replay:\(id)",
-                                   ceType: try row.decode(String?.self, at: 5) ?? "unknown",
-                                   headers: headers, payload: try row.decode(Data?.self, at: 3))
-            try RuntimeStore.enqueue([outbox], on: tx)
+            let message = OutgoingMessage(topic: try row.decode(String.self, at: 0),
+                                          key: try row.decode(String?.self, at: 1).map { Array($0.utf8) },
+                                          value: try row.decode(Data?.self, at: 3).map { Array($0) }, headers: headers)
+            try publish(message)
             try resolve(id, status: "replayed", by: operatorName, note: note, on: tx)
         }
     }

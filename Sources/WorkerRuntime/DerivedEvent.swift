@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Synchronization
 import Kafka
@@ -65,13 +66,22 @@ enum TraceContext {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// A random (version 4) UUID, lowercase. Foundation's `UUID()` opens and closes
-    /// /dev/urandom for every one on Linux: about 6% of the sample worker loop's time
-    /// (perf under `koki bench runtime`).
-    static func uuid() -> String {
-        let (a, b) = RandomPool.shared.next2()
-        let high = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000  // version 4
-        let low = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10
+    /// A name-based UUID (version 5's layout over SHA-256 instead of SHA-1, as RFC 9562's
+    /// version 8 allows): the same name always gives the same id. Derived events are named by
+    /// the group, their cause (topic, source, id) and their place among the cause's derived
+    /// events, so a replay or a restored database derives the same `ce_id`s and consumers
+    /// that dedupe by `ce_id` apply each fact once.
+    static func uuid(named parts: [String]) -> String {
+        var hasher = SHA256()
+        for part in parts {
+            hasher.update(data: Array(String(part.utf8.count).utf8) + [0x3A] + Array(part.utf8))  // length-prefixed
+        }
+        let digest = Array(hasher.finalize())
+        var high: UInt64 = 0, low: UInt64 = 0
+        for i in 0..<8 { high = high << 8 | UInt64(digest[i]) }
+        for i in 8..<16 { low = low << 8 | UInt64(digest[i]) }
+        high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_8000  // version 8
+        low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10
         var out: [UInt8] = []
         out.reserveCapacity(36)
         appendHex(high, to: &out)

@@ -16,12 +16,16 @@ public final class OutboxRelay: Sendable {
         public var pollInterval: Duration = .seconds(1)
         /// Published rows are deleted after this long.
         public var retention: Duration = .seconds(7 * 24 * 3600)
+        /// Rows the transfer policy held are deleted after this long (zero: kept).
+        public var heldRetention: Duration = .seconds(90 * 24 * 3600)
         public var retryMax: Duration = .seconds(5)
         /// Batches handed to Kafka whose delivery reports are still awaited. A round does not
         /// wait for the last one's reports before sending the next: on this machine's mock a
         /// produce answer takes about 45 ms, which was most of the event → transfer latency.
         public var batchesInFlight = 4
         public var instance: String
+        /// Sees each producer the relay makes (for fault-injection tests).
+        var producerMade: (@Sendable (KafkaProducer) -> Void)?
 
         public init(instance: String) { self.instance = instance }
     }
@@ -34,6 +38,14 @@ public final class OutboxRelay: Sendable {
     public let status: WorkerStatus
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
+
+    /// A message's payload, key and headers in bytes.
+    static func weight(_ m: OutboxMessage) -> Int {
+        (m.payload?.count ?? 0) + (m.key?.utf8.count ?? 0) + m.headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
+    }
+
+    /// Why a row waits: an earlier row of its key was refused by Kafka.
+    static let behindRefusedReason = "an earlier row of its key was refused by Kafka"
 
     /// Advisory-lock class for relay buckets (the second key is the bucket number).
     static let lockClass: Int32 = 0x6B6F6B69
@@ -56,9 +68,14 @@ public final class OutboxRelay: Sendable {
     /// Runs until `requestStop`; blocks the calling thread.
     public func run() throws {
         // Each round hands its whole batch over at once: nothing to linger for.
-        let producer = try KafkaProducer(config: kafka, linger: .zero, onError: { [logger] error in
-            logger.warning("producer error", metadata: ["error": "\(error)"])
-        })
+        let makeProducer = { [kafka, logger, options] in
+            let producer = try KafkaProducer(config: kafka, linger: .zero, onError: { error in
+                logger.warning("producer error", metadata: ["error": "\(error)"])
+            })
+            options.producerMade?(producer)
+            return producer
+        }
+        var producer = try makeProducer()
         var session = Session()
         var inFlight: [InFlightBatch] = []
         var attempt = 0
@@ -80,9 +97,21 @@ public final class OutboxRelay: Sendable {
                     mayHaveRows = true  // buckets may have been taken over
                 }
                 try finishDelivered(&inFlight, on: conn)
+                if let fatal = producer.fatalError {
+                    // Every later send of this producer would fail: mark nothing more of it (its
+                    // undelivered rows stay unpublished and go out again) and start a new one.
+                    logger.error("producer failed fatally; replacing it", metadata: ["error": "\(fatal)"])
+                    metrics.producerReplaced()
+                    inFlight.removeAll()
+                    producer = try makeProducer()
+                    mayHaveRows = true
+                    continue
+                }
                 var started = false
                 if mayHaveRows, inFlight.count < options.batchesInFlight {
-                    if let batch = try startBatch(buckets: session.owned, after: InFlightBatch.lastIDs(inFlight), on: conn, producer: producer) {
+                    if let batch = try startBatch(buckets: session.owned, after: InFlightBatch.lastIDs(inFlight),
+                                                  blocked: inFlight.reduce(into: Set()) { $0.formUnion($1.blockedKeys) },
+                                                  on: conn, producer: producer) {
                         inFlight.append(batch)
                         started = true
                     } else {
@@ -185,6 +214,10 @@ public final class OutboxRelay: Sendable {
         let toSend: [OutboxMessage]
         let audits: [Int64: AuditRecord]
         let held: [(Int64, String)]
+        /// Rows held because an earlier row of their key was refused by Kafka.
+        let blocked: [(Int64, String)]
+        /// The (topic, key)s those rows block.
+        let blockedKeys: Set<String>
         let deliveries: PendingDeliveries
 
         /// Per bucket, the last row id in flight: the next round starts after it. A row that
@@ -199,13 +232,14 @@ public final class OutboxRelay: Sendable {
     /// Reads up to a batch of rows from each owned bucket (after the rows already in flight),
     /// decides each by the policy and hands the published ones to Kafka in id order, so each
     /// key's rows keep their order; nil when there is nothing to send.
-    private func startBatch(buckets: Set<Int16>, after lastIDs: [Int16: Int64], on conn: PostgresConnection,
-                            producer: KafkaProducer) throws -> InFlightBatch? {
+    private func startBatch(buckets: Set<Int16>, after lastIDs: [Int16: Int64], blocked inFlightBlocked: Set<String>,
+                            on conn: PostgresConnection, producer: KafkaProducer) throws -> InFlightBatch? {
         guard !buckets.isEmpty else { return nil }
         let sorted = buckets.sorted()
         let rows = try conn.sync { conn in
             try conn.query("""
-                SELECT o.id, o.topic, o.message_key, o.ce_id, o.ce_type, o.headers, o.payload, o.created_at, b.bucket
+                SELECT o.id, o.topic, o.message_key, o.ce_id, o.ce_type, o.headers, o.payload, o.created_at, b.bucket,
+                       EXISTS (SELECT 1 FROM outbox h WHERE h.blocks_key AND h.topic = o.topic AND h.message_key = o.message_key)
                 FROM unnest(\(sorted)::smallint[], \(sorted.map { lastIDs[$0] ?? 0 })::bigint[]) AS b(bucket, after)
                 CROSS JOIN LATERAL (
                     SELECT * FROM outbox
@@ -219,17 +253,36 @@ public final class OutboxRelay: Sendable {
                                                ceType: try row.decode(String.self, at: 4), headers: headers ?? [],
                                                payload: try row.decode(Data?.self, at: 6).map { Array($0) },
                                                createdAt: try row.decode(Date.self, at: 7)),
-                        bucket: try row.decode(Int16.self, at: 8), readable: headers != nil)
+                        bucket: try row.decode(Int16.self, at: 8), readable: headers != nil,
+                        blocked: try row.decode(Bool.self, at: 9))
             }
         }
         guard !rows.isEmpty else { return nil }
         var toSend: [(OutboxMessage, OutgoingMessage)] = []
         var audits: [Int64: AuditRecord] = [:]
-        // A row whose headers cannot be read is held, never published without its CloudEvents headers.
-        var held: [(Int64, String)] = rows.filter { !$0.readable }.map { ($0.message.id, "the row's headers cannot be read") }
-        let readable = rows.filter(\.readable)
-        let decisions = try conn.sync { try policy.decide(readable.map(\.message), on: $0) }
-        for ((row, _, _), decision) in zip(readable, decisions) {
+        // A row of a key whose earlier row Kafka refused waits behind it (per-key order); a row
+        // whose headers cannot be read is never published without its CloudEvents headers.
+        // A row too large for Kafka is refused here, before anything of its key behind it is sent.
+        var blocked: [(Int64, String)] = []
+        var held: [(Int64, String)] = []
+        // Keys a batch still in flight refused a row of: it is not yet marked in the table.
+        var blockedKeys = inFlightBlocked
+        var sendable: [(message: OutboxMessage, bucket: Int16, readable: Bool, blocked: Bool)] = []
+        for row in rows {
+            let key = row.message.key.map { row.message.topic + "\u{0}" + $0 }
+            if row.blocked || key.map(blockedKeys.contains) == true {
+                blocked.append((row.message.id, OutboxRelay.behindRefusedReason))
+            } else if !row.readable {
+                held.append((row.message.id, "the row's headers cannot be read"))
+            } else if OutboxRelay.weight(row.message) > OutboxRow.maxBytes {
+                blocked.append((row.message.id, "Kafka refused it: larger than the \(OutboxRow.maxBytes) bytes a message may have"))
+                if let key { blockedKeys.insert(key) }
+            } else {
+                sendable.append(row)
+            }
+        }
+        let decisions = try conn.sync { try policy.decide(sendable.map(\.message), on: $0) }
+        for ((row, _, _, _), decision) in zip(sendable, decisions) {
             switch decision {
             case .publish(let message, let audit):
                 toSend.append((row, message))
@@ -238,8 +291,8 @@ public final class OutboxRelay: Sendable {
             }
         }
         let lastIDs = rows.reduce(into: [Int16: Int64]()) { last, row in last[row.bucket] = max(last[row.bucket] ?? 0, row.message.id) }
-        return InFlightBatch(lastIDs: lastIDs, toSend: toSend.map(\.0), audits: audits, held: held,
-                             deliveries: producer.startSending(toSend.map(\.1)))
+        return InFlightBatch(lastIDs: lastIDs, toSend: toSend.map(\.0), audits: audits, held: held, blocked: blocked,
+                             blockedKeys: blockedKeys, deliveries: producer.startSending(toSend.map(\.1)))
     }
 
     /// Marks the batches whose reports have all arrived (oldest first; with `waiting`, every
@@ -262,6 +315,8 @@ public final class OutboxRelay: Sendable {
         let results = batch.deliveries.wait()
         var ids: [Int64] = [], partitions: [Int32] = [], offsets: [Int64] = []
         var firstFailure: KafkaError? = nil
+        // Rows Kafka will never take: held with the reason, and their key blocked behind them.
+        var refused: [(id: Int64, reason: String)] = []
         var perTopic: [String: Int] = [:]
         let now = Date()
         for (row, result) in zip(batch.toSend, results) {
@@ -272,18 +327,36 @@ public final class OutboxRelay: Sendable {
                 offsets.append(report.offset)
                 perTopic[row.topic, default: 0] += 1
                 metrics.publishLatency.record(.milliseconds(Int64(now.timeIntervalSince(row.createdAt) * 1000)))
+            case .failure(let error) where error.isPermanentForMessage:
+                refused.append((row.id, "Kafka refused it: \(error.code)"))
             case .failure(let error):
                 if firstFailure == nil { firstFailure = error }
             }
         }
         let held = batch.held
+        let blocking = refused + batch.blocked.map { (id: $0.0, reason: $0.1) }
         let audited = ids.compactMap { batch.audits[$0] }
         try conn.sync { conn in
             try conn.transaction { tx in
                 if !ids.isEmpty {
-                    try tx.execute("""
+                    // A row delivered while an earlier row of its key was being refused (both in
+                    // flight at once) has overtaken it: published it is, and the log says so.
+                    let overtook = try tx.query("""
                         UPDATE outbox SET published_at = now(), published_partition = u.p, published_offset = u.o
                         FROM unnest(\(ids)::bigint[], \(partitions)::int[], \(offsets)::bigint[]) AS u(id, p, o)
+                        WHERE outbox.id = u.id
+                        RETURNING outbox.id, EXISTS (SELECT 1 FROM outbox h WHERE h.blocks_key AND h.topic = outbox.topic
+                                                         AND h.message_key = outbox.message_key AND h.id < outbox.id)
+                        """).filter { try $0.decode(Bool.self, at: 1) }.map { try $0.decode(Int64.self, at: 0) }
+                    if !overtook.isEmpty {
+                        logger.error("rows delivered after an earlier row of their key was refused: that key's order is broken",
+                                     metadata: ["outbox_ids": "\(overtook)"])
+                    }
+                }
+                if !blocking.isEmpty {
+                    try tx.execute("""
+                        UPDATE outbox SET held_at = now(), held_reason = u.reason, blocks_key = true
+                        FROM unnest(\(blocking.map(\.id))::bigint[], \(blocking.map(\.reason))::text[]) AS u(id, reason)
                         WHERE outbox.id = u.id
                         """)
                 }
@@ -315,17 +388,36 @@ public final class OutboxRelay: Sendable {
             logger.error("outbox row held by the publish policy", metadata: ["outbox_id": "\(id)", "reason": "\(reason)"])
             metrics.held(reason)
         }
+        for (id, reason) in blocking {
+            logger.error("outbox row held: Kafka refused it or an earlier row of its key; `koki outbox release` sends them on",
+                         metadata: ["outbox_id": "\(id)", "reason": "\(reason)"])
+            metrics.held(reason.hasPrefix("Kafka refused") ? "kafka-refused" : "behind-refused")
+        }
         return firstFailure
     }
 
+    /// Purges published rows past their retention, and rows the transfer policy held past
+    /// theirs (a transfer without a basis is not kept for ever; a row Kafka refused is kept
+    /// until an operator releases it). Chunks of 10,000 until done or a second has passed, so
+    /// the purge keeps up with any rate a relay publishes at.
     private func housekeeping(_ conn: PostgresConnection) throws {
         let retentionSeconds = Int(options.retention.components.seconds)
+        let heldSeconds = Int(options.heldRetention.components.seconds)
+        let deadline = ContinuousClock.now + .seconds(1)
         let backlog = try conn.sync { conn -> Int in
-            try conn.execute("""
+            while try conn.execute("""
                 DELETE FROM outbox WHERE id IN (
                     SELECT id FROM outbox WHERE published_at < now() - make_interval(secs => \(retentionSeconds))
                     LIMIT 10000)
-                """)
+                """) == 10000, ContinuousClock.now < deadline {}
+            if heldSeconds > 0 {
+                try conn.execute("""
+                    DELETE FROM outbox WHERE id IN (
+                        SELECT id FROM outbox WHERE held_at < now() - make_interval(secs => \(heldSeconds))
+                          AND published_at IS NULL AND NOT blocks_key
+                        LIMIT 10000)
+                    """)
+            }
             return try conn.query("SELECT count(*) FROM outbox WHERE published_at IS NULL AND held_at IS NULL")[0]
                 .decode(Int.self, at: 0)
         }

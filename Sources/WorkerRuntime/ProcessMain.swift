@@ -38,6 +38,8 @@ public enum ProcessMain {
             options.batchesInFlight = try WorkerConfig.integer(env, "KOKI_RELAY_IN_FLIGHT", options.batchesInFlight, 1...64)
             let hours = Int(options.retention.components.seconds / 3600)
             options.retention = .seconds(try WorkerConfig.integer(env, "KOKI_OUTBOX_RETENTION_HOURS", hours, 0...87_600) * 3600)
+            let heldDays = Int(options.heldRetention.components.seconds / 86_400)
+            options.heldRetention = .seconds(try WorkerConfig.integer(env, "KOKI_HELD_RETENTION_DAYS", heldDays, 0...3650) * 86_400)
             options.retryMax = config.retryMax
         } catch {
             exitWithConfigurationError(name, error)

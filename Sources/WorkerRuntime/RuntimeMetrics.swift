@@ -81,6 +81,11 @@ public final class RuntimeMetrics: Sendable {
         counter("koki_outbox_held_total", "Outbox rows held by the transfer policy", [("reason", reason)]).increment()
     }
 
+    /// The relay's producer stopped with a fatal error and was replaced.
+    func producerReplaced() {
+        counter("koki_producer_replaced_total", "Producers replaced after a fatal error", []).increment()
+    }
+
     func outboxBacklog(_ value: Int) {
         gauge("koki_outbox_backlog", "Outbox rows not yet published", []).set(Double(value))
     }

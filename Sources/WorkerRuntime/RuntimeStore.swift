@@ -119,7 +119,7 @@ enum RuntimeStore {
                         \(work.map(\.events))::int[]) AS t(topic, partition, first_offset, events)
             ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET
                 crashes = CASE WHEN a.first_offset <> EXCLUDED.first_offset THEN 0
-                               WHEN a.instance <> EXCLUDED.instance THEN a.crashes + 1
+                               WHEN a.instance NOT IN ('', EXCLUDED.instance) THEN a.crashes + 1
                                ELSE a.crashes END,
                 first_offset = EXCLUDED.first_offset, events = EXCLUDED.events, instance = EXCLUDED.instance,
                 updated_at = now()
@@ -142,6 +142,23 @@ enum RuntimeStore {
                                  \(rows.map(\.payload))::bytea[])
             """)
         try conn.execute("SELECT pg_notify('koki_outbox', '')")
+    }
+
+    /// Takes this instance's marks off `partitions` (all of them when nil): the work was left
+    /// on purpose — a handled failure, a revoked partition, a graceful stop — not by a crash,
+    /// so the next process to begin it counts nothing.
+    static func clearAttempts(group: String, instance: String, partitions: [TopicPartition]?,
+                              on conn: PostgresConnection) throws {
+        if let partitions {
+            guard !partitions.isEmpty else { return }
+            try conn.execute("""
+                UPDATE batch_attempts a SET instance = '' FROM unnest(\(partitions.map(\.topic))::text[],
+                                                                      \(partitions.map(\.partition))::int[]) AS t(topic, partition)
+                WHERE a.consumer_group = \(group) AND a.instance = \(instance) AND a.topic = t.topic AND a.partition = t.partition
+                """)
+        } else {
+            try conn.execute("UPDATE batch_attempts SET instance = '' WHERE consumer_group = \(group) AND instance = \(instance)")
+        }
     }
 
     /// Stores the dead letters and enqueues their `.dlq` copies in a savepoint of their own; if
@@ -218,6 +235,16 @@ struct OutboxRow: Sendable {
     }
 
     var headersJSON: PostgresJSON { HeaderJSON.encode(headers) }
+
+    /// What a row may weigh (payload, headers and key): below librdkafka's and the broker's
+    /// default 1,000,000-byte message limit, with room for the record's own overhead.
+    static let maxBytes = 900_000
+
+    /// Kafka would refuse it for good: checked when the row is written, not when it is sent.
+    var isOversized: Bool {
+        (payload?.count ?? 0) + (key?.utf8.count ?? 0) + headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
+            > OutboxRow.maxBytes
+    }
 }
 
 struct DeadLetter: Sendable {
@@ -227,8 +254,11 @@ struct DeadLetter: Sendable {
 
     var headersJSON: PostgresJSON { HeaderJSON.encode(message.headers) }
 
+    /// The Kafka timestamp, which the producer sets: only when it is a time PostgreSQL can hold
+    /// (1970 to 9999), never a value that would trap on the way into `timestamptz`.
     var eventTime: Date? {
-        message.timestampMillis.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        guard let millis = message.timestampMillis, (0...253_402_300_799_999).contains(millis) else { return nil }
+        return Date(timeIntervalSince1970: Double(millis) / 1000)
     }
 
     /// An envelope value as the dead-letter table and the outbox keep it in a text column: only

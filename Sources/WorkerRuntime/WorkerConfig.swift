@@ -30,14 +30,27 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
     /// `KOKI_WAIT_LIMIT_S` (default 3600): how long a batch may wait for another worker's
     /// business day (`NotYet`) before its partition stops with the reason on /readyz.
     public var waitLimit: Duration
-    /// `KOKI_CRASH_LIMIT` (default 3): how many processes in a row may die applying one event
-    /// before the next start dead-letters it instead (the crash-loop breaker).
+    /// `KOKI_CRASH_LIMIT` (default 3, at least 2): how many processes in a row may die applying
+    /// one event before the next start dead-letters it instead (the crash-loop breaker). At
+    /// least 2, because a single event split from a batch that crashed starts with the batch's
+    /// count, and the batch's crash may have been another event's.
     public var crashLimit: Int
+    /// `KOKI_INBOX_RETENTION_DAYS` (default 30, 0: kept): how long the inbox remembers an applied
+    /// event, i.e. the window in which an upstream re-publishing it is recognised as a duplicate.
+    public var inboxRetentionDays: Int
+    /// `KOKI_BATCH_MAX_BYTES` (default 64 MiB): a partition's batch is cut where its bodies would
+    /// exceed this, whatever `maxBatch` allows (memory per batch is bounded by bytes, not count).
+    public var maxBatchBytes: Int
+    /// `KOKI_START_MIDSTREAM=true`: a partition this group has never applied may begin at the
+    /// earliest event Kafka still has. Without it such a partition, whose first events retention
+    /// already deleted, stops with the reason: an operator decides that nothing is missing.
+    public var startMidStream: Bool
 
     public init(kafka: KafkaConfig, databaseURL: String, groupID: String, maxBatch: Int = 1000,
                 maxWait: Duration = .milliseconds(100), transactionPerEvent: Bool = false, httpPort: Int = 0,
                 shutdownBudget: Duration = .seconds(20), retryMax: Duration = .seconds(5), connections: Int = 1,
-                waitLimit: Duration = .seconds(3600), crashLimit: Int = 3) {
+                waitLimit: Duration = .seconds(3600), crashLimit: Int = 3, inboxRetentionDays: Int = 30,
+                maxBatchBytes: Int = 64 << 20, startMidStream: Bool = false) {
         self.kafka = kafka
         self.databaseURL = databaseURL
         self.groupID = groupID
@@ -50,6 +63,9 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
         self.connections = connections
         self.waitLimit = waitLimit
         self.crashLimit = crashLimit
+        self.inboxRetentionDays = inboxRetentionDays
+        self.maxBatchBytes = maxBatchBytes
+        self.startMidStream = startMidStream
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -66,12 +82,15 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
         func int(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
             try integer(env, key, fallback, range)
         }
-        let transactionPerEvent: Bool
-        switch env["KOKI_TRANSACTION_PER_EVENT"]?.lowercased() {
-        case nil, "", "false", "0", "no": transactionPerEvent = false
-        case "true", "1", "yes": transactionPerEvent = true
-        default: throw Invalid(variable: "KOKI_TRANSACTION_PER_EVENT", expected: "true or false")
+        func flag(_ key: String) throws -> Bool {
+            switch env[key]?.lowercased() {
+            case nil, "", "false", "0", "no": return false
+            case "true", "1", "yes": return true
+            default: throw Invalid(variable: key, expected: "true or false")
+            }
         }
+        let transactionPerEvent = try flag("KOKI_TRANSACTION_PER_EVENT")
+        let startMidStream = try flag("KOKI_START_MIDSTREAM")
         let role = env["KOKI_DB_ROLE"].map { $0 == "none" ? "" : $0 } ?? defaultRole ?? ""
         if !role.isEmpty {
             guard PostgresConnection.isPlainRoleName(role) else {
@@ -95,7 +114,10 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
             retryMax: .milliseconds(try int("KOKI_RETRY_MAX_MS", 5000, 10...600_000)),
             connections: try int("KOKI_DB_CONNECTIONS", 1, 1...16),
             waitLimit: .seconds(try int("KOKI_WAIT_LIMIT_S", 3600, 1...604_800)),
-            crashLimit: try int("KOKI_CRASH_LIMIT", 3, 1...100))
+            crashLimit: try int("KOKI_CRASH_LIMIT", 3, 2...100),
+            inboxRetentionDays: try int("KOKI_INBOX_RETENTION_DAYS", 30, 0...3650),
+            maxBatchBytes: try int("KOKI_BATCH_MAX_BYTES", 64 << 20, 1 << 20...1 << 31),
+            startMidStream: startMidStream)
     }
 
     /// A whole-number variable, or `fallback` when unset; out of `range` is an error naming it.

@@ -48,6 +48,7 @@ public final class WorkerLoop: Sendable {
         let table = partitions
         let group = config.groupID
         let log = logger
+        let instance = self.instance
         let hooks = RebalanceHooks(
             assigned: { assigned in
                 let offsets = try? conn.sync { try RuntimeStore.offsets(group: group, partitions: assigned, on: $0) }
@@ -57,6 +58,8 @@ public final class WorkerLoop: Sendable {
                 return Dictionary(uniqueKeysWithValues: assigned.map { ($0, offsets?[$0] ?? KafkaOffset.beginning) })
             },
             revoked: { revoked, lost in
+                // Handed over on purpose: the next owner must not count this member's marks as crashes.
+                try? conn.sync { try RuntimeStore.clearAttempts(group: group, instance: instance, partitions: revoked, on: $0) }
                 table.revoke(revoked)
                 log.info("partitions revoked", metadata: ["partitions": "\(revoked.sorted())", "lost": "\(lost)"])
             })
@@ -87,14 +90,34 @@ public final class WorkerLoop: Sendable {
             for (tp, messages) in result.batches.sorted(by: { $0.key < $1.key }) {
                 metrics.consumed(tp.topic, messages.count)
                 guard case .ready(let position) = partitions.state(of: tp) else { continue }
-                let fresh = messages.filter { position == nil || $0.offset >= position! }
-                if !fresh.isEmpty { work.append(Work(tp: tp, messages: fresh, position: position)) }
+                var fresh = messages.filter { position == nil || $0.offset >= position! }
+                guard let first = fresh.first else { continue }
+                // A partition this group never applied whose first event is not offset 0:
+                // retention deleted its head before koki read it. Nothing is skipped silently.
+                if position == nil, first.offset > 0, !config.startMidStream {
+                    try? consumer.pause([tp])
+                    partitions.stop(tp, reason: "its first events were deleted before this group read them "
+                                        + "(the earliest Kafka has is \(first.offset)); set KOKI_START_MIDSTREAM=true to begin there")
+                    logger.error("partition stopped: its first events were deleted before this group read them; nothing was skipped",
+                                 metadata: ["topic": "\(tp.topic)", "partition": "\(tp.partition)", "earliest": "\(first.offset)"])
+                    continue
+                }
+                // A byte budget per batch: the rest is read again after this batch.
+                var bytes = 0
+                if let cut = fresh.firstIndex(where: { bytes += ($0.value?.count ?? 0) + ($0.key?.count ?? 0); return bytes > config.maxBatchBytes }),
+                   cut > 0 {
+                    try? consumer.seek([tp: fresh[cut].offset])
+                    fresh.removeSubrange(cut...)
+                }
+                work.append(Work(tp: tp, messages: fresh, position: position))
             }
             apply(work, on: lanes, consumer: consumer)
             retryDue(consumer: consumer, conn: conn)
+            purgeInbox(conn: conn)
             positionWaiting(consumer: consumer, conn: conn)
             report(consumer: consumer)
         }
+        try? conn.sync { try RuntimeStore.clearAttempts(group: config.groupID, instance: instance, partitions: nil, on: $0) }
         logger.info("stopping: leaving the group")
         try consumer.closeBlocking()
         logger.info("worker stopped")
@@ -261,6 +284,9 @@ public final class WorkerLoop: Sendable {
     private func fail(_ messages: [ConsumedMessage], tp: TopicPartition, error: Error,
                       consumer: KafkaConsumer, conn: PostgresConnection) {
         try? consumer.pause([tp])
+        // A failure handled here is not a crash: the breaker's mark is taken off (best effort; with
+        // the database away, the next attempt's mark is by this same instance anyway).
+        try? conn.sync { try RuntimeStore.clearAttempts(group: config.groupID, instance: instance, partitions: [tp], on: $0) }
         let meta: Logger.Metadata = ["topic": "\(tp.topic)", "partition": "\(tp.partition)",
                                      "offset": "\(messages.first?.offset ?? -1)"]
         switch error {
@@ -340,6 +366,38 @@ public final class WorkerLoop: Sendable {
         try conn.sync { conn in
             if !conn.isConnected { try conn.reset() }
         }
+    }
+
+    private let lastPurge = Mutex(ContinuousClock.now)
+
+    /// Once a minute: this group's inbox rows older than `KOKI_INBOX_RETENTION_DAYS`, in chunks
+    /// of 10,000 until done or a second has passed (so it keeps up with any rate).
+    private func purgeInbox(conn: PostgresConnection) {
+        guard config.inboxRetentionDays > 0 else { return }
+        let due = lastPurge.withLock { last -> Bool in
+            guard ContinuousClock.now - last > .seconds(60) else { return false }
+            last = .now
+            return true
+        }
+        guard due else { return }
+        let deadline = ContinuousClock.now + .seconds(1)
+        var purged = 0
+        do {
+            try conn.sync { conn in
+                while ContinuousClock.now < deadline {
+                    let n = try conn.execute("""
+                        DELETE FROM inbox WHERE ctid = ANY(ARRAY(
+                            SELECT ctid FROM inbox WHERE consumer_group = \(config.groupID)
+                              AND applied_at < now() - make_interval(days => \(config.inboxRetentionDays)) LIMIT 10000))
+                        """)
+                    purged += n
+                    if n < 10000 { break }
+                }
+            }
+        } catch {
+            logger.warning("inbox purge failed; trying again later", metadata: ["error": "\(error)"])
+        }
+        if purged > 0 { logger.info("inbox purged", metadata: ["rows": "\(purged)", "retention_days": "\(config.inboxRetentionDays)"]) }
     }
 
     private let lastReport = Mutex(ContinuousClock.now - .seconds(10))

@@ -110,3 +110,18 @@ struct ClockRuleTests {
         #expect(throws: ClockRule.Invalid.self) { try ClockRule.fromEnvironment(["KOKI_CLOCK_LATEST": "2027-02-30"]) }
     }
 }
+
+/// M7: koki's topics are created durable, and dead letters are not kept for ever.
+@Suite("Topic configs")
+struct TopicConfigTests {
+    @Test func everyTopicIsDurableAndDeadLettersExpire() {
+        for topic in Topics.all {
+            let configs = Topics.configs(of: topic.name, replicationFactor: 3, dlqRetentionDays: 14)
+            #expect(configs["min.insync.replicas"] == "2", "\(topic.name)")
+            #expect(configs["cleanup.policy"] == "delete")
+            #expect((configs["retention.ms"] == "1209600000") == topic.name.hasSuffix(".dlq"), "\(topic.name)")
+        }
+        #expect(Topics.configs(of: "x", replicationFactor: 1, dlqRetentionDays: 1)["min.insync.replicas"] == "1")
+        #expect(Topics.configs(of: "x", replicationFactor: 2, dlqRetentionDays: 1)["min.insync.replicas"] == "1")
+    }
+}

@@ -1,19 +1,45 @@
 import Foundation
+import Kafka
+import Postgres
+import SampleWorker
 import Testing
 @testable import WorkerRuntime
 
 @Suite("Event ids")
 struct EventIDTests {
-    @Test func derivedEventIdsAreRandomVersion4UUIDsInLowercase() throws {
-        let ids = (0..<2000).map { _ in TraceContext.uuid() }
+    @Test func derivedEventIdsAreNameBasedUUIDsInLowercase() throws {
+        let names = (0..<2000).map { ["koki-derived", "g", "t", "urn:s", "e\($0 / 3)", String($0 % 3)] }
+        let ids = names.map { TraceContext.uuid(named: $0) }
         #expect(Set(ids).count == ids.count)
+        #expect(names.map { TraceContext.uuid(named: $0) } == ids, "the same name, the same id")
+        // Length-prefixed parts: moving a boundary between parts is another name.
+        #expect(TraceContext.uuid(named: ["ab", "c"]) != TraceContext.uuid(named: ["a", "bc"]))
         for id in ids {
             let uuid = try #require(UUID(uuidString: id), "\(id) is not a UUID")
             #expect(uuid.uuidString.lowercased() == id)
             let bytes = withUnsafeBytes(of: uuid.uuid) { Array($0) }
-            #expect(bytes[6] >> 4 == 4, "version 4")
-            #expect(bytes[8] >> 6 == 0b10, "RFC 4122 variant")
+            #expect(bytes[6] >> 4 == 8, "version 8 (name-based, SHA-256)")
+            #expect(bytes[8] >> 6 == 0b10, "RFC 9562 variant")
         }
+    }
+
+    /// M6: a batch applied, the database rolled back to before it (a restore), the batch applied
+    /// again: the derived events carry the same ids, so a consumer that dedupes by `ce_id`
+    /// applies each once.
+    @Test func aReplayAfterARestoreDerivesTheSameIds() async throws {
+        let processor = BatchProcessor(group: "g1", source: "urn:koki:test", handler: SampleHandler())
+        let tp = TopicPartition("sample.events.v1", 0)
+        let batch = (0..<20).map { consumed(sampleEvent(topic: tp.topic, id: "e\($0)", item: "i\($0 % 5)", value: $0), offset: Int64($0)) }
+        func derivedIDs() async throws -> [String] {
+            let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+            _ = try await conn.run { try processor.process(batch, tp: tp, expected: nil, on: $0) }
+            return try await conn.run { conn in
+                try conn.query("SELECT ce_id FROM outbox ORDER BY id").map { try $0.decode(String.self, at: 0) }
+            }
+        }
+        let first = try await derivedIDs()
+        #expect(first.count == 20)
+        #expect(try await derivedIDs() == first)
     }
 
     @Test func aDerivedEventContinuesItsCausesTraceWithANewSpan() throws {

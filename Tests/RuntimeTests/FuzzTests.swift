@@ -296,7 +296,8 @@ struct Fuzz {
         headers = [KafkaHeader("ce_specversion", specversion), KafkaHeader("ce_id", id), KafkaHeader("ce_type", type),
                    KafkaHeader("ce_source", source), KafkaHeader("ce_time", "2026-07-01T00:00:00Z"),
                    KafkaHeader("content-type", contentType)] + headers
+        let timestamp: Int64? = chance(3) ? pick([.max, .min, -1, nil]) : 1_795_000_000_000
         return ConsumedMessage(topic: topic, partition: 0, offset: offset, key: key, value: bytes, headers: headers,
-                               timestampMillis: 1_795_000_000_000)
+                               timestampMillis: timestamp)
     }
 }

@@ -60,7 +60,7 @@ struct RoleTests {
         let config = try WorkerConfig.fromEnvironment(env, name: "koki-tax-worker", defaultHTTPPort: 0, defaultRole: "koki_tax")
         let timeouts = "connect_timeout=10&keepalives=1&keepalives_idle=30&keepalives_interval=10&keepalives_count=3"
             + "&tcp_user_timeout=60000"
-        let session = "-c%20lock_timeout%3D60000%20-c%20statement_timeout%3D1800000%20-c%20idle_in_transaction_session_timeout%3D600000"
+        let session = "-c%20lock_timeout%3D20000%20-c%20statement_timeout%3D1800000%20-c%20idle_in_transaction_session_timeout%3D600000"
         #expect(config.databaseURL == "postgresql://koki@db/koki?\(timeouts)&options=-c%20role%3Dkoki_tax%20\(session)")
         var none = env
         none["KOKI_DB_ROLE"] = "none"

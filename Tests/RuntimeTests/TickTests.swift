@@ -33,6 +33,22 @@ struct TickTests {
         ], "the same day always has the same id, so workers apply it once")
     }
 
+    /// H2: a day after tomorrow in Asia/Tokyo (a mistyped year) is refused unless forced.
+    @Test func aFutureDayIsRefusedWithoutForce() async throws {
+        let env = ["KOKI_KAFKA_BROKERS": "127.0.0.1:1"]
+        let (status, output) = try await runCommand("koki", ["tick", "--date", "2062-04-01"], environment: env)
+        #expect(status != 0)
+        #expect(output.contains("(tomorrow in Asia/Tokyo) are refused without --force"))
+        let (range, rangeOutput) = try await runCommand("koki", ["tick", "--date", "2026-12-01", "--through", "2031-01-05"],
+                                                        environment: env)
+        #expect(range != 0 && rangeOutput.contains("without --force"))
+        let cluster = try MockKafkaCluster(brokers: 1)
+        try cluster.createTopic("clock.business-day.v1", partitions: 1)
+        let (forced, forcedOutput) = try await runCommand("koki", ["tick", "--date", "2062-04-01", "--force"],
+                                                          environment: ["KOKI_KAFKA_BROKERS": cluster.bootstrapServers])
+        #expect(forced == 0, "\(forcedOutput)")
+    }
+
     @Test func aBadDateExitsNonZeroNamingTheOption() async throws {
         let (status, output) = try await runCommand("koki", ["tick", "--date", "2026-02-30"], environment: ["KOKI_KAFKA_BROKERS": "127.0.0.1:1"])
         #expect(status != 0)
