@@ -144,6 +144,22 @@ enum RuntimeStore {
         try conn.execute("SELECT pg_notify('koki_outbox', '')")
     }
 
+    /// Deletes this group's inbox rows applied more than `days` ago, `limit` at a time until
+    /// none are left or `deadline` passes; returns how many.
+    static func purgeInbox(group: String, olderThanDays days: Int, limit: Int = 10_000,
+                           until deadline: ContinuousClock.Instant = .now + .seconds(1), on conn: PostgresConnection) throws -> Int {
+        var purged = 0
+        while true {
+            let n = try conn.execute("""
+                DELETE FROM inbox WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM inbox WHERE consumer_group = \(group)
+                      AND applied_at < now() - make_interval(days => \(days)) LIMIT \(limit)))
+                """)
+            purged += n
+            if n < limit || ContinuousClock.now >= deadline { return purged }
+        }
+    }
+
     /// Takes this instance's marks off `partitions` (all of them when nil): the work was left
     /// on purpose — a handled failure, a revoked partition, a graceful stop — not by a crash,
     /// so the next process to begin it counts nothing.

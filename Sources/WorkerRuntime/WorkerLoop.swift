@@ -380,19 +380,10 @@ public final class WorkerLoop: Sendable {
             return true
         }
         guard due else { return }
-        let deadline = ContinuousClock.now + .seconds(1)
         var purged = 0
         do {
-            try conn.sync { conn in
-                while ContinuousClock.now < deadline {
-                    let n = try conn.execute("""
-                        DELETE FROM inbox WHERE ctid = ANY(ARRAY(
-                            SELECT ctid FROM inbox WHERE consumer_group = \(config.groupID)
-                              AND applied_at < now() - make_interval(days => \(config.inboxRetentionDays)) LIMIT 10000))
-                        """)
-                    purged += n
-                    if n < 10000 { break }
-                }
+            purged = try conn.sync {
+                try RuntimeStore.purgeInbox(group: config.groupID, olderThanDays: config.inboxRetentionDays, on: $0)
             }
         } catch {
             logger.warning("inbox purge failed; trying again later", metadata: ["error": "\(error)"])

@@ -28,10 +28,11 @@ struct LoopTests {
 
     /// A worker loop on a thread of its own against `stack`'s input, logging nowhere; the
     /// caller asks it to stop.
-    static func start(_ handler: any EventHandler, group: String, on stack: Stack) -> (WorkerLoop, WorkerStatus) {
+    static func start(_ handler: any EventHandler, group: String, on stack: Stack, startMidStream: Bool = false,
+                      maxBatchBytes: Int = 64 << 20) -> (WorkerLoop, WorkerStatus) {
         let config = WorkerConfig(kafka: stack.cluster.config(properties: ["session.timeout.ms": "4000"]),
                                   databaseURL: stack.databaseURL, groupID: group, maxWait: .milliseconds(20),
-                                  retryMax: .milliseconds(20))
+                                  retryMax: .milliseconds(20), maxBatchBytes: maxBatchBytes, startMidStream: startMidStream)
         let status = WorkerStatus()
         let loop = WorkerLoop(config: config, topics: [stack.input], source: "urn:test", handler: handler,
                               metrics: RuntimeMetrics(), status: status,
@@ -105,6 +106,68 @@ struct LoopTests {
         #expect(try await stack.count("SELECT next_offset FROM consumer_offsets WHERE consumer_group = 'away'") == 3)
         #expect(try await stack.count("SELECT count(*) FROM inbox") == 0)
         #expect(try await stack.count("SELECT count(*) FROM dead_letters") == 0)
+    }
+
+    /// M7: a group that has never read a partition whose first events retention already
+    /// deleted (koki deployed after the register's initial snapshot expired) stops it instead of
+    /// quietly beginning mid-stream; KOKI_START_MIDSTREAM is the operator's decision to begin there.
+    @Test func aFirstStartAfterRetentionDeletedTheHeadStopsUnlessTheOperatorSaysSo() async throws {
+        let stack = try await Stack(inputPartitions: 1)
+        let padding = String(repeating: "x", count: 200_000)
+        try await stack.send((0..<48).map { n in
+            var message = sampleEvent(topic: stack.input, id: "e\(n)", item: "i\(n)", value: n)
+            message.value = Array("{\"itemId\":\"i\(n)\",\"value\":\(n),\"note\":\"\(padding)\"}".utf8)
+            return message
+        })
+        let (loop, status) = Self.start(SampleHandler(), group: "late", on: stack)
+        let stopped = try await stack.waitUntil(.seconds(30)) {
+            status.notReadyReason?.contains("stopped partitions: sample.events.v1[0]") == true
+        }
+        loop.requestStop()
+        #expect(stopped, "readiness: \(status.notReadyReason ?? "ready")")
+        #expect(try await stack.count("SELECT count(*) FROM inbox") == 0)
+        #expect(try await stack.count("SELECT count(*) FROM consumer_offsets") == 0)
+        try await Task.sleep(for: .seconds(5))  // the first member leaves the group
+        let (decided, _) = Self.start(SampleHandler(), group: "late", on: stack, startMidStream: true)
+        defer { decided.requestStop() }
+        #expect(try await stack.waitUntil(.seconds(30)) { try await stack.count("SELECT count(*) FROM inbox") > 0 })
+        #expect(try await stack.count("SELECT min(\"offset\")::int FROM inbox") > 0, "it began where Kafka's log begins")
+    }
+
+    /// L10: a partition's batch is cut by bytes, whatever its count allows; the rest follows.
+    @Test func aBatchIsCutByBytes() async throws {
+        let stack = try await Stack(inputPartitions: 1)
+        let padding = String(repeating: "x", count: 300_000)
+        try await stack.send((0..<12).map { n in
+            var message = sampleEvent(topic: stack.input, id: "e\(n)", item: "i\(n)", value: n)
+            message.value = Array("{\"itemId\":\"i\(n)\",\"value\":\(n),\"note\":\"\(padding)\"}".utf8)
+            return message
+        })
+        let (loop, _) = Self.start(SampleHandler(), group: "bytes", on: stack, maxBatchBytes: 1 << 20)
+        defer { loop.requestStop() }
+        #expect(try await stack.waitUntil(.seconds(30)) { try await stack.count("SELECT count(*) FROM inbox") == 12 })
+        // Each transaction applied at most three of the 300 kB events (1 MiB), each once.
+        let batches = try await stack.db().run { conn in
+            try conn.query("SELECT applied_at, count(*)::int FROM inbox GROUP BY applied_at").map { try $0.decode(Int.self, at: 1) }
+        }
+        #expect(batches.allSatisfy { $0 <= 3 } && batches.reduce(0, +) == 12, "\(batches)")
+    }
+
+    /// L4: the inbox is kept for its retention, and a purge removes only what is older, of its group.
+    @Test func theInboxPurgeKeepsTheRetentionWindow() async throws {
+        let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+        let processor = BatchProcessor(group: "g", source: "urn:test", handler: SampleHandler())
+        let tp = TopicPartition("sample.events.v1", 0)
+        let batch = (0..<30).map { consumed(sampleEvent(topic: tp.topic, id: "e\($0)", item: "i\($0)", value: $0), offset: Int64($0)) }
+        _ = try await conn.run { try processor.process(batch, tp: tp, expected: nil, on: $0) }
+        try await conn.run { conn in
+            try conn.execute("UPDATE inbox SET applied_at = now() - interval '31 days' WHERE \"offset\" < 20")
+            try conn.execute("INSERT INTO inbox (consumer_group, ce_id, ce_type, topic, partition, \"offset\", ce_source, applied_at) VALUES ('other', 'x', 't', 't', 0, 0, 's', now() - interval '400 days')")
+        }
+        let purged = try await conn.run { try RuntimeStore.purgeInbox(group: "g", olderThanDays: 30, limit: 7, on: $0) }
+        #expect(purged == 20)
+        #expect(try await conn.run { try $0.count("SELECT count(*) FROM inbox WHERE consumer_group = 'g'") } == 10)
+        #expect(try await conn.run { try $0.count("SELECT count(*) FROM inbox WHERE consumer_group = 'other'") } == 1)
     }
 
     @Test func discardNeedsAReasonAndIsRecorded() async throws {
