@@ -48,7 +48,7 @@ let package = Package(
                                                       "KokiStore"]),
         .executableTarget(name: "koki-payment-worker", dependencies: ["PaymentWorker", "WorkerRuntime", "KokiStore"]),
         .executableTarget(name: "koki-sample-worker", dependencies: ["SampleWorker", "WorkerRuntime"]),
-        .target(name: "Transfer", dependencies: ["WorkerRuntime", "Kafka", "Postgres", "KokiBase", "KokiSecrets"]),
+        .target(name: "Transfer", dependencies: ["WorkerRuntime", "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiSecrets"]),
         .executableTarget(name: "koki-relay", dependencies: ["WorkerRuntime", "Transfer", "KokiSecrets"]),
         .target(name: "KokiCommands", dependencies: [
             "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiEvents", "KokiStore", "WorkerRuntime", "SampleWorker",

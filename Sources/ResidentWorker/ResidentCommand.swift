@@ -59,7 +59,12 @@ extension ResidentCommand {
                 self = .specialAddress(application, body, started: kind == .specialAddressStarted)
             case .formerDependent:
                 self = .formerDependent(application, try event.decodeValid(FormerDependentNotice.self))
-            case .highCostMedical, .funeralExpenses:
+            case .highCostMedical:
+                // Forwarded to the insurer: every field it carries is held to the rules first.
+                _ = try event.decodeValid(HighCostMedicalApplication.self)
+                self = .forward(application, kind)
+            case .funeralExpenses:
+                _ = try event.decodeValid(FuneralExpensesApplication.self)
                 self = .forward(application, kind)
             case .premiumReduction, .paymentMethodChange:
                 self = .notMine

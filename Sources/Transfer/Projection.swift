@@ -1,5 +1,6 @@
 import Foundation
 import KokiBase
+import KokiDomain
 import KokiSecrets
 
 /// Keeps only the allowed fields of a JSON body. Paths are dot-separated; `name[]` descends
@@ -77,6 +78,20 @@ public enum Projection {
 
     /// Every 宛名番号 a body is about: the message key and each value of a field named
     /// `atenaNo` or ending in `AtenaNo` (`deceasedAtenaNo`), at any depth; sorted, unique.
+    /// Whether any string in the body is a 個人番号: twelve digits whose last is the check digit
+    /// of the first eleven (a sealed one, `MyNumberVault`'s text, is not digits).
+    public static func containsMyNumber(_ object: [String: JSONValue]) -> Bool {
+        func walk(_ value: JSONValue) -> Bool {
+            switch value {
+            case .object(let object): return object.values.contains(where: walk)
+            case .array(let list): return list.contains(where: walk)
+            case .string(let text): return text.utf8.count == 12 && MyNumber(text) != nil
+            default: return false
+            }
+        }
+        return walk(.object(object))
+    }
+
     public static func subjects(_ object: [String: JSONValue], key: String?) -> [String] {
         var found = Set<String>()
         if let key, key.utf8.count == 10, key.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) { found.insert(key) }

@@ -110,6 +110,9 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
         return rows.map { decide($0, subjects: subjects) }
     }
 
+    /// The headers a transfer carries across the boundary: the CloudEvents attributes.
+    static let transferHeaders: Set<String> = ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "content-type"]
+
     public func decide(_ row: OutboxMessage, subjects known: Subjects) -> PublishDecision {
         let plain = OutgoingMessage(topic: row.topic, key: row.key.map { Array($0.utf8) }, value: row.payload, headers: row.headers)
         guard row.topic.hasPrefix("transfer.") else { return .publish(plain, audit: nil) }
@@ -131,10 +134,16 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
                 return .hold(reason: "the destination's basis covers only foreign residents and this person is not one")
             }
         }
-        guard let payload = row.payload, let object = (try? JSONValue.parse(payload))?.objectValue else {
-            return .hold(reason: "the body is not a JSON object")
+        // A repeated name would let one reading of the bytes differ from another (a first-wins
+        // parser at the destination would see a value the projection never checked).
+        guard let payload = row.payload, let object = JSONValue.parseUnambiguous(payload)?.objectValue else {
+            return .hold(reason: "the body is not a JSON object with unique names")
         }
         var (projected, sent) = Projection.project(object, allowed: rule.fields, dropMyNumber: !rule.myNumberAllowed)
+        // Defence in depth: a 個人番号 only where the rule allows one, whatever the field is called.
+        if !rule.myNumberAllowed, Projection.containsMyNumber(projected) {
+            return .hold(reason: "the body carries a 個人番号 and the rule allows none")
+        }
         let subjects = Projection.subjects(projected, key: row.key)
         if !rule.requiredByStatute, subjects.contains(where: known.stopped.contains) {
             return .hold(reason: "a person it is about has a recorded usage stop and no statute requires this transfer")
@@ -146,14 +155,15 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
                 return .hold(reason: "\(error)")
             }
         }
-        var message = plain
-        // Unchanged bodies go out byte for byte (forwarded applications "as they are").
-        if projected != object {
-            guard let data = try? JSONValue.object(projected).serialized() else {
-                return .hold(reason: "the projected body cannot be encoded")
-            }
-            message.value = data
+        // Only bytes koki wrote from what it checked go out: the projected body, re-serialized
+        // (never the upstream bytes, even when nothing was projected away), with the CloudEvents
+        // headers alone (no upstream causation id or trace crosses the boundary).
+        guard let data = try? JSONValue.object(projected).serialized() else {
+            return .hold(reason: "the projected body cannot be encoded")
         }
+        var message = plain
+        message.value = data
+        message.headers = row.headers.filter { TransferPolicy.transferHeaders.contains($0.key) }
         return .publish(message, audit: AuditRecord(destination: destination.destination, eventID: row.ceID, eventType: row.ceType,
                                                     atenaNo: row.key, fields: sent, legalBasis: destination.legalBasis,
                                                     subjects: subjects))

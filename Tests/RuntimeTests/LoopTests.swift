@@ -29,10 +29,11 @@ struct LoopTests {
     /// A worker loop on a thread of its own against `stack`'s input, logging nowhere; the
     /// caller asks it to stop.
     static func start(_ handler: any EventHandler, group: String, on stack: Stack, startMidStream: Bool = false,
-                      maxBatchBytes: Int = 64 << 20) -> (WorkerLoop, WorkerStatus) {
+                      maxBatchBytes: Int = 64 << 20, waitLimit: Duration = .seconds(3600)) -> (WorkerLoop, WorkerStatus) {
         let config = WorkerConfig(kafka: stack.cluster.config(properties: ["session.timeout.ms": "4000"]),
                                   databaseURL: stack.databaseURL, groupID: group, maxWait: .milliseconds(20),
-                                  retryMax: .milliseconds(20), maxBatchBytes: maxBatchBytes, startMidStream: startMidStream)
+                                  retryMax: .milliseconds(20), waitLimit: waitLimit, maxBatchBytes: maxBatchBytes,
+                                  startMidStream: startMidStream)
         let status = WorkerStatus()
         let loop = WorkerLoop(config: config, topics: [stack.input], source: "urn:test", handler: handler,
                               metrics: RuntimeMetrics(), status: status,
@@ -132,6 +133,61 @@ struct LoopTests {
         defer { decided.requestStop() }
         #expect(try await stack.waitUntil(.seconds(30)) { try await stack.count("SELECT count(*) FROM inbox") > 0 })
         #expect(try await stack.count("SELECT min(\"offset\")::int FROM inbox") > 0, "it began where Kafka's log begins")
+    }
+
+    /// Waits for a business day another worker never reaches.
+    struct Waiting: EventHandler {
+        let acceptedTypes: Set<String> = [SampleHandler.eventType]
+        func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
+            throw NotYet("the resident worker has not reached 2201-01-01 (it is at 2026-07-01)")
+        }
+    }
+
+    /// H2: a batch waiting for another worker's day does not wait for ever: after the limit its
+    /// partition stops, and /readyz says why.
+    @Test func aWaitForAnotherWorkerHasALimit() async throws {
+        let stack = try await Stack(inputPartitions: 1)
+        let (loop, status) = Self.start(Waiting(), group: "waiting", on: stack, waitLimit: .seconds(2))
+        defer { loop.requestStop() }
+        try await stack.send(0..<2)
+        let stopped = try await stack.waitUntil(.seconds(30)) {
+            status.notReadyReason?.contains("stopped partitions: sample.events.v1[0]") == true
+        }
+        #expect(stopped, "readiness: \(status.notReadyReason ?? "ready")")
+        #expect(status.isLive)
+        #expect(try await stack.count("SELECT count(*) FROM consumer_offsets") == 0, "nothing skipped")
+    }
+
+    /// Derives an event larger than Kafka takes for item `huge`.
+    struct Oversized: EventHandler {
+        let sample = SampleHandler()
+        var acceptedTypes: Set<String> { sample.acceptedTypes }
+        func apply(_ events: [InboundEvent], in tx: PostgresConnection) throws -> [EventOutcome] {
+            try sample.apply(events, in: tx).enumerated().map { i, outcome in
+                guard events[i].key == "huge", case .applied = outcome else { return outcome }
+                return .applied([try DerivedEvent(topic: "sample.derived.v1", key: "huge", type: "sample.huge",
+                                                  body: ["pad": String(repeating: "x", count: 950_000)])])
+            }
+        }
+    }
+
+    /// H5: an event whose derived event Kafka would refuse for good is dead-lettered when it is
+    /// applied, not retried by the relay for ever; the rest of its batch is applied.
+    @Test func anEventThatWouldDeriveAnOversizedRowIsDeadLettered() async throws {
+        let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+        let processor = BatchProcessor(group: "g", source: "urn:test", handler: Oversized())
+        let tp = TopicPartition("sample.events.v1", 0)
+        let batch = ["a", "huge", "b"].enumerated().map { i, item in
+            consumed(sampleEvent(topic: tp.topic, id: "e\(i)", item: item, value: i), offset: Int64(i))
+        }
+        let summary = try await conn.run { try processor.process(batch, tp: tp, expected: nil, on: $0) }
+        #expect(summary.applied == 2 && summary.deadLettered == [.validation: 1])
+        try await conn.run { conn throws in
+            #expect(try conn.count("SELECT count(*) FROM sample_items WHERE item_id = 'huge'") == 0, "nothing of it stays")
+            #expect(try conn.query("SELECT reason FROM dead_letters")[0].decode(String.self, at: 0)
+                    == "a derived event would be larger than the 900000 bytes Kafka takes")
+            #expect(try conn.count("SELECT count(*) FROM outbox WHERE length(payload) > 900000") == 0)
+        }
     }
 
     /// L10: a partition's batch is cut by bytes, whatever its count allows; the rest follows.

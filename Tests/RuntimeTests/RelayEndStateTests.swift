@@ -115,4 +115,31 @@ struct RelayEndStateTests {
         let sent = try await received(cluster, topic, atLeast: 40)
         #expect(Set(sent).count == 40)
     }
+
+    /// L11: a row whose stored headers cannot be read is held, never published without them.
+    @Test func aRowWithUnreadableHeadersIsHeld() async throws {
+        let url = try await MigratedDatabase.create()
+        let cluster = try MockKafkaCluster(brokers: 1)
+        let topic = "relay.headers.v1"
+        try cluster.createTopic(topic, partitions: 1)
+        let conn = try await PostgresConnection.connect(url)
+        try await conn.run { conn throws in
+            try conn.transaction { tx in
+                try RuntimeStore.enqueue([row(topic, "K", 1)], on: tx)
+                try tx.execute("""
+                    INSERT INTO outbox (topic, message_key, bucket, ce_id, ce_type, headers, payload)
+                    VALUES (\(topic), 'K', \(OutboxRow.bucket(of: "K")), 'K-2', 'test.ordered', '{"ce_id": "K-2"}', '\\x7b7d')
+                    """)
+            }
+        }
+        let (relay, _) = startRelay(cluster, url)
+        defer { relay.requestStop() }
+        #expect(try await waitUntil(.seconds(30)) {
+            try await conn.run { try $0.count("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL OR held_at IS NOT NULL") } == 2
+        })
+        #expect(try await conn.run { try $0.count("""
+            SELECT count(*) FROM outbox WHERE ce_id = 'K-2' AND held_reason = 'the row''s headers cannot be read'
+            """) } == 1)
+        #expect(Set(try await received(cluster, topic, atLeast: 1)) == ["K-1"])
+    }
 }

@@ -68,6 +68,50 @@ struct TransferPolicyTests {
         #expect(published > 1_000 && held > 1_000)
     }
 
+    static func raw(_ body: String, type: String = "application.high-cost-medical", headers: [KafkaHeader] = []) -> OutboxMessage {
+        OutboxMessage(id: 1, topic: "transfer.koiki.v1", key: "0000000001", ceID: UUID().uuidString, ceType: type,
+                      headers: headers, payload: Array(body.utf8), createdAt: Date())
+    }
+
+    /// H6: a repeated name cannot smuggle a value past the projection — the relay holds it.
+    @Test func aRepeatedNameIsHeldNotForwarded() async throws {
+        let (policy, _, _) = try await Self.policy()
+        let smuggled = #"{"atenaNo":"0000000001","receivedDate":"2026-05-01","applicationNo":"A1","#
+            + #""bankAccountRef":{"myNumber":"123456789018","diagnosis":"x"},"bankAccountRef":"B-1"}"#
+        guard case .hold(let reason) = policy.decide(Self.raw(smuggled)) else {
+            Issue.record("a body with a repeated name was published"); return
+        }
+        #expect(reason == "the body is not a JSON object with unique names")
+    }
+
+    /// H6: what goes out is koki's serialization of what it checked, never the upstream bytes,
+    /// and a 個人番号 under any name is held where the rule allows none.
+    @Test func onlyCheckedBytesGoOut() async throws {
+        let (policy, _, _) = try await Self.policy()
+        let spaced = #"{ "applicationNo" : "A1", "atenaNo":"0000000001",  "receivedDate":"2026-05-01","bankAccountRef":"B-1" }"#
+        guard case .publish(let message, _) = policy.decide(Self.raw(spaced)) else { Issue.record("held"); return }
+        let sent = try #require(message.value)
+        #expect(sent != Array(spaced.utf8), "re-serialized, not forwarded as received")
+        #expect(try JSONValue.parse(sent) == (try JSONValue.parse(Array(spaced.utf8))))
+        let hidden = #"{"atenaNo":"0000000001","receivedDate":"2026-05-01","applicationNo":"A1","bankAccountRef":"123456789018"}"#
+        guard case .hold(let reason) = policy.decide(Self.raw(hidden)) else { Issue.record("a 個人番号 went out"); return }
+        #expect(reason == "the body carries a 個人番号 and the rule allows none")
+        let notOne = hidden.replacingOccurrences(of: "123456789018", with: "123456789012")  // wrong check digit
+        guard case .publish = policy.decide(Self.raw(notOne)) else { Issue.record("held a reference that is not a 個人番号"); return }
+    }
+
+    /// M1: a transfer carries the CloudEvents headers only: no upstream causation id, no trace.
+    @Test func transfersCarryOnlyTheCloudEventsHeaders() async throws {
+        let (policy, _, _) = try await Self.policy()
+        let headers = [KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", "x"), KafkaHeader("ce_type", "t"),
+                       KafkaHeader("ce_source", "urn:koki:resident-worker"), KafkaHeader("ce_time", "2026-07-01T00:00:00Z"),
+                       KafkaHeader("content-type", "application/json"), KafkaHeader("traceparent", "00-aa-bb-01"),
+                       KafkaHeader(KokiHeader.causationID, "synth-1-welfare-123")]
+        let body = #"{"atenaNo":"0000000001","receivedDate":"2026-05-01","applicationNo":"A1","bankAccountRef":"B-1"}"#
+        guard case .publish(let message, _) = policy.decide(Self.raw(body, headers: headers)) else { Issue.record("held"); return }
+        #expect(message.headers.map(\.key) == ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "content-type"])
+    }
+
     @Test func holdsWithoutABasisOrOutsideItsPeriod() async throws {
         let (_, rules, _) = try await Self.policy()
         let policy = TransferPolicy(rules: rules, vault: TestKeys.vault, today: { LocalDate(year: 2007, month: 1, day: 1)! })

@@ -189,6 +189,27 @@ extension FormerDependentNotice: ValidatedBody {
     }
 }
 
+/// A 口座 reference: the counter system's handle on an account, never the account itself.
+extension InboundRules {
+    public static func accountReference(_ text: String) throws(InvalidBody) {
+        try reference(text, "bankAccountRef", max: 64)
+    }
+}
+
+extension HighCostMedicalApplication: ValidatedBody {
+    public func validate(key: String?) throws(InvalidBody) {
+        try InboundRules.accountReference(bankAccountRef)
+    }
+}
+
+extension FuneralExpensesApplication: ValidatedBody {
+    public func validate(key: String?) throws(InvalidBody) {
+        guard InboundRules.digits(deceasedAtenaNo, count: 10...10) else { throw InvalidBody("deceasedAtenaNo is not 10 digits") }
+        try InboundRules.date(funeralDate, "funeralDate")
+        try InboundRules.accountReference(bankAccountRef)
+    }
+}
+
 extension PremiumReductionNotice: ValidatedBody {
     public func validate(key: String?) throws(InvalidBody) {
         try InboundRules.year(fiscalYear, "fiscalYear")

@@ -145,6 +145,18 @@ public struct PensionDeductionTarget: Codable, Sendable {
     }
 }
 
+/// `application.high-cost-medical` (高額療養費): forwarded to the insurer.
+public struct HighCostMedicalApplication: Decodable, Sendable {
+    public let bankAccountRef: String
+}
+
+/// `application.funeral-expenses` (葬祭費): forwarded to the insurer.
+public struct FuneralExpensesApplication: Decodable, Sendable {
+    public let deceasedAtenaNo: String
+    public let funeralDate: LocalDate
+    public let bankAccountRef: String
+}
+
 /// `application.premium-reduction` (減免, the union's decision forwarded by the counter).
 public struct PremiumReductionNotice: Decodable, Sendable {
     public let fiscalYear: Int
