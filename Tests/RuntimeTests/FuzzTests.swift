@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import KokiBase
 import KokiStore
+import KokiSynth
 import PaymentWorker
 import Postgres
 import ResidentWorker
@@ -78,18 +79,6 @@ struct FuzzTests {
 /// The generator: valid bodies for each type, then mutated the ways upstream systems and
 /// attackers get things wrong.
 struct Fuzz {
-    /// SplitMix64: deterministic for a seed.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// A JSON value that keeps repeated names (objects as pairs).
     indirect enum J {
         case raw(String)
@@ -138,13 +127,14 @@ struct Fuzz {
     /// Strings no dead-letter reason may contain: the values the generator puts in bodies.
     static let quoted = ["試験", "シケン", "川口市", "123456789018", "9223372036854775807", "W-2026", "A-20", "P-", "{"]
 
-    var random: Random
+    /// Deterministic for a seed (the synthetic city's generator).
+    var random: SeededRandom
     let types: [(topic: String, type: String)]
     var sent: [(id: String, source: String, body: [UInt8])] = []
     let people = (1...12).map { String(format: "%010d", 4_000 + $0) }
 
     init(seed: UInt64, types: [(topic: String, type: String)]) {
-        random = Random(state: seed)
+        random = SeededRandom(seed: seed)
         self.types = types
     }
 
