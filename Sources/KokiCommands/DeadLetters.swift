@@ -31,10 +31,22 @@ struct DeadLetters: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one dead letter; the payload only with --payload.")
         @Argument var id: Int64
         @Flag(help: "Print the payload too (it may hold personal data: do not paste it into tickets).") var payload = false
+        @Option(help: "Why the payload is read (a case or request reference); required with --payload and logged.")
+        var purpose: String?
+        @Option(help: "Who reads it (default: $USER); the database login is logged as well.") var operatorName: String?
+
+        func validate() throws {
+            if payload, (purpose ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ValidationError("--payload needs --purpose (a case or request reference): every read of a body is logged")
+            }
+        }
 
         mutating func run() async throws {
-            let id = self.id
-            let d = try await withDatabase { try DeadLetterOperations.show(id, on: $0) }
+            let (id, payload, purpose, by) = (self.id, self.payload, self.purpose ?? "", operatorName ?? defaultOperator())
+            let d = try await withDatabase { conn in
+                payload ? try DeadLetterOperations.showPayload(id, by: by, purpose: purpose, on: conn)
+                        : try DeadLetterOperations.show(id, on: conn)
+            }
             let s = d.summary
             print("id:        \(s.id)\nstatus:    \(s.status)\ngroup:     \(s.group)")
             print("from:      \(s.topic)[\(s.partition)]@\(s.offset)\nce_id:     \(s.ceID ?? "-")\nce_type:   \(s.ceType ?? "-")")

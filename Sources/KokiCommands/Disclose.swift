@@ -74,8 +74,14 @@ struct Disclose: AsyncParsableCommand {
             let directory = URL(fileURLWithPath: out)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let stem = "disclosure-\(atenaNo)-\(day)"
-            try Data(jsonText.utf8).write(to: directory.appendingPathComponent(stem + ".json"))
-            try Data(report.utf8).write(to: directory.appendingPathComponent(stem + ".txt"))
+            // Readable by the officer's account only: the dossier is the person's whole record.
+            for (name, text) in [(stem + ".json", jsonText), (stem + ".txt", report)] {
+                let path = directory.appendingPathComponent(name).path
+                try? FileManager.default.removeItem(atPath: path)
+                guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw fail("could not write \(path)")
+                }
+            }
             print("koki disclose: wrote \(stem).json and \(stem).txt to \(out) (\(disclosure.sections.count) kinds of record, "
                   + "\(disclosure.transfers.count) transfers)")
         } else {

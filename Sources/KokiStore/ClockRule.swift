@@ -51,10 +51,8 @@ public struct ClockRule: Sendable, Equatable {
         return ClockRule(windowDays: window, latest: latest)
     }
 
-    /// Today in Asia/Tokyo (UTC+9 all year: Japan has no summer time).
-    public static func todayInTokyo(_ now: Date = Date()) -> LocalDate {
-        LocalDate(daysSinceEpoch: Int(((now.timeIntervalSince1970 + 9 * 3600) / 86_400).rounded(.down)))
-    }
+    /// Today in Asia/Tokyo.
+    public static func todayInTokyo(_ now: Date = Date()) -> LocalDate { LocalDate.todayInTokyo(now) }
 
     /// The last business day accepted now.
     public func latestAccepted(now: Date = Date()) -> LocalDate {

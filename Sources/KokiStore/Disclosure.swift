@@ -40,8 +40,8 @@ public struct Disclosure: Sendable {
     public let transfers: [TransferLine]
     public let requests: [Request]
 
-    /// Tables that hold koki's own machinery, not records about the person: the outbox's
-    /// bodies are the transfers (shown from the log), the inbox and dead letters hold raw input.
+    /// Tables that hold koki's own machinery, not found by column: published transfers are shown
+    /// from the log, and the outbox's unpublished rows and the dead letters by their key (below).
     static let machinery: Set<String> = ["outbox", "inbox", "dead_letters", "audit_log", "data_subject_requests", "usage_stops",
                                          "consumer_offsets", "schema_migrations"]
 
@@ -59,6 +59,7 @@ public struct Disclosure: Sendable {
         "installments": "期割", "burden_ratios": "負担割合", "income_transfers": "所得の提供",
         "payments": "収納", "receivables": "調定", "ledger": "収納台帳", "refunds": "還付・充当",
         "collection_markers": "滞納整理の記録",
+        "dead_letters": "適用できなかった受信（本文は含まない）", "outbox": "未送信・保留中の送信",
     ]
 
     /// Everything about `atenaNo`. `maskMyNumber` turns a sealed 個人番号 into what is shown.
@@ -85,6 +86,25 @@ public struct Disclosure: Sendable {
             guard !rows.isEmpty else { continue }
             sections.append(Section(table: table, title: titles[table] ?? table,
                                     rows: try rows.map { try masking(try $0.decode(at: 0), with: maskMyNumber) }))
+        }
+        // What koki could not apply about the person (the reference, not the raw body), and what
+        // it has not sent yet or holds back (the transfer policy's holds, Kafka's refusals).
+        let letters = try conn.query("""
+            SELECT jsonb_build_object('id', id, 'consumer_group', consumer_group, 'topic', topic, 'partition', partition,
+                                      'offset', "offset", 'ce_type', ce_type, 'error_kind', error_kind, 'reason', reason,
+                                      'status', status, 'dead_lettered_at', dead_lettered_at, 'body_kept', payload IS NOT NULL)::text
+            FROM dead_letters WHERE message_key = \(atenaNo) ORDER BY id
+            """)
+        if !letters.isEmpty {
+            sections.append(Section(table: "dead_letters", title: titles["dead_letters"]!, rows: try letters.map { try $0.decode(at: 0) }))
+        }
+        let pending = try conn.query("""
+            SELECT jsonb_build_object('id', id, 'topic', topic, 'ce_type', ce_type, 'created_at', created_at,
+                                      'held_at', held_at, 'held_reason', held_reason)::text
+            FROM outbox WHERE message_key = \(atenaNo) AND published_at IS NULL ORDER BY id
+            """)
+        if !pending.isEmpty {
+            sections.append(Section(table: "outbox", title: titles["outbox"]!, rows: try pending.map { try $0.decode(at: 0) }))
         }
         let transfers = try conn.query("""
             SELECT to_char(a.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), a.destination,

@@ -42,12 +42,12 @@ public enum AuditLog {
         public let count: Int
     }
 
-    /// What went to `destination` between two dates (inclusive, UTC days).
+    /// What went to `destination` between two dates (inclusive, days in Asia/Tokyo).
     public static func report(destination: String, from: LocalDate, to: LocalDate, on conn: PostgresConnection) throws -> [Line] {
         try conn.query("""
             SELECT event_type, legal_basis, count(*)::int FROM audit_log
             WHERE destination = \(destination)
-              AND (published_at AT TIME ZONE 'UTC')::date BETWEEN \(from) AND \(to)
+              AND (published_at AT TIME ZONE 'Asia/Tokyo')::date BETWEEN \(from) AND \(to)
             GROUP BY event_type, legal_basis ORDER BY event_type
             """).map { Line(eventType: try $0.decode(at: 0), legalBasis: try $0.decode(at: 1), count: try $0.decode(at: 2)) }
     }

@@ -55,15 +55,15 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
     /// sealed 個人番号 for the destinations allowed to receive them (without it such a transfer
     /// is held).
     public init(rules: Rules = Rules(), vault: MyNumberVault?,
-                today: @escaping @Sendable () -> LocalDate = TransferPolicy.utcToday) {
+                today: @escaping @Sendable () -> LocalDate = TransferPolicy.tokyoToday) {
         current = rules
         self.vault = vault
         self.today = today
     }
 
-    public static let utcToday: @Sendable () -> LocalDate = {
-        LocalDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))
-    }
+    /// A basis's active period is in Japanese days: checked against today in Asia/Tokyo (the
+    /// UTC date was 9 hours late at every boundary).
+    public static let tokyoToday: @Sendable () -> LocalDate = { LocalDate.todayInTokyo() }
 
     public func refresh(on conn: PostgresConnection) throws {
         let rules = try Self.load(on: conn)

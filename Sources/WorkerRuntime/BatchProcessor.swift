@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Kafka
+import KokiBase
 import Postgres
 
 /// Applies one partition's batch — or several partitions' of one topic — in one transaction:
@@ -194,11 +195,7 @@ struct BatchProcessor: Sendable {
         try RuntimeStore.release(group: group, released, on: tx)
         let derivedCount = outbox.count
         try RuntimeStore.enqueue(outbox, on: tx)
-        try RuntimeStore.deadLetter(letters, copies: letters.map { letter in
-                                        let copy = deadLetterRow(letter, minimal: false)
-                                        return copy.isOversized ? deadLetterRow(letter, minimal: true) : copy
-                                    },
-                                    minimalCopies: letters.map { deadLetterRow($0, minimal: true) }, on: tx)
+        try RuntimeStore.deadLetter(letters, references: letters.map(deadLetterRow), on: tx)
 
         summary.applied = fresh.count - released.count
         summary.derived = derivedCount
@@ -225,13 +222,30 @@ struct BatchProcessor: Sendable {
                          payload: Data(event.data))
     }
 
-    /// The dead letter's copy for `<topic>.dlq`: the original key, headers and bytes, plus
-    /// where it came from and why it stopped. `minimal`: where it came from and why only, for
-    /// when the store refused the whole copy.
-    func deadLetterRow(_ letter: DeadLetter, minimal: Bool) -> OutboxRow {
+    /// The dead letter's notice on `<topic>.dlq`: a reference — where the event was (topic,
+    /// partition, offset), its `ce_id` and `ce_type` when they are plain text, the group and
+    /// why it stopped — and never its key, headers or body, which may carry a name, an address
+    /// or a 個人番号 in clear and stay in `dead_letters` only. Its id is one per (group, topic,
+    /// partition, offset), so a retried batch cannot enqueue it twice.
+    func deadLetterRow(_ letter: DeadLetter) -> OutboxRow {
         let m = letter.message
-        var headers = minimal ? [] : m.headers
-        headers += [
+        let id = "dlq:\(group):\(m.topic):\(m.partition):\(m.offset)"
+        let ceID = m.headers.text("ce_id").flatMap(DeadLetter.storable)
+        let ceType = m.headers.text("ce_type").flatMap(DeadLetter.storable)
+        var reference: [(String, JSONValue)] = [
+            ("topic", .string(m.topic)), ("partition", .number(Double(m.partition))), ("offset", .number(Double(m.offset))),
+            ("consumerGroup", .string(group)), ("errorKind", .string(letter.rejection.kind.rawValue)),
+            ("reason", .string(letter.rejection.reason)),
+        ]
+        if let ceID { reference.append(("ceId", .string(ceID))) }
+        if let ceType { reference.append(("ceType", .string(ceType))) }
+        let body = (try? JSONValue.object(Dictionary(uniqueKeysWithValues: reference)).serialized()) ?? Array("{}".utf8)
+        let headers = [
+            KafkaHeader("ce_specversion", "1.0"),
+            KafkaHeader("ce_id", id),
+            KafkaHeader("ce_type", DeadLetter.referenceType),
+            KafkaHeader("ce_source", source),
+            KafkaHeader("content-type", "application/json"),
             KafkaHeader(KokiHeader.originalTopic, m.topic),
             KafkaHeader(KokiHeader.originalPartition, String(m.partition)),
             KafkaHeader(KokiHeader.originalOffset, String(m.offset)),
@@ -240,11 +254,7 @@ struct BatchProcessor: Sendable {
             KafkaHeader(KokiHeader.errorKind, letter.rejection.kind.rawValue),
             KafkaHeader(KokiHeader.errorReason, letter.rejection.reason),
         ]
-        // The dead letter's own id: one per (group, topic, partition, offset), so a retried
-        // batch cannot enqueue it twice.
-        let id = "dlq:\(group):\(m.topic):\(m.partition):\(m.offset)"
-        let type = minimal ? nil : m.headers.text("ce_type").flatMap(DeadLetter.storable)
-        return OutboxRow(topic: m.topic + ".dlq", key: minimal ? nil : m.keyText.flatMap(DeadLetter.storable), ceID: id,
-                         ceType: type ?? "unknown", headers: headers, payload: minimal ? nil : m.value.map { Data($0) })
+        return OutboxRow(topic: m.topic + ".dlq", key: nil, ceID: id, ceType: DeadLetter.referenceType, headers: headers,
+                         payload: Data(body))
     }
 }

@@ -54,6 +54,23 @@ public enum DeadLetterOperations {
             """).map(summary)
     }
 
+    /// The letter with its body, after writing who reads it and why to `access_log` (in the same
+    /// transaction: no read without its record).
+    public static func showPayload(_ id: Int64, by operatorName: String, purpose: String,
+                                   on conn: PostgresConnection) throws -> Detail {
+        guard !purpose.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw Refused(description: "reading a dead letter's body needs a purpose (a case or request reference)")
+        }
+        return try conn.transaction { tx in
+            let detail = try show(id, on: tx)
+            try tx.execute("""
+                INSERT INTO access_log (operator, command, subject, purpose)
+                VALUES (\(operatorName), 'dlq show --payload', \("dead_letter:\(id)"), \(purpose))
+                """)
+            return detail
+        }
+    }
+
     public static func show(_ id: Int64, on conn: PostgresConnection) throws -> Detail {
         guard let row = try conn.query("""
             SELECT \(SQL(unsafeSQL: columns)), message_key, headers, payload, resolved_at, resolved_by, resolution_note
@@ -108,11 +125,13 @@ public enum DeadLetterOperations {
         }
     }
 
+    /// Closes a letter and drops its body: replayed, the event is on its topic again; discarded,
+    /// nobody needs it — either way koki keeps no copy of what it may not use.
     private static func resolve(_ id: Int64, status: String, by operatorName: String, note: String?,
                                 on tx: PostgresConnection) throws {
         try tx.execute("""
             UPDATE dead_letters SET status = \(status), resolved_at = now(), resolved_by = \(operatorName),
-                   resolution_note = \(note)
+                   resolution_note = \(note), payload = NULL
             WHERE id = \(id)
             """)
     }

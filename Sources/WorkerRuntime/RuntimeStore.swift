@@ -160,6 +160,16 @@ enum RuntimeStore {
         }
     }
 
+    /// Drops the bodies of this group's dead letters older than `days` (open or not): the
+    /// reference stays, the personal data goes. Returns how many.
+    static func purgeDeadLetterBodies(group: String, olderThanDays days: Int, on conn: PostgresConnection) throws -> Int {
+        try conn.execute("""
+            UPDATE dead_letters SET payload = NULL
+            WHERE consumer_group = \(group) AND payload IS NOT NULL
+              AND dead_lettered_at < now() - make_interval(days => \(days))
+            """)
+    }
+
     /// Takes this instance's marks off `partitions` (all of them when nil): the work was left
     /// on purpose — a handled failure, a revoked partition, a graceful stop — not by a crash,
     /// so the next process to begin it counts nothing.
@@ -177,28 +187,27 @@ enum RuntimeStore {
         }
     }
 
-    /// Stores the dead letters and enqueues their `.dlq` copies in a savepoint of their own; if
-    /// the store refuses them (whatever the cause), minimal letters — where the event was, why
-    /// it stopped, its bytes — so a letter can always be written and the partition flows on.
-    static func deadLetter(_ letters: [DeadLetter], copies: [OutboxRow], minimalCopies: [OutboxRow],
-                           on conn: PostgresConnection) throws {
+    /// Stores the dead letters and enqueues their `.dlq` references in a savepoint of their own;
+    /// if the store refuses them (whatever the cause), each is tried alone, and one it still
+    /// refuses is stored minimal — where the event was, why it stopped, its bytes — so a letter
+    /// can always be written and the partition flows on.
+    static func deadLetter(_ letters: [DeadLetter], references: [OutboxRow], on conn: PostgresConnection) throws {
         guard !letters.isEmpty else { return }
         do {
             try conn.savepoint { sp in
-                try enqueue(copies, on: sp)
+                try enqueue(references, on: sp)
                 try insert(letters, minimal: false, on: sp)
             }
         } catch let error as PostgresError where !error.isTransient {
-            // One at a time, so one letter the store refuses takes no other letter's detail with it.
             for i in letters.indices {
                 do {
                     try conn.savepoint { sp in
-                        try enqueue([copies[i]], on: sp)
+                        try enqueue([references[i]], on: sp)
                         try insert([letters[i]], minimal: false, on: sp)
                     }
                 } catch let error as PostgresError where !error.isTransient {
                     try conn.savepoint { sp in
-                        try enqueue([minimalCopies[i]], on: sp)
+                        try enqueue([references[i]], on: sp)
                         try insert([letters[i]], minimal: true, on: sp)
                     }
                 }
@@ -276,6 +285,9 @@ struct DeadLetter: Sendable {
         guard let millis = message.timestampMillis, (0...253_402_300_799_999).contains(millis) else { return nil }
         return Date(timeIntervalSince1970: Double(millis) / 1000)
     }
+
+    /// The `ce_type` of a dead letter's reference on `<topic>.dlq`.
+    static let referenceType = "koki.dead-letter"
 
     /// An envelope value as the dead-letter table and the outbox keep it in a text column: only
     /// when it is short and free of control characters (a refused envelope's key or id may be

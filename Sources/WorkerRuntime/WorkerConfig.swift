@@ -38,6 +38,9 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
     /// `KOKI_INBOX_RETENTION_DAYS` (default 30, 0: kept): how long the inbox remembers an applied
     /// event, i.e. the window in which an upstream re-publishing it is recognised as a duplicate.
     public var inboxRetentionDays: Int
+    /// `KOKI_DEAD_LETTER_RETENTION_DAYS` (default 90, 0: kept): a dead letter's body (raw input,
+    /// perhaps a name or a 個人番号) is dropped after this long even if nobody resolved it.
+    public var deadLetterRetentionDays: Int
     /// `KOKI_BATCH_MAX_BYTES` (default 64 MiB): a partition's batch is cut where its bodies would
     /// exceed this, whatever `maxBatch` allows (memory per batch is bounded by bytes, not count).
     public var maxBatchBytes: Int
@@ -50,6 +53,7 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
                 maxWait: Duration = .milliseconds(100), transactionPerEvent: Bool = false, httpPort: Int = 0,
                 shutdownBudget: Duration = .seconds(20), retryMax: Duration = .seconds(5), connections: Int = 1,
                 waitLimit: Duration = .seconds(3600), crashLimit: Int = 3, inboxRetentionDays: Int = 30,
+                deadLetterRetentionDays: Int = 90,
                 maxBatchBytes: Int = 64 << 20, startMidStream: Bool = false) {
         self.kafka = kafka
         self.databaseURL = databaseURL
@@ -64,6 +68,7 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
         self.waitLimit = waitLimit
         self.crashLimit = crashLimit
         self.inboxRetentionDays = inboxRetentionDays
+        self.deadLetterRetentionDays = deadLetterRetentionDays
         self.maxBatchBytes = maxBatchBytes
         self.startMidStream = startMidStream
     }
@@ -116,6 +121,7 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
             waitLimit: .seconds(try int("KOKI_WAIT_LIMIT_S", 3600, 1...604_800)),
             crashLimit: try int("KOKI_CRASH_LIMIT", 3, 2...100),
             inboxRetentionDays: try int("KOKI_INBOX_RETENTION_DAYS", 30, 0...3650),
+            deadLetterRetentionDays: try int("KOKI_DEAD_LETTER_RETENTION_DAYS", 90, 0...3650),
             maxBatchBytes: try int("KOKI_BATCH_MAX_BYTES", 64 << 20, 1 << 20...1 << 31),
             startMidStream: startMidStream)
     }

@@ -370,25 +370,34 @@ public final class WorkerLoop: Sendable {
 
     private let lastPurge = Mutex(ContinuousClock.now)
 
-    /// Once a minute: this group's inbox rows older than `KOKI_INBOX_RETENTION_DAYS`, in chunks
-    /// of 10,000 until done or a second has passed (so it keeps up with any rate).
+    /// Once a minute: this group's inbox rows older than `KOKI_INBOX_RETENTION_DAYS`, and the
+    /// bodies of its dead letters older than `KOKI_DEAD_LETTER_RETENTION_DAYS` — in chunks
+    /// until done or a second has passed (so it keeps up with any rate).
     private func purgeInbox(conn: PostgresConnection) {
-        guard config.inboxRetentionDays > 0 else { return }
         let due = lastPurge.withLock { last -> Bool in
             guard ContinuousClock.now - last > .seconds(60) else { return false }
             last = .now
             return true
         }
         guard due else { return }
-        var purged = 0
+        var purged = 0, bodies = 0
         do {
-            purged = try conn.sync {
-                try RuntimeStore.purgeInbox(group: config.groupID, olderThanDays: config.inboxRetentionDays, on: $0)
+            try conn.sync { conn in
+                if config.inboxRetentionDays > 0 {
+                    purged = try RuntimeStore.purgeInbox(group: config.groupID, olderThanDays: config.inboxRetentionDays, on: conn)
+                }
+                if config.deadLetterRetentionDays > 0 {
+                    bodies = try RuntimeStore.purgeDeadLetterBodies(group: config.groupID,
+                                                                    olderThanDays: config.deadLetterRetentionDays, on: conn)
+                }
             }
         } catch {
-            logger.warning("inbox purge failed; trying again later", metadata: ["error": "\(error)"])
+            logger.warning("purge failed; trying again later", metadata: ["error": "\(error)"])
         }
         if purged > 0 { logger.info("inbox purged", metadata: ["rows": "\(purged)", "retention_days": "\(config.inboxRetentionDays)"]) }
+        if bodies > 0 {
+            logger.info("dead-letter bodies purged", metadata: ["rows": "\(bodies)", "retention_days": "\(config.deadLetterRetentionDays)"])
+        }
     }
 
     private let lastReport = Mutex(ContinuousClock.now - .seconds(10))

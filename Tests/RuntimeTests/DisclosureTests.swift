@@ -72,6 +72,18 @@ extension ResidentWorkerTests {
         #expect(requests.map { $0["kind"] as? String ?? "" } == ["usage-stop", "disclosure"], "the request itself is recorded")
         #expect(requests.last?["reference"] as? String == "D-1" && requests.last?["recordedBy"] as? String == "counter-1")
 
+        // M9: what is held back about the person is disclosed too (the stopped transfer).
+        let pending = records["outbox"] as? [[String: Any]] ?? []
+        #expect(pending.contains { ($0["held_reason"] as? String ?? "").contains("usage stop") }, "\(pending)")
+        // The dossier files are the officer's alone.
+        let out = NSTemporaryDirectory() + "disclose-\(UUID().uuidString)"
+        let (wrote, wroteOutput) = try await runCommand("koki", ["disclose", a, "--out", out, "--reference", "D-2"], environment: env)
+        #expect(wrote == 0, "\(wroteOutput)")
+        for file in try FileManager.default.contentsOfDirectory(atPath: out) {
+            let mode = try FileManager.default.attributesOfItem(atPath: out + "/" + file)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file)")
+        }
+
         let (_, report) = try await runCommand("koki", ["disclose", a], environment: env)
         #expect(report.contains("提供の記録") && report.contains("障害福祉課") && report.contains("埼玉県後期高齢者医療広域連合"))
         #expect(!report.contains(b))

@@ -195,6 +195,28 @@ struct TransferPolicyTests {
         #expect(verified.rows == 6 && verified.problem == nil, "\(verified.problem ?? "")")
     }
 
+    /// L7: the report's days are Japanese days — a transfer at 01:00 in Tokyo on 2 July (16:00
+    /// UTC on 1 July) is reported on 2 July.
+    @Test func theReportCountsDaysInTokyo() async throws {
+        let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+        let lines = try await conn.run { conn -> (julyFirst: Int, julySecond: Int) in
+            _ = try conn.query("""
+                SELECT audit_append(ARRAY['koiki'], ARRAY['e1'], ARRAY['koiki.receipt'], ARRAY['0000000001'],
+                                    ARRAY['["atenaNo"]'::jsonb], ARRAY['basis'], ARRAY['["0000000001"]'::jsonb], 'relay')
+                """)
+            try conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+            try conn.execute("UPDATE audit_log SET published_at = '2026-07-01T16:00:00Z'")
+            func count(_ day: String) throws -> Int {
+                try AuditLog.report(destination: "koiki", from: LocalDate(iso: day)!, to: LocalDate(iso: day)!, on: conn)
+                    .reduce(0) { $0 + $1.count }
+            }
+            return (try count("2026-07-01"), try count("2026-07-02"))
+        }
+        #expect(lines.julyFirst == 0 && lines.julySecond == 1)
+        // And the policy's active period is checked against today in Tokyo.
+        #expect(LocalDate.todayInTokyo(Date(timeIntervalSince1970: 1_782_921_600)) == LocalDate(iso: "2026-07-02")!)
+    }
+
     @Test func appendOnlyForEveryoneButTheOwner() async throws {
         let url = try await MigratedDatabase.create()
         let conn = try await PostgresConnection.connect(url)
