@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(name: "koki-payment-worker", dependencies: ["PaymentWorker", "WorkerRuntime", "KokiStore"]),
         .executableTarget(name: "koki-sample-worker", dependencies: ["SampleWorker", "WorkerRuntime"]),
         .target(name: "Transfer", dependencies: ["WorkerRuntime", "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiSecrets"]),
-        .executableTarget(name: "koki-relay", dependencies: ["WorkerRuntime", "Transfer", "KokiSecrets"]),
+        .executableTarget(name: "koki-relay", dependencies: ["WorkerRuntime", "Transfer", "KokiEvents", "KokiSecrets"]),
         .target(name: "KokiCommands", dependencies: [
             "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiEvents", "KokiStore", "WorkerRuntime", "SampleWorker",
             "ResidentWorker", "TaxWorker", "PaymentWorker", "KokiSynth", "Transfer", "KokiSecrets",

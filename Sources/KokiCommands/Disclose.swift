@@ -64,6 +64,9 @@ struct Disclose: AsyncParsableCommand {
             try conn.transaction { tx -> Disclosure? in
                 guard try tx.query("SELECT 1 FROM residents WHERE atena_no = \(atenaNo)").count == 1 else { return nil }
                 _ = try Disclosure.record("disclosure", atenaNo: atenaNo, receivedOn: day, recordedBy: officer, reference: reference, on: tx)
+                // The disclosure reads everything: it is a read like any other, and shows in the next one.
+                try AccessLog.record(subject: "person:\(atenaNo)", command: "disclose", fields: ["保有個人情報のすべて"],
+                                     purpose: "開示請求" + (reference.map { " \($0)" } ?? ""), operatorName: officer, on: tx)
                 return try Disclosure.gather(atenaNo, on: tx, maskMyNumber: { MyNumberSealing.masked($0, vault: vault) })
             }
         }
@@ -97,7 +100,9 @@ struct Disclose: AsyncParsableCommand {
         let encoder = JSONEncoder()
         let transfers = try JSONSerialization.jsonObject(with: try encoder.encode(d.transfers))
         let requests = try JSONSerialization.jsonObject(with: try encoder.encode(d.requests))
-        let object: [String: Any] = ["atenaNo": d.atenaNo, "records": records, "transfers": transfers, "requests": requests]
+        let reads = try JSONSerialization.jsonObject(with: try encoder.encode(d.reads))
+        let object: [String: Any] = ["atenaNo": d.atenaNo, "records": records, "transfers": transfers, "requests": requests,
+                                     "reads": reads]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }
@@ -126,6 +131,12 @@ struct Disclose: AsyncParsableCommand {
             lines.append("  ・\(t.publishedAt)　\(t.destinationName)　\(t.eventType)")
             lines.append("    項目: \(t.fields.joined(separator: ", "))")
             lines.append("    根拠: \(t.legalBasis)")
+        }
+        lines.append("")
+        lines.append("■ 閲覧の記録（いつ・誰が・何を・なぜ）\(d.reads.count)件")
+        for r in d.reads {
+            lines.append("  ・\(r.accessedAt)　\(r.operatorName)（\(r.sessionLogin)）　\(r.command)　目的: \(r.purpose)")
+            lines.append("    項目: \(r.fields.joined(separator: "、"))")
         }
         lines.append("")
         lines.append("■ 請求の記録 \(d.requests.count)件")

@@ -39,6 +39,8 @@ public struct Disclosure: Sendable {
     public let sections: [Section]
     public let transfers: [TransferLine]
     public let requests: [Request]
+    /// Who looked at the person's data, when and why (`access_log`).
+    public let reads: [AccessLog.Entry]
 
     /// Tables that hold koki's own machinery, not found by column: published transfers are shown
     /// from the log, and the outbox's unpublished rows and the dead letters by their key (below).
@@ -117,7 +119,8 @@ public struct Disclosure: Sendable {
                          eventType: try $0.decode(at: 3), eventID: try $0.decode(at: 4), fields: try $0.decode(at: 5),
                          legalBasis: try $0.decode(at: 6))
         }
-        return Disclosure(atenaNo: atenaNo, sections: sections, transfers: transfers, requests: try requests(of: atenaNo, on: conn))
+        return Disclosure(atenaNo: atenaNo, sections: sections, transfers: transfers, requests: try requests(of: atenaNo, on: conn),
+                          reads: try AccessLog.reads(of: atenaNo, on: conn))
     }
 
     /// The person's recorded requests, oldest first.

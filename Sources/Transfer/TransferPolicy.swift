@@ -54,12 +54,19 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
     /// `today` is the publication date the active periods are checked against; `vault` opens
     /// sealed 個人番号 for the destinations allowed to receive them (without it such a transfer
     /// is held).
-    public init(rules: Rules = Rules(), vault: MyNumberVault?,
+    /// The topics besides `transfer.*` koki publishes to (nil: any — for tests of the policy
+    /// alone). A row for any other topic is held: a worker that writes an outbox row for, say,
+    /// `clock.business-day.v1` cannot make the relay forge an upstream event.
+    private let ownTopics: Set<String>?
+
+    public init(rules: Rules = Rules(), vault: MyNumberVault?, ownTopics: Set<String>? = nil,
                 today: @escaping @Sendable () -> LocalDate = TransferPolicy.tokyoToday) {
         current = rules
         self.vault = vault
+        self.ownTopics = ownTopics
         self.today = today
     }
+
 
     /// A basis's active period is in Japanese days: checked against today in Asia/Tokyo (the
     /// UTC date was 9 hours late at every boundary).
@@ -115,7 +122,13 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
 
     public func decide(_ row: OutboxMessage, subjects known: Subjects) -> PublishDecision {
         let plain = OutgoingMessage(topic: row.topic, key: row.key.map { Array($0.utf8) }, value: row.payload, headers: row.headers)
-        guard row.topic.hasPrefix("transfer.") else { return .publish(plain, audit: nil) }
+        guard row.topic.hasPrefix("transfer.") else {
+            if let ownTopics, !ownTopics.contains(row.topic) { return .hold(reason: "koki publishes nothing to this topic") }
+            if row.topic.hasSuffix(".dlq"), row.ceType != KokiHeader.deadLetterReference {
+                return .hold(reason: "a dead-letter topic carries references only")
+            }
+            return .publish(plain, audit: nil)
+        }
         lock.lock()
         let rules = current
         lock.unlock()

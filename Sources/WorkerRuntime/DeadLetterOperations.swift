@@ -64,8 +64,8 @@ public enum DeadLetterOperations {
         return try conn.transaction { tx in
             let detail = try show(id, on: tx)
             try tx.execute("""
-                INSERT INTO access_log (operator, command, subject, purpose)
-                VALUES (\(operatorName), 'dlq show --payload', \("dead_letter:\(id)"), \(purpose))
+                INSERT INTO access_log (operator, command, subject, fields, purpose)
+                VALUES (\(operatorName), 'dlq show --payload', \("dead_letter:\(id)"), ARRAY['payload'], \(purpose))
                 """)
             return detail
         }

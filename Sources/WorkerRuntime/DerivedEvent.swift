@@ -42,6 +42,8 @@ public enum KokiHeader {
     public static let consumerGroup = "koki_dlq_group"
     public static let errorKind = "koki_dlq_error_kind"
     public static let errorReason = "koki_dlq_reason"
+    /// The `ce_type` of a dead letter's reference on `<topic>.dlq`.
+    public static let deadLetterReference = "koki.dead-letter"
 }
 
 /// W3C trace context: a derived event continues the trace of its cause with a new span.

@@ -286,8 +286,7 @@ struct DeadLetter: Sendable {
         return Date(timeIntervalSince1970: Double(millis) / 1000)
     }
 
-    /// The `ce_type` of a dead letter's reference on `<topic>.dlq`.
-    static let referenceType = "koki.dead-letter"
+    static let referenceType = KokiHeader.deadLetterReference
 
     /// An envelope value as the dead-letter table and the outbox keep it in a text column: only
     /// when it is short and free of control characters (a refused envelope's key or id may be

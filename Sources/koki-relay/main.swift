@@ -1,3 +1,5 @@
+import Foundation
+import KokiEvents
 import KokiSecrets
 import Transfer
 import WorkerRuntime
@@ -12,5 +14,12 @@ do {
     ProcessMain.exitWithConfigurationError("koki-relay", error)
 }
 
+// What the relay publishes besides transfers: koki's own topics and dead-letter references
+// (Topics.all), and the runtime's sample worker's (KOKI_SAMPLE_*_TOPIC). Anything else is held.
+let env = ProcessInfo.processInfo.environment
+let sampleInput = env["KOKI_SAMPLE_INPUT_TOPIC"] ?? "sample.events.v1"
+let ownTopics = Set(Topics.all.map(\.name).filter { !$0.hasPrefix("transfer.") && !Topics.inbound.map(\.name).contains($0) })
+    .union([env["KOKI_SAMPLE_OUTPUT_TOPIC"] ?? "sample.derived.v1", Topics.deadLetter(of: sampleInput)])
+
 await ProcessMain.runRelay(name: "koki-relay", defaultHTTPPort: 9100, databaseRole: "koki_relay",
-                           policy: TransferPolicy(vault: vault))
+                           policy: TransferPolicy(vault: vault, ownTopics: ownTopics))

@@ -72,6 +72,9 @@ extension ResidentWorkerTests {
         #expect(requests.map { $0["kind"] as? String ?? "" } == ["usage-stop", "disclosure"], "the request itself is recorded")
         #expect(requests.last?["reference"] as? String == "D-1" && requests.last?["recordedBy"] as? String == "counter-1")
 
+        // M5: the disclosure shows who looked at the person's data — here, the disclosure itself.
+        let reads = json?["reads"] as? [[String: Any]] ?? []
+        #expect(reads.contains { $0["command"] as? String == "disclose" && ($0["purpose"] as? String ?? "").contains("D-1") }, "\(reads)")
         // M9: what is held back about the person is disclosed too (the stopped transfer).
         let pending = records["outbox"] as? [[String: Any]] ?? []
         #expect(pending.contains { ($0["held_reason"] as? String ?? "").contains("usage stop") }, "\(pending)")

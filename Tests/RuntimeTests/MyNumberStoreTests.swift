@@ -47,15 +47,15 @@ extension ResidentWorkerTests {
 
         // The counter: found by 個人番号 through the keyed hash (read from stdin), shown masked.
         let env = ["KOKI_DATABASE_URL": stack.databaseURL]
-        let (found, output) = try await runCommand("koki", ["person", "--by-my-number", "--json"], environment: env, stdin: number + "\n")
+        let (found, output) = try await runCommand("koki", ["person", "--by-my-number", "--json", "--purpose", "T-1"], environment: env, stdin: number + "\n")
         #expect(found == 0, "\(output)")
         let json = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
         #expect(json?["atenaNo"] as? String == a && json?["myNumber"] as? String == "********" + number.suffix(4))
-        let (none, message) = try await runCommand("koki", ["person", "--by-my-number"], environment: env,
+        let (none, message) = try await runCommand("koki", ["person", "--by-my-number", "--purpose", "T-1"], environment: env,
                                                    stdin: Self.validNumber("11111111111") + "\n")
         #expect(none != 0 && message.contains("no person with that 個人番号"), "\(message)")
         // Without the keyring the inquiry still works and says the number is sealed.
-        let (plain, shown) = try await runCommand("koki", ["person", a], environment: env.merging(["KOKI_MYNUMBER_KEYS": ""]) { $1 })
+        let (plain, shown) = try await runCommand("koki", ["person", a, "--purpose", "T-1"], environment: env.merging(["KOKI_MYNUMBER_KEYS": ""]) { $1 })
         #expect(plain == 0 && shown.contains("暗号化・鍵 k-test") && !shown.contains(number.suffix(4)), "\(shown)")
     }
 }
@@ -123,7 +123,7 @@ struct MyNumberMigrationTests {
         #expect(try keys.map { try $0.decode(String.self, at: 0) } == ["k-next"])
         // The old key can now be retired: the inquiry opens every value with the new one alone.
         let retired = [newKey, lookup].joined(separator: ";")
-        let (shown, person) = try await runCommand("koki", ["person", "0000000002", "--json"],
+        let (shown, person) = try await runCommand("koki", ["person", "0000000002", "--json", "--purpose", "T-1"],
                                                    environment: env.merging(["KOKI_MYNUMBER_KEYS": retired]) { $1 })
         #expect(shown == 0 && person.contains("\"myNumber\" : \"********" + ResidentWorkerTests.validNumber("27182818284").suffix(4)),
                 "\(person)")

@@ -121,16 +121,16 @@ struct PaymentWorkerTests {
                 "督促 stopped by the officer's marker")
 
         // The counter inquiry: paid, balance and 督促 per installment; late fees; over-payments.
-        let (shown, json) = try await runCommand("koki", ["person", c, "--json"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        let (shown, json) = try await runCommand("koki", ["person", c, "--json", "--purpose", "T-1"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         let inquiry = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let lines = inquiry?["installments"] as? [[String: Any]]
         #expect(shown == 0 && lines?.count == 2 && lines?[1]["balance"] as? Int == 10_000 && lines?[1]["dunnedOn"] as? String == "2026-09-29"
                 && lines?[0]["paid"] as? Int == 0, "\(json)")
-        let (_, dJSON) = try await runCommand("koki", ["person", d, "--json"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        let (_, dJSON) = try await runCommand("koki", ["person", d, "--json", "--purpose", "T-1"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         let dInquiry = try JSONSerialization.jsonObject(with: Data(dJSON.utf8)) as? [String: Any]
         let kinds = (dInquiry?["overpayments"] as? [[String: Any]])?.compactMap { $0["kind"] as? String }
         #expect(Set(kinds ?? []) == ["appropriation", "refund"], "\(dJSON)")
-        let (_, bJSON) = try await runCommand("koki", ["person", b, "--json"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        let (_, bJSON) = try await runCommand("koki", ["person", b, "--json", "--purpose", "T-1"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         let fees = (try JSONSerialization.jsonObject(with: Data(bJSON.utf8)) as? [String: Any])?["lateFees"] as? [[String: Any]]
         #expect(fees?.first?["amount"] as? Int == 5_300 && fees?.first?["fiscalYear"] as? Int == 2025)
 

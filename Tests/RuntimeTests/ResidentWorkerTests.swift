@@ -153,7 +153,7 @@ struct ResidentWorkerTests {
         #expect(transfers.allSatisfy { $0.topic == "transfer.koiki.v1" || $0.topic == "transfer.disability-welfare.v1" })
 
         // The counter inquiry.
-        let (status, output) = try await runCommand("koki", ["person", a, "--json"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        let (status, output) = try await runCommand("koki", ["person", a, "--json", "--purpose", "T-1"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         #expect(status == 0, "\(output)")
         let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
         #expect(json?["atenaNo"] as? String == a)
@@ -162,9 +162,18 @@ struct ResidentWorkerTests {
         let periods = json?["qualifications"] as? [[String: Any]]
         #expect(periods?.count == 1 && periods?[0]["acquiredOn"] as? String == "2026-05-20"
                 && periods?[0]["acquisitionReason"] as? String == "age-75" && periods?[0]["lostOn"] is NSNull)
-        let (humanStatus, human) = try await runCommand("koki", ["person", b], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        let (humanStatus, human) = try await runCommand("koki", ["person", b, "--purpose", "T-1"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         #expect(humanStatus == 0 && human.contains("取得 令和8年4月1日（転入）") && human.contains("喪失 令和8年5月11日（転出）"), "\(human)")
-        let (missing, message) = try await runCommand("koki", ["person", "0000099999"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        // M5: each read above is in the access log, with its purpose and the database login; a read
+        // without a purpose is refused before anything is read.
+        #expect(try await stack.count("""
+            SELECT count(*) FROM access_log WHERE subject IN (\("person:" + a), \("person:" + b)) AND purpose = 'T-1'
+              AND command = 'person' AND session_login = 'postgres' AND '資格' = ANY(fields)
+            """) == 2)
+        let (refused, refusal) = try await runCommand("koki", ["person", a], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        #expect(refused != 0 && refusal.contains("--purpose is required"))
+        let (missing, message) = try await runCommand("koki", ["person", "0000099999", "--purpose", "T-1"],
+                                                      environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         #expect(missing != 0 && message.contains("no person"))
     }
 }

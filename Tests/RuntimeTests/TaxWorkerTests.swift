@@ -86,7 +86,7 @@ struct TaxWorkerTests {
         #expect(qPlan.reduce(0) { $0 + $1.1 } == 41_400 && qPlan.first?.1 == 15_900, "the July installment stands")
 
         // The counter inquiry shows the premium, 負担割合 and 期割.
-        let (status, output) = try await runCommand("koki", ["person", p, "--json"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        let (status, output) = try await runCommand("koki", ["person", p, "--json", "--purpose", "T-1"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         #expect(status == 0, "\(output)")
         let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
         let premiums = json?["premiums"] as? [[String: Any]]
@@ -95,7 +95,7 @@ struct TaxWorkerTests {
         #expect(json?["burdenRatio"] as? Int == 10)
         let lines = json?["installments"] as? [[String: Any]]
         #expect(lines?.count == 8 && lines?[0]["dueDate"] as? String == "2026-07-31" && lines?[0]["method"] as? String == "ordinary")
-        let (_, human) = try await runCommand("koki", ["person", p], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        let (_, human) = try await runCommand("koki", ["person", p, "--purpose", "T-1"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         #expect(human.contains("保険料（2026年度）13,700円") && human.contains("負担割合　　　1割"), "\(human)")
 
         // Transfers: the insurer gets income, 賦課 and 期割; the department only its enrolled person.

@@ -217,6 +217,47 @@ struct TransferPolicyTests {
         #expect(LocalDate.todayInTokyo(Date(timeIntervalSince1970: 1_782_921_600)) == LocalDate(iso: "2026-07-02")!)
     }
 
+    /// M2: the relay publishes to koki's own topics and transfer topics only; a `.dlq` carries
+    /// references only.
+    @Test func onlyKokisOwnTopicsAreWritten() async throws {
+        let (_, rules, _) = try await Self.policy()
+        let policy = TransferPolicy(rules: rules, vault: TestKeys.vault, ownTopics: ["koki.notices.v1", "resident.changes.v1.dlq"],
+                                    today: { LocalDate(year: 2026, month: 11, day: 28)! })
+        guard case .hold(let reason) = policy.decide(Self.row("clock.business-day.v1", "clock.business-day", ["date": "2062-04-01"])) else {
+            Issue.record("a forged business day went out"); return
+        }
+        #expect(reason == "koki publishes nothing to this topic")
+        guard case .publish = policy.decide(Self.row("koki.notices.v1", "notice.refund", ["atenaNo": "1"])) else {
+            Issue.record("held a notice"); return
+        }
+        guard case .hold(let copy) = policy.decide(Self.row("resident.changes.v1.dlq", "resident.moved-in", ["atenaNo": "1"])) else {
+            Issue.record("a body went to a dead-letter topic"); return
+        }
+        #expect(copy == "a dead-letter topic carries references only")
+        guard case .publish = policy.decide(Self.row("resident.changes.v1.dlq", "koki.dead-letter", ["topic": "x"])) else {
+            Issue.record("held a reference"); return
+        }
+    }
+
+    /// M5: a change to the transfer policy leaves a trace that nobody can edit.
+    @Test func policyChangesAreVersioned() async throws {
+        let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+        try await conn.run { conn throws in
+            try conn.execute("""
+                UPDATE transfer_rules SET fields = fields || ARRAY['nameKanji'] WHERE destination = 'koiki'
+                  AND event_type = 'application.high-cost-medical'
+                """)
+            let history = try conn.query("""
+                SELECT table_name, operation, old_row->'fields', new_row->'fields', session_login FROM transfer_policy_history
+                """)
+            #expect(history.count == 1)
+            #expect(try history[0].decode(String.self, at: 0) == "transfer_rules" && history[0].decode(String.self, at: 1) == "UPDATE")
+            #expect(try history[0].decode(String.self, at: 3).contains("nameKanji") && !history[0].decode(String.self, at: 2).contains("nameKanji"))
+            #expect(throws: PostgresError.self) { try conn.execute("DELETE FROM transfer_policy_history") }
+            #expect(throws: PostgresError.self) { try conn.execute("TRUNCATE transfer_policy_history") }
+        }
+    }
+
     @Test func appendOnlyForEveryoneButTheOwner() async throws {
         let url = try await MigratedDatabase.create()
         let conn = try await PostgresConnection.connect(url)
