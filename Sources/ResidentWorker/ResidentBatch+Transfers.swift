@@ -17,7 +17,13 @@ extension ResidentBatch {
             let asOf = businessDate ?? rows.map(\.row.effectiveDate).max()!
             let concerned = rows.contains { $0.insured || $0.row.birthDate.age(on: asOf) >= 74 }
             guard concerned else { continue }
-            let key = step(ofEvent: owner).command.atenaNo ?? householdNo
+            // Keyed by a person the record is about: the one whose event it follows while they are
+            // a member, else the 世帯主 (a member who left is not in it; the relay holds a transfer
+            // whose key names someone its body does not).
+            let trigger = step(ofEvent: owner).command.atenaNo
+            let key = rows.first { $0.row.atenaNo == trigger }?.row.atenaNo
+                ?? rows.first { $0.row.relationshipToHead == ResidentChange.Relationship.head.rawValue }?.row.atenaNo
+                ?? rows.map(\.row.atenaNo).min()!
             try append(owner, topic: Self.insurerTopic, key: key, type: TransferType.residentRecord,
                        body: ResidentRecordTransfer(householdNo: householdNo, asOf: asOf,
                                                     members: rows.map { Self.member($0.row, myNumber: $0.myNumber,

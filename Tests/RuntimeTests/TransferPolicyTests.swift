@@ -53,7 +53,10 @@ struct TransferPolicyTests {
         var published = 0, held = 0
         for _ in 0..<100_000 {
             let topic = topics.randomElement(using: &random)!, type = types.randomElement(using: &random)!
-            let decision = policy.decide(Self.row(topic, type, object(0)))
+            // Most rows are about the person they are keyed by, as koki writes them.
+            var input = object(0)
+            if Int.random(in: 0..<10, using: &random) < 7 { input["atenaNo"] = "0000000001" }
+            let decision = policy.decide(Self.row(topic, type, input))
             guard case .publish(let message, let audit) = decision else { held += 1; continue }
             published += 1
             let destination = try #require(rules.destinations[topic])
@@ -215,6 +218,20 @@ struct TransferPolicyTests {
         #expect(lines.julyFirst == 0 && lines.julySecond == 1)
         // And the policy's active period is checked against today in Tokyo.
         #expect(LocalDate.todayInTokyo(Date(timeIntervalSince1970: 1_782_921_600)) == LocalDate(iso: "2026-07-02")!)
+    }
+
+    /// M1: a transfer's key is seen by its reader: one that names a person the body is not about is held.
+    @Test func aKeyNamingSomeoneElseIsHeld() async throws {
+        let (policy, _, _) = try await Self.policy()
+        let body: [String: Any] = ["atenaNo": "0000000001", "receivedDate": "2026-05-01", "applicationNo": "A1", "bankAccountRef": "B-1"]
+        guard case .publish = policy.decide(Self.row("transfer.koiki.v1", "application.high-cost-medical", body)) else {
+            Issue.record("held a transfer keyed by its own subject"); return
+        }
+        guard case .hold(let reason) = policy.decide(Self.row("transfer.koiki.v1", "application.high-cost-medical", body,
+                                                               key: "0000000002")) else {
+            Issue.record("a key naming someone else went out"); return
+        }
+        #expect(reason == "the message key names a person the body is not about")
     }
 
     /// M2: the relay publishes to koki's own topics and transfer topics only; a `.dlq` carries
