@@ -153,6 +153,9 @@ struct TransferPolicyTests {
         let clean = try await runCommand("koki", ["audit", "verify"], environment: ["KOKI_DATABASE_URL": url])
         #expect(clean.0 == 0 && clean.1.contains("12 rows"), "\(clean.1)")
         try await conn.run { conn in
+            // As the log's owner (what only a superuser can still become): the chain shows it.
+            try conn.execute("SET ROLE koki_audit")
+            defer { try? conn.execute("RESET ROLE") }
             switch kind {
             case "edit": try conn.execute("UPDATE audit_log SET destination = 'municipal-tax' WHERE seq = 5")
             case "delete": try conn.execute("DELETE FROM audit_log WHERE seq = 7")
@@ -296,5 +299,47 @@ struct TransferPolicyTests {
             }
         }
         #expect(refused, "a role with UPDATE granted still cannot change an audit row")
+    }
+
+    /// H7: the relay may only append through audit_append (which computes seq, time and hash);
+    /// a temporary table shadowing audit_log does not fool the guard; TRUNCATE is refused.
+    @Test func theLogCannotBeForgedShadowedOrTruncated() async throws {
+        let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+        try await conn.run { conn throws in
+            func refused(_ role: String?, _ sql: String, setup: [String] = []) -> Bool {
+                defer { try? conn.execute("RESET ROLE"); try? conn.execute("RESET search_path") }
+                do {
+                    if let role { try conn.execute(SQL(unsafeSQL: "SET ROLE \(role)")) }
+                    for statement in setup { try conn.executeScript(unsafeSQL: statement) }
+                    try conn.executeScript(unsafeSQL: sql)
+                    return false
+                } catch let error as PostgresError {
+                    return error.sqlState == "42501"
+                } catch {
+                    return false
+                }
+            }
+            // The relay appends through the function…
+            try conn.execute("SET ROLE koki_relay")
+            _ = try conn.query("""
+                SELECT audit_append(ARRAY['koiki'], ARRAY['e1'], ARRAY['koiki.receipt'], ARRAY['0000000001'],
+                                    ARRAY['["atenaNo"]'::jsonb], ARRAY['basis'], ARRAY['["0000000001"]'::jsonb], 'relay')
+                """)
+            try conn.execute("RESET ROLE")
+            // … and cannot insert a row of its own making.
+            #expect(refused("koki_relay", """
+                INSERT INTO audit_log SELECT 2, destination, 'forged', event_type, atena_no, fields, legal_basis, published_at,
+                                             relay_instance, hash, hash FROM audit_log
+                """))
+            let role = "koki_someone_\(UInt32.random(in: 0...UInt32.max))"
+            try conn.execute(SQL(unsafeSQL: "CREATE ROLE \(role)"))
+            try conn.execute(SQL(unsafeSQL: "GRANT SELECT, UPDATE, DELETE, TRUNCATE ON audit_log TO \(role)"))
+            try conn.execute(SQL(unsafeSQL: "GRANT TEMP ON DATABASE \(SQL.quoteIdentifier(try conn.query("SELECT current_database()")[0].decode(String.self, at: 0))) TO \(role)"))
+            #expect(refused(role, "UPDATE public.audit_log SET destination = 'x'",
+                            setup: ["CREATE TEMP TABLE audit_log (x int)", "SET search_path = pg_temp, public"]),
+                    "a temporary audit_log does not make the role its owner")
+            #expect(refused(role, "TRUNCATE public.audit_log"))
+            #expect(try conn.count("SELECT count(*) FROM public.audit_log") == 1)
+        }
     }
 }
