@@ -8,16 +8,70 @@ import Transfer
 /// 情報システム管理者 (seed III-5).
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The transfer log: verify its chain, review what was sent.",
-                                                    subcommands: [Verify.self, Report.self])
+                                                    subcommands: [Verify.self, Checkpoint.self, Report.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute the hash chain; report the first broken, missing or inserted row (KOKI_DATABASE_URL).")
+            abstract: "Recompute the hash chain; report the first broken, missing or inserted row (KOKI_DATABASE_URL).",
+            discussion: "With --checkpoints, every head recorded by `koki audit checkpoint` must still be in the chain.")
+
+        @Option(help: "A file of checkpoints (JSON lines) kept outside the database.") var checkpoints: String?
 
         mutating func run() async throws {
-            let (rows, problem) = try await withDatabase { try AuditLog.verify(on: $0) }
+            var recorded: [AuditLog.Checkpoint] = []
+            if let checkpoints {
+                guard let text = try? String(contentsOfFile: checkpoints, encoding: .utf8) else {
+                    throw fail("cannot read \(checkpoints)")
+                }
+                for line in text.split(separator: "\n") where !line.isEmpty {
+                    guard let c = try? JSONDecoder().decode(AuditLog.Checkpoint.self, from: Data(line.utf8)) else {
+                        throw fail("\(checkpoints) has a line that is not a checkpoint")
+                    }
+                    recorded.append(c)
+                }
+            }
+            let marks = recorded
+            let (rows, problem, anchored) = try await withDatabase { conn -> (Int, String?, String?) in
+                let (rows, problem) = try AuditLog.verify(on: conn)
+                return (rows, problem, try AuditLog.verify(marks, on: conn))
+            }
             if let problem { throw fail("the transfer log is broken: \(problem)") }
-            print("transfer log verified: \(rows) rows, chain intact")
+            if let anchored { throw fail("the transfer log does not match its checkpoints: \(anchored)") }
+            print("transfer log verified: \(rows) rows, chain intact" + (marks.isEmpty ? "" : ", \(marks.count) checkpoints match"))
+        }
+    }
+
+    struct Checkpoint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record the chain's head outside the database: append it to a file (and print it).",
+            discussion: """
+                Run it daily (after the last business-day run) and keep the file where the database's \
+                operators cannot write — the 情報システム管理者's store, WORM storage, a signed mail. \
+                `koki audit verify --checkpoints FILE` then finds a chain rebuilt after any checkpoint.
+                """)
+
+        @Option(help: "The checkpoint file to append to (JSON lines).") var out: String?
+
+        mutating func run() async throws {
+            guard let head = try await withDatabase({ try AuditLog.checkpoint(on: $0) }) else {
+                print("the transfer log is empty: no checkpoint")
+                return
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let line = String(decoding: try encoder.encode(head), as: UTF8.self)
+            if let out {
+                if !FileManager.default.fileExists(atPath: out) {
+                    guard FileManager.default.createFile(atPath: out, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                        throw fail("cannot create \(out)")
+                    }
+                }
+                guard let handle = FileHandle(forWritingAtPath: out) else { throw fail("cannot write \(out)") }
+                defer { try? handle.close() }
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data((line + "\n").utf8))
+            }
+            print(line)
         }
     }
 
@@ -26,8 +80,8 @@ struct Audit: AsyncParsableCommand {
 
         @Option(help: "The destination (koiki, welfare-livelihood, disability-welfare, child-development, municipal-tax).")
         var destination: String
-        @Option(help: "First day, YYYY-MM-DD (UTC).") var from: String
-        @Option(help: "Last day, YYYY-MM-DD (UTC).") var to: String
+        @Option(help: "First day, YYYY-MM-DD (Asia/Tokyo).") var from: String
+        @Option(help: "Last day, YYYY-MM-DD (Asia/Tokyo).") var to: String
         @Flag(help: "CSV: eventType,legalBasis,count") var csv = false
 
         func validate() throws {

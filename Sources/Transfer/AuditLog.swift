@@ -4,6 +4,43 @@ import Postgres
 /// The transfer log's checks and review (seed III-5): the hash chain recomputed row by row,
 /// and counts per destination, event type and legal basis.
 public enum AuditLog {
+    /// A published head of the chain: row `seq` had hash `hash` when it was taken. Kept outside
+    /// the database (a file the 情報システム管理者 keeps, the `koki.audit-checkpoints` topic), it
+    /// shows a chain rebuilt after it — rows removed or rewritten and every later hash recomputed —
+    /// which the chain alone cannot.
+    public struct Checkpoint: Sendable, Codable, Equatable {
+        public let seq: Int64
+        public let hash: String
+        public let takenAt: String
+
+        public init(seq: Int64, hash: String, takenAt: String) {
+            self.seq = seq
+            self.hash = hash
+            self.takenAt = takenAt
+        }
+    }
+
+    /// The head now (nil for an empty log).
+    public static func checkpoint(on conn: PostgresConnection) throws -> Checkpoint? {
+        try conn.query("""
+            SELECT seq, hash, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM audit_log ORDER BY seq DESC LIMIT 1
+            """).first.map { Checkpoint(seq: try $0.decode(at: 0), hash: try $0.decode(at: 1), takenAt: try $0.decode(at: 2)) }
+    }
+
+    /// The first checkpoint the log no longer matches, as a problem; nil when every one does.
+    public static func verify(_ checkpoints: [Checkpoint], on conn: PostgresConnection) throws -> String? {
+        guard !checkpoints.isEmpty else { return nil }
+        var found: [Int64: String] = [:]
+        for row in try conn.query("SELECT seq, hash FROM audit_log WHERE seq = ANY(\(checkpoints.map(\.seq))::bigint[])") {
+            found[try row.decode(Int64.self, at: 0)] = try row.decode(String.self, at: 1)
+        }
+        for c in checkpoints.sorted(by: { $0.seq < $1.seq }) {
+            guard let hash = found[c.seq] else { return "row \(c.seq) of the checkpoint taken \(c.takenAt) is gone" }
+            guard hash == c.hash else { return "row \(c.seq) differs from the checkpoint taken \(c.takenAt): the chain was rebuilt" }
+        }
+        return nil
+    }
+
     /// The first problem found, or nil when the chain is whole. Names rows by `seq` only.
     public static func verify(on conn: PostgresConnection) throws -> (rows: Int, problem: String?) {
         let rows = try conn.query("""

@@ -301,6 +301,49 @@ struct TransferPolicyTests {
         #expect(refused, "a role with UPDATE granted still cannot change an audit row")
     }
 
+    /// H7: the log's owner deletes rows 7–12 of 12 and recomputes nothing (the chain 1–6 is
+    /// whole) — or rewrites and rehashes from row 5: the checkpoint kept outside finds both.
+    @Test("a rebuilt chain is found against its checkpoint", arguments: ["truncated", "rehashed"])
+    func aRebuiltChainIsFoundAgainstItsCheckpoint(kind: String) async throws {
+        let url = try await MigratedDatabase.create()
+        let conn = try await PostgresConnection.connect(url)
+        try await conn.run { conn throws in
+            _ = try conn.query("""
+                SELECT audit_append(\((0..<12).map { _ in "koiki" })::text[], \((0..<12).map { "e\($0)" })::text[],
+                                    \((0..<12).map { _ in "koiki.receipt" })::text[], \((0..<12).map { String(format: "%010d", $0) })::text[],
+                                    \(try (0..<12).map { _ in try PostgresJSON(encoding: ["atenaNo"]) })::jsonb[],
+                                    \((0..<12).map { _ in "basis" })::text[],
+                                    \(try (0..<12).map { try PostgresJSON(encoding: [String(format: "%010d", $0)]) })::jsonb[], 'relay')
+                """)
+        }
+        let file = NSTemporaryDirectory() + "checkpoints-\(UUID().uuidString)"
+        let env = ["KOKI_DATABASE_URL": url]
+        let (taken, line) = try await runCommand("koki", ["audit", "checkpoint", "--out", file], environment: env)
+        #expect(taken == 0 && line.contains("\"seq\":12"), "\(line)")
+        #expect((try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o600)
+        let (clean, cleanOutput) = try await runCommand("koki", ["audit", "verify", "--checkpoints", file], environment: env)
+        #expect(clean == 0 && cleanOutput.contains("1 checkpoints match"), "\(cleanOutput)")
+        try await conn.run { conn throws in
+            try conn.execute("SET ROLE koki_audit")
+            defer { try? conn.execute("RESET ROLE") }
+            if kind == "truncated" {
+                try conn.execute("DELETE FROM audit_log WHERE seq >= 7")
+            } else {
+                try conn.execute("UPDATE audit_log SET destination = 'municipal-tax' WHERE seq = 5")
+                for seq in 5...12 {
+                    try conn.execute("""
+                        UPDATE audit_log a SET prev_hash = p.hash FROM audit_log p WHERE a.seq = \(seq) AND p.seq = \(seq - 1)
+                        """)
+                    try conn.execute("UPDATE audit_log a SET hash = audit_hash(a.prev_hash, a) WHERE a.seq = \(seq)")
+                }
+            }
+        }
+        let (alone, _) = try await runCommand("koki", ["audit", "verify"], environment: env)
+        #expect(alone == 0, "the chain alone looks whole")
+        let (anchored, output) = try await runCommand("koki", ["audit", "verify", "--checkpoints", file], environment: env)
+        #expect(anchored != 0 && output.contains("does not match its checkpoints"), "\(output)")
+    }
+
     /// H7: the relay may only append through audit_append (which computes seq, time and hash);
     /// a temporary table shadowing audit_log does not fool the guard; TRUNCATE is refused.
     @Test func theLogCannotBeForgedShadowedOrTruncated() async throws {
