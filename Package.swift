@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "KokiEvents", dependencies: ["KokiBase", "KokiDomain"]),
         .target(name: "KokiSecrets", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "WorkerRuntime", dependencies: [
-            "Kafka", "Postgres", "KokiBase", "KokiEvents",
+            "Kafka", "Postgres", "KokiBase", "KokiEvents", "KokiSecrets",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -3,6 +3,10 @@
 -- group, reason): the body — a name, an address, a 個人番号 in clear — stays in dead_letters,
 -- is dropped when the letter is replayed or discarded, and after KOKI_DEAD_LETTER_RETENTION_DAYS
 -- when nobody resolved it. Bodies of letters already resolved are dropped here.
+-- The body is sealed to the operators' public key (KOKI_DLQ_PUBLIC_KEY; HPKE): the workers that
+-- write it cannot read it back, and only `koki dlq` with the private key opens it. Bodies of
+-- letters written before this migration stay in clear until resolved or purged.
+ALTER TABLE dead_letters ADD COLUMN payload_sealed boolean NOT NULL DEFAULT false;
 UPDATE dead_letters SET payload = NULL WHERE status <> 'open';
 GRANT UPDATE (payload) ON dead_letters TO koki_resident, koki_tax, koki_payment;
 CREATE INDEX dead_letters_bodies ON dead_letters (consumer_group, dead_lettered_at) WHERE payload IS NOT NULL;

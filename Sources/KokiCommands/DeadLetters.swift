@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import KokiSecrets
 import Postgres
 import WorkerRuntime
 
@@ -35,6 +36,12 @@ struct DeadLetters: AsyncParsableCommand {
         var purpose: String?
         @Option(help: "Who reads it (default: $USER); the database login is logged as well.") var operatorName: String?
 
+        /// The operators' key when KOKI_DLQ_PRIVATE_KEY_FILE names one (a body sealed without it does not open).
+        static func opener() throws -> DeadLetterOpener? {
+            guard let path = ProcessInfo.processInfo.environment["KOKI_DLQ_PRIVATE_KEY_FILE"], !path.isEmpty else { return nil }
+            do { return try DeadLetterOpener.fromEnvironment() } catch { throw fail("\(error)") }
+        }
+
         func validate() throws {
             if payload, (purpose ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
                 throw ValidationError("--payload needs --purpose (a case or request reference): every read of a body is logged")
@@ -43,8 +50,9 @@ struct DeadLetters: AsyncParsableCommand {
 
         mutating func run() async throws {
             let (id, payload, purpose, by) = (self.id, self.payload, self.purpose ?? "", operatorName ?? defaultOperator())
+            let opener = payload ? try Self.opener() : nil
             let d = try await withDatabase { conn in
-                payload ? try DeadLetterOperations.showPayload(id, by: by, purpose: purpose, on: conn)
+                payload ? try DeadLetterOperations.showPayload(id, by: by, purpose: purpose, opener: opener, on: conn)
                         : try DeadLetterOperations.show(id, on: conn)
             }
             let s = d.summary
@@ -74,8 +82,9 @@ struct DeadLetters: AsyncParsableCommand {
             } catch {
                 throw fail("\(error)")
             }
+            let opener = try Show.opener()
             try await withDatabase { conn in
-                try DeadLetterOperations.replay(id, by: by, note: note, on: conn) { message in
+                try DeadLetterOperations.replay(id, by: by, note: note, opener: opener, on: conn) { message in
                     if case .failure(let error) = producer.sendBlocking([message])[0] { throw error }
                 }
             }

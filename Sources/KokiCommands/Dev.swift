@@ -53,6 +53,17 @@ struct Dev: AsyncParsableCommand {
             setenv("KOKI_MYNUMBER_KEYS_FILE", file.path, 1)
         }
 
+        if (env["KOKI_DLQ_PUBLIC_KEY"] ?? "").isEmpty {
+            // A throwaway dead-letter key pair: the workers seal to the public key; the private key
+            // file beside the logs is what `koki dlq show --payload` and `koki dlq replay` open with.
+            let file = logs.appendingPathComponent("dlq-private-key")
+            let (privateKey, publicKey) = DeadLetterSeal.generate()
+            try? FileManager.default.removeItem(at: file)
+            FileManager.default.createFile(atPath: file.path, contents: Data(privateKey.utf8), attributes: [.posixPermissions: 0o600])
+            childEnv["KOKI_DLQ_PUBLIC_KEY"] = publicKey
+            setenv("KOKI_DLQ_PRIVATE_KEY_FILE", file.path, 1)
+        }
+
         // The store, migrated.
         let conn: PostgresConnection
         do {

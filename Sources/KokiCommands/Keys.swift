@@ -14,7 +14,33 @@ struct Keys: AsyncParsableCommand {
             opens old ones, and the line 'lookup' keys the search hash. To rotate: put a new key first, \
             restart the resident worker and the relay, run `koki keys rotate`, then retire the old line.
             """,
-        subcommands: [Generate.self, Rotate.self])
+        subcommands: [Generate.self, Rotate.self, DeadLetterKeys.self])
+
+    /// The operators' dead-letter key pair: the private key to a file only its owner can read,
+    /// the public key printed for the workers' KOKI_DLQ_PUBLIC_KEY.
+    struct DeadLetterKeys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dlq-generate",
+            abstract: "Make the key pair dead letters' bodies are sealed to; print the public key.",
+            discussion: """
+                The workers get the public key (KOKI_DLQ_PUBLIC_KEY: they seal, never open); the \
+                operators who run `koki dlq show --payload` and `koki dlq replay` get the private key \
+                file (KOKI_DLQ_PRIVATE_KEY_FILE, mode 0600).
+                """)
+
+        @Option(help: "Where to write the private key (created 0600; an existing file is refused).")
+        var privateOut: String
+
+        func run() throws {
+            guard !FileManager.default.fileExists(atPath: privateOut) else { throw fail("\(privateOut) exists: not overwritten") }
+            let (privateKey, publicKey) = DeadLetterSeal.generate()
+            guard FileManager.default.createFile(atPath: privateOut, contents: Data((privateKey + "\n").utf8),
+                                                 attributes: [.posixPermissions: 0o600]) else {
+                throw fail("cannot write \(privateOut)")
+            }
+            print(publicKey)
+        }
+    }
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Kafka
+import KokiSecrets
 import KokiBase
 import Postgres
 
@@ -12,6 +13,8 @@ struct BatchProcessor: Sendable {
     let group: String
     let source: String
     let handler: any EventHandler
+    /// Seals dead letters' bodies to the operators' key (nil: letters keep no body).
+    var seal: DeadLetterSeal? = nil
 
     struct Summary: Sendable, Equatable {
         var applied = 0
@@ -113,7 +116,7 @@ struct BatchProcessor: Sendable {
                 events.append(event)
                 sources.append(index)
             } catch {
-                letters.append(DeadLetter(group: group, message: message, rejection: error))
+                letters.append(DeadLetter(group: group, message: message, rejection: error, seal: seal))
             }
         }
 
@@ -138,14 +141,14 @@ struct BatchProcessor: Sendable {
         }
         for i in conflicts {
             letters.append(DeadLetter(group: group, message: messages[sources[i]], rejection: Rejection(
-                .conflict, "an event with this ce_source and ce_id was applied before with another body")))
+                .conflict, "an event with this ce_source and ce_id was applied before with another body"), seal: seal))
         }
 
         var outbox: [OutboxRow] = []
         var released: [RuntimeStore.EventKey] = []
         let time = Timestamp.now()  // the batch's: its derived events happen in one transaction
         func reject(_ i: Int, _ rejection: Rejection) {
-            letters.append(DeadLetter(group: group, message: messages[sources[i]], rejection: rejection))
+            letters.append(DeadLetter(group: group, message: messages[sources[i]], rejection: rejection, seal: seal))
             released.append(RuntimeStore.EventKey(events[i]))
         }
         if isolating {

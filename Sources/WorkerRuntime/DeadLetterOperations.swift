@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import KokiSecrets
 import Postgres
 
 /// What operators do with dead letters (`koki dlq`): look, replay after a fix, or
@@ -56,18 +57,39 @@ public enum DeadLetterOperations {
 
     /// The letter with its body, after writing who reads it and why to `access_log` (in the same
     /// transaction: no read without its record).
-    public static func showPayload(_ id: Int64, by operatorName: String, purpose: String,
+    public static func showPayload(_ id: Int64, by operatorName: String, purpose: String, opener: DeadLetterOpener?,
                                    on conn: PostgresConnection) throws -> Detail {
         guard !purpose.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw Refused(description: "reading a dead letter's body needs a purpose (a case or request reference)")
         }
         return try conn.transaction { tx in
-            let detail = try show(id, on: tx)
+            let shown = try show(id, on: tx)
+            let detail = Detail(summary: shown.summary, key: shown.key, headers: shown.headers,
+                                payload: try body(id, opener: opener, on: tx), resolvedAt: shown.resolvedAt,
+                                resolvedBy: shown.resolvedBy, note: shown.note)
             try tx.execute("""
                 INSERT INTO access_log (operator, command, subject, fields, purpose)
                 VALUES (\(operatorName), 'dlq show --payload', \("dead_letter:\(id)"), ARRAY['payload'], \(purpose))
                 """)
             return detail
+        }
+    }
+
+    /// A letter's body, opened when it is sealed; nil when it keeps none.
+    static func body(_ id: Int64, opener: DeadLetterOpener?, on conn: PostgresConnection) throws -> [UInt8]? {
+        guard let row = try conn.query("""
+            SELECT payload, payload_sealed, consumer_group, topic, partition, "offset" FROM dead_letters WHERE id = \(id)
+            """).first, let stored = try row.decode(Data?.self, at: 0) else { return nil }
+        guard try row.decode(Bool.self, at: 1) else { return Array(stored) }  // written before bodies were sealed
+        guard let opener else {
+            throw Refused(description: "dead letter \(id)'s body is sealed: set KOKI_DLQ_PRIVATE_KEY_FILE (the operators' key)")
+        }
+        let letter = "\(try row.decode(String.self, at: 2))|\(try row.decode(String.self, at: 3))|"
+            + "\(try row.decode(Int32.self, at: 4))|\(try row.decode(Int64.self, at: 5))"
+        do {
+            return try opener.open(stored, letter: letter)
+        } catch {
+            throw Refused(description: "dead letter \(id)'s body does not open with this key")
         }
     }
 
@@ -80,7 +102,7 @@ public enum DeadLetterOperations {
         }
         return Detail(summary: try summary(row), key: try row.decode(String?.self, at: 11),
                       headers: HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 12)) ?? [],
-                      payload: try row.decode(Data?.self, at: 13).map { Array($0) },
+                      payload: nil,  // the body only through showPayload, opened and logged
                       resolvedAt: try row.decode(Date?.self, at: 14), resolvedBy: try row.decode(String?.self, at: 15),
                       note: try row.decode(String?.self, at: 16))
     }
@@ -90,8 +112,8 @@ public enum DeadLetterOperations {
     /// (docker/kafka-acls.sh, User:koki-operator) — and records the replay once Kafka has it.
     /// Every group on that topic sees it again; those that applied it skip it as a duplicate
     /// (the same source, id and body).
-    public static func replay(_ id: Int64, by operatorName: String, note: String?, on conn: PostgresConnection,
-                              publish: (OutgoingMessage) throws -> Void) throws {
+    public static func replay(_ id: Int64, by operatorName: String, note: String?, opener: DeadLetterOpener?,
+                              on conn: PostgresConnection, publish: (OutgoingMessage) throws -> Void) throws {
         try conn.transaction { tx in
             guard let row = try tx.query("""
                 SELECT topic, message_key, headers, payload, status FROM dead_letters WHERE id = \(id) FOR UPDATE
@@ -103,9 +125,13 @@ public enum DeadLetterOperations {
             guard let headers = HeaderJSON.decode(try row.decode(PostgresJSON.self, at: 2)) else {
                 throw Refused(description: "dead letter \(id)'s headers cannot be read: it cannot be replayed")
             }
+            guard let value = try body(id, opener: opener, on: tx) else {
+                throw Refused(description: "dead letter \(id) keeps no body (purged, or written without KOKI_DLQ_PUBLIC_KEY): "
+                              + "re-publish the event from its source")
+            }
             let message = OutgoingMessage(topic: try row.decode(String.self, at: 0),
                                           key: try row.decode(String?.self, at: 1).map { Array($0.utf8) },
-                                          value: try row.decode(Data?.self, at: 3).map { Array($0) }, headers: headers)
+                                          value: value, headers: headers)
             try publish(message)
             try resolve(id, status: "replayed", by: operatorName, note: note, on: tx)
         }

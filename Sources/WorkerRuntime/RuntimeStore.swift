@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiSecrets
 import Postgres
 
 /// The runtime's SQL: consumer offsets, inbox, outbox and dead letters, in one place.
@@ -219,14 +220,14 @@ enum RuntimeStore {
         func text(_ value: String?) -> String? { minimal ? nil : value.flatMap(DeadLetter.storable) }
         try conn.execute("""
             INSERT INTO dead_letters (consumer_group, topic, partition, "offset", message_key, ce_id, ce_type,
-                                      headers, payload, error_kind, reason, event_time)
+                                      headers, payload, payload_sealed, error_kind, reason, event_time)
             SELECT * FROM unnest(\(letters.map(\.group))::text[], \(letters.map(\.message.topic))::text[],
                                  \(letters.map(\.message.partition))::int[], \(letters.map(\.message.offset))::bigint[],
                                  \(letters.map { text($0.message.keyText) })::text[],
                                  \(letters.map { text($0.message.headers.text("ce_id")) })::text[],
                                  \(letters.map { text($0.message.headers.text("ce_type")) })::text[],
                                  \(letters.map { minimal ? PostgresJSON(text: "[]") : $0.headersJSON })::jsonb[],
-                                 \(letters.map { $0.message.value.map { Data($0) } })::bytea[],
+                                 \(letters.map(\.sealedBody))::bytea[], \(letters.map { $0.sealedBody != nil })::boolean[],
                                  \(letters.map(\.rejection.kind.rawValue))::text[], \(letters.map(\.rejection.reason))::text[],
                                  \(letters.map(\.eventTime))::timestamptz[])
             ON CONFLICT DO NOTHING
@@ -276,6 +277,21 @@ struct DeadLetter: Sendable {
     let group: String
     let message: ConsumedMessage
     let rejection: Rejection
+    /// The body sealed to the operators' key (nil: no key configured, or no body): nothing is
+    /// kept in clear.
+    var sealedBody: Data? = nil
+
+    init(group: String, message: ConsumedMessage, rejection: Rejection, seal: DeadLetterSeal? = nil) {
+        self.group = group
+        self.message = message
+        self.rejection = rejection
+        if let seal, let body = message.value {
+            sealedBody = try? seal.seal(body, letter: DeadLetter.letterID(group: group, message))
+        }
+    }
+
+    /// What a sealed body is bound to: it opens for this letter only.
+    static func letterID(group: String, _ m: ConsumedMessage) -> String { "\(group)|\(m.topic)|\(m.partition)|\(m.offset)" }
 
     var headersJSON: PostgresJSON { HeaderJSON.encode(message.headers) }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import KokiSecrets
 import Postgres
 
 /// Everything a worker process reads from its environment, once, at start-up. Every koki
@@ -48,13 +49,16 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
     /// earliest event Kafka still has. Without it such a partition, whose first events retention
     /// already deleted, stops with the reason: an operator decides that nothing is missing.
     public var startMidStream: Bool
+    /// `KOKI_DLQ_PUBLIC_KEY`: the operators' public key dead letters' bodies are sealed to (unset:
+    /// a dead letter keeps no body — nothing in clear, and no replay from koki).
+    public var deadLetterSeal: DeadLetterSeal?
 
     public init(kafka: KafkaConfig, databaseURL: String, groupID: String, maxBatch: Int = 1000,
                 maxWait: Duration = .milliseconds(100), transactionPerEvent: Bool = false, httpPort: Int = 0,
                 shutdownBudget: Duration = .seconds(20), retryMax: Duration = .seconds(5), connections: Int = 1,
                 waitLimit: Duration = .seconds(3600), crashLimit: Int = 3, inboxRetentionDays: Int = 30,
                 deadLetterRetentionDays: Int = 90,
-                maxBatchBytes: Int = 64 << 20, startMidStream: Bool = false) {
+                maxBatchBytes: Int = 64 << 20, startMidStream: Bool = false, deadLetterSeal: DeadLetterSeal? = nil) {
         self.kafka = kafka
         self.databaseURL = databaseURL
         self.groupID = groupID
@@ -71,6 +75,7 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
         self.deadLetterRetentionDays = deadLetterRetentionDays
         self.maxBatchBytes = maxBatchBytes
         self.startMidStream = startMidStream
+        self.deadLetterSeal = deadLetterSeal
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -92,6 +97,11 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
             case nil, "", "false", "0", "no": return false
             case "true", "1", "yes": return true
             default: throw Invalid(variable: key, expected: "true or false")
+            }
+        }
+        func seal() throws -> DeadLetterSeal? {
+            do { return try DeadLetterSeal.fromEnvironment(env) } catch {
+                throw Invalid(variable: "KOKI_DLQ_PUBLIC_KEY", expected: "a 32-byte X25519 public key in base64 (koki keys dlq-generate)")
             }
         }
         let transactionPerEvent = try flag("KOKI_TRANSACTION_PER_EVENT")
@@ -123,7 +133,8 @@ public struct WorkerConfig: Sendable, CustomStringConvertible {
             inboxRetentionDays: try int("KOKI_INBOX_RETENTION_DAYS", 30, 0...3650),
             deadLetterRetentionDays: try int("KOKI_DEAD_LETTER_RETENTION_DAYS", 90, 0...3650),
             maxBatchBytes: try int("KOKI_BATCH_MAX_BYTES", 64 << 20, 1 << 20...1 << 31),
-            startMidStream: startMidStream)
+            startMidStream: startMidStream,
+            deadLetterSeal: try seal())
     }
 
     /// A whole-number variable, or `fallback` when unset; out of `range` is an error naming it.

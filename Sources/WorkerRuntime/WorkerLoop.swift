@@ -30,7 +30,7 @@ public final class WorkerLoop: Sendable {
                 metrics: RuntimeMetrics, status: WorkerStatus, logger: Logger) {
         self.config = config
         self.topics = topics
-        self.processor = BatchProcessor(group: config.groupID, source: source, handler: handler)
+        self.processor = BatchProcessor(group: config.groupID, source: source, handler: handler, seal: config.deadLetterSeal)
         self.backoff = Backoff(maximum: config.retryMax)
         self.metrics = metrics
         self.status = status

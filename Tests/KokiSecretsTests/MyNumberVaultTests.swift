@@ -78,3 +78,31 @@ struct MyNumberVaultTests {
         #expect(throws: MyNumberVault.Failure.self) { try MyNumberVault.fromEnvironment(["KOKI_MYNUMBER_KEYS_FILE": "/nonexistent"]) }
     }
 }
+
+/// H4: a dead letter's body is sealed to the operators' key; the workers can seal, not open.
+@Suite("Dead-letter seal")
+struct DeadLetterSealTests {
+    @Test func sealedBodiesOpenOnlyWithThePrivateKeyAndForTheirLetter() throws {
+        let (privateKey, publicKey) = DeadLetterSeal.generate()
+        let seal = try DeadLetterSeal(publicKey: publicKey)
+        let body = Array(#"{"myNumber":"123456789018","nameKanji":"試験 花子"}"#.utf8)
+        let sealed = try seal.seal(body, letter: "g|t|0|5")
+        #expect(!String(decoding: sealed, as: UTF8.self).contains("123456789018"))
+        #expect(try seal.seal(body, letter: "g|t|0|5") != sealed, "a fresh key per body")
+        let opener = try DeadLetterOpener(privateKey: privateKey)
+        #expect(try opener.open(sealed, letter: "g|t|0|5") == body)
+        #expect(throws: DeadLetterSeal.Failure.self) { try opener.open(sealed, letter: "g|t|0|6") }
+        let other = try DeadLetterOpener(privateKey: DeadLetterSeal.generate().privateKey)
+        #expect(throws: DeadLetterSeal.Failure.self) { try other.open(sealed, letter: "g|t|0|5") }
+        #expect(throws: DeadLetterSeal.Failure.self) { try DeadLetterSeal(publicKey: "not a key") }
+    }
+
+    @Test func thePrivateKeyFileMustBeTheOwnersAlone() throws {
+        let path = NSTemporaryDirectory() + "dlq-key-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: path, contents: Data(DeadLetterSeal.generate().privateKey.utf8),
+                                       attributes: [.posixPermissions: 0o644])
+        #expect(throws: DeadLetterSeal.Failure.self) { try DeadLetterOpener.fromEnvironment(["KOKI_DLQ_PRIVATE_KEY_FILE": path]) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        _ = try DeadLetterOpener.fromEnvironment(["KOKI_DLQ_PRIVATE_KEY_FILE": path])
+    }
+}

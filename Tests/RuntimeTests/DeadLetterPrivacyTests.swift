@@ -31,7 +31,7 @@ struct DeadLetterPrivacyTests {
     @Test func theDeadLetterTopicGetsAReferenceNotTheBody() async throws {
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
         let processor = BatchProcessor(group: "koki-resident-worker", source: "urn:koki:resident-worker",
-                                       handler: ResidentHandler(vault: TestKeys.vault, clock: .replay))
+                                       handler: ResidentHandler(vault: TestKeys.vault, clock: .replay), seal: TestDeadLetterKeys.seal)
         let letter = poisoned()
         let summary = try await conn.run {
             try processor.process([letter], tp: TopicPartition("resident.changes.v1", 0), expected: nil, on: $0)
@@ -59,18 +59,27 @@ struct DeadLetterPrivacyTests {
     @Test func readingABodyIsLoggedAndResolvingALetterDropsIt() async throws {
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
         let processor = BatchProcessor(group: "koki-resident-worker", source: "urn:koki:resident-worker",
-                                       handler: ResidentHandler(vault: TestKeys.vault, clock: .replay))
+                                       handler: ResidentHandler(vault: TestKeys.vault, clock: .replay), seal: TestDeadLetterKeys.seal)
         let letter = poisoned()
         _ = try await conn.run { try processor.process([letter], tp: TopicPartition("resident.changes.v1", 0), expected: nil, on: $0) }
         let id = try await conn.run { try $0.query("SELECT id FROM dead_letters")[0].decode(Int64.self, at: 0) }
         await #expect(throws: DeadLetterOperations.Refused.self) {
-            try await conn.run { try DeadLetterOperations.showPayload(id, by: "ops", purpose: " ", on: $0) }
+            try await conn.run { try DeadLetterOperations.showPayload(id, by: "ops", purpose: " ", opener: TestDeadLetterKeys.opener, on: $0) }
         }
-        let detail = try await conn.run { try DeadLetterOperations.showPayload(id, by: "ops", purpose: "INC-2026-0042", on: $0) }
+        // Sealed at rest: the clear 個人番号 is nowhere in the table; without the operators' key it does not open.
+        #expect(try await conn.run { try $0.count("""
+            SELECT count(*) FROM dead_letters WHERE payload_sealed AND position(convert_to('123456789018', 'UTF8') IN payload) = 0
+            """) } == 1)
+        await #expect(throws: DeadLetterOperations.Refused.self) {
+            try await conn.run { try DeadLetterOperations.showPayload(id, by: "ops", purpose: "INC-1", opener: nil, on: $0) }
+        }
+        let detail = try await conn.run {
+            try DeadLetterOperations.showPayload(id, by: "ops", purpose: "INC-2026-0042", opener: TestDeadLetterKeys.opener, on: $0)
+        }
         #expect(String(decoding: detail.payload ?? [], as: UTF8.self).contains(myNumber))
         try await conn.run { conn throws in
             let logged = try conn.query("SELECT operator, command, subject, purpose, session_login FROM access_log")
-            #expect(logged.count == 1)
+            #expect(logged.count == 1, "the read that could not open the body read nothing")
             #expect(try logged[0].decode(String.self, at: 2) == "dead_letter:\(id)")
             #expect(try logged[0].decode(String.self, at: 3) == "INC-2026-0042")
             #expect(try logged[0].decode(String.self, at: 4) == "postgres", "the database login, not a typed name")
@@ -81,10 +90,19 @@ struct DeadLetterPrivacyTests {
         #expect(try await conn.run { try $0.count("SELECT count(*) FROM dead_letters WHERE payload IS NULL AND status = 'discarded'") } == 1)
     }
 
-    @Test func oldBodiesArePurgedWhetherResolvedOrNot() async throws {
+    /// Without the operators' public key a worker keeps no body at all — never one in clear.
+    @Test func withoutTheKeyNoBodyIsKept() async throws {
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
         let processor = BatchProcessor(group: "koki-resident-worker", source: "urn:koki:resident-worker",
                                        handler: ResidentHandler(vault: TestKeys.vault, clock: .replay))
+        _ = try await conn.run { try processor.process([poisoned()], tp: TopicPartition("resident.changes.v1", 0), expected: nil, on: $0) }
+        #expect(try await conn.run { try $0.count("SELECT count(*) FROM dead_letters WHERE payload IS NULL") } == 1)
+    }
+
+    @Test func oldBodiesArePurgedWhetherResolvedOrNot() async throws {
+        let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
+        let processor = BatchProcessor(group: "koki-resident-worker", source: "urn:koki:resident-worker",
+                                       handler: ResidentHandler(vault: TestKeys.vault, clock: .replay), seal: TestDeadLetterKeys.seal)
         _ = try await conn.run { try processor.process([poisoned()], tp: TopicPartition("resident.changes.v1", 0), expected: nil, on: $0) }
         try await conn.run { conn throws in
             #expect(try RuntimeStore.purgeDeadLetterBodies(group: "koki-resident-worker", olderThanDays: 90, on: conn) == 0)

@@ -11,7 +11,7 @@ import Testing
 struct HostileEnvelopeTests {
     let topic = "sample.events.v1"
     let tp = TopicPartition("sample.events.v1", 0)
-    let processor = BatchProcessor(group: "g1", source: "urn:koki:test", handler: SampleHandler())
+    let processor = BatchProcessor(group: "g1", source: "urn:koki:test", handler: SampleHandler(), seal: TestDeadLetterKeys.seal)
 
     func message(_ offset: Int, id: String = "", key: String? = nil, headers extra: [KafkaHeader] = [],
                  source: String = "urn:test", type: String = "sample.item-updated", body: String? = nil) -> ConsumedMessage {
@@ -55,7 +55,8 @@ struct HostileEnvelopeTests {
             #expect(try rows[2].decode(String?.self, at: 2) == nil, "a key that text cannot hold is not stored as text")
             #expect(try conn.count("SELECT count(*) FROM dead_letters WHERE headers = '[]'") == 1, "only the letter the store refused is minimal")
             #expect(try rows[3].decode(String?.self, at: 3) == nil, "nor an id over the limit")
-            #expect(try conn.count("SELECT count(*) FROM dead_letters WHERE payload IS NOT NULL") == 7, "the bytes are kept")
+            #expect(try conn.count("SELECT count(*) FROM dead_letters WHERE payload IS NOT NULL") == 7, "the bytes are kept, sealed")
+            #expect(try conn.count("SELECT count(*) FROM dead_letters WHERE payload_sealed") == 7)
             #expect(try conn.count("SELECT count(*) FROM dead_letters WHERE \"offset\" = 11 AND event_time IS NULL") == 1)
             #expect(try conn.count("SELECT count(*) FROM outbox WHERE topic = 'sample.events.v1.dlq'") == 7)
             #expect(try conn.count("SELECT count(*) FROM inbox") == 5)

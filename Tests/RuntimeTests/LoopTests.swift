@@ -244,7 +244,7 @@ struct LoopTests {
         #expect(detail.note == "upstream resent a corrected event")
         #expect(detail.summary.errorKind == "invalid-json")
         await #expect(throws: DeadLetterOperations.Refused.self) {
-            try await conn.run { try DeadLetterOperations.replay(id, by: "ops", note: nil, on: $0) { _ in } }
+            try await conn.run { try DeadLetterOperations.replay(id, by: "ops", note: nil, opener: nil, on: $0) { _ in } }
         }
     }
 

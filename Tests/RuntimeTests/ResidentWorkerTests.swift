@@ -286,7 +286,7 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
             // Scenarios jump between the days that matter, in years ahead of the wall clock.
             "KOKI_CLOCK_WINDOW_DAYS": "3660",
             "KOKI_CLOCK_LATEST": "2099-12-31",
-        ]
+        ].merging(TestDeadLetterKeys.environment) { $1 }
         // A worker whose upstream worker is not in this stack keeps its own days.
         if workers.contains("koki-payment-worker") && !workers.contains("koki-tax-worker") { env["KOKI_CALENDAR_AFTER"] = "none" }
         if workers.contains("koki-tax-worker") && !workers.contains("koki-resident-worker") { env["KOKI_CALENDAR_AFTER"] = "none" }

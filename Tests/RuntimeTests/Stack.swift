@@ -36,7 +36,7 @@ final class Stack: @unchecked Sendable {  // used from one test task
             "KOKI_BATCH_MAX_EVENTS": "500",
             "KOKI_RETRY_MAX_MS": "1000",
             "KOKI_SHUTDOWN_BUDGET_S": "20",
-        ]
+        ].merging(TestDeadLetterKeys.environment) { $1 }
     }
 
     @discardableResult
