@@ -8,8 +8,24 @@
 -- letters written before this migration stay in clear until resolved or purged.
 ALTER TABLE dead_letters ADD COLUMN payload_sealed boolean NOT NULL DEFAULT false;
 UPDATE dead_letters SET payload = NULL WHERE status <> 'open';
-GRANT UPDATE (payload) ON dead_letters TO koki_resident, koki_tax, koki_payment;
 CREATE INDEX dead_letters_bodies ON dead_letters (consumer_group, dead_lettered_at) WHERE payload IS NOT NULL;
+-- The copies the old code put in the outbox for `.dlq` (key, headers, body) go: the letters stay.
+DELETE FROM outbox WHERE topic LIKE '%.dlq' AND ce_type <> 'koki.dead-letter';
+
+-- Each worker drops its own group's old bodies. The workers may not read dead_letters (a body
+-- written before this migration is in clear), so they do it through this function, which reads
+-- nothing back to them.
+CREATE FUNCTION purge_dead_letter_bodies(group_name text, older_than_days int) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    WITH purged AS (
+        UPDATE public.dead_letters SET payload = NULL
+        WHERE consumer_group = group_name AND payload IS NOT NULL
+          AND dead_lettered_at < now() - make_interval(days => older_than_days)
+        RETURNING 1)
+    SELECT count(*)::int FROM purged
+$$;
+REVOKE EXECUTE ON FUNCTION purge_dead_letter_bodies(text, int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION purge_dead_letter_bodies(text, int) TO koki_resident, koki_tax, koki_payment;
 
 -- Who read what, why and when (security review M5; the 番号法 guidelines' 安全管理措置): every
 -- read of a person's data by a person — `koki person`, `koki disclose`, a dead letter's body —

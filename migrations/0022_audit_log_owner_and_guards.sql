@@ -18,12 +18,14 @@ END $$;
 -- The migrating login must be able to act as the new owner for ALTER … OWNER; it gives that up
 -- right after.
 GRANT koki_audit TO CURRENT_USER;
+-- A new owner needs CREATE on the schema (PostgreSQL 15); only for these statements.
+GRANT CREATE ON SCHEMA public TO koki_audit;
 ALTER TABLE audit_log OWNER TO koki_audit;
 ALTER FUNCTION audit_content(audit_log) OWNER TO koki_audit;
 ALTER FUNCTION audit_hash(text, audit_log) OWNER TO koki_audit;
 ALTER FUNCTION audit_append(text[], text[], text[], text[], jsonb[], text[], jsonb[], text) OWNER TO koki_audit;
 ALTER FUNCTION audit_append(text[], text[], text[], text[], jsonb[], text[], jsonb[], text)
-    SECURITY DEFINER SET search_path = pg_catalog, public;
+    SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp;
 REVOKE EXECUTE ON FUNCTION audit_append(text[], text[], text[], text[], jsonb[], text[], jsonb[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_append(text[], text[], text[], text[], jsonb[], text[], jsonb[], text) TO koki_relay;
 REVOKE INSERT ON audit_log FROM koki_relay;
@@ -41,4 +43,5 @@ END $$;
 ALTER FUNCTION audit_log_guard() OWNER TO koki_audit;
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_append_only_change();
+REVOKE CREATE ON SCHEMA public FROM koki_audit;
 REVOKE koki_audit FROM CURRENT_USER;

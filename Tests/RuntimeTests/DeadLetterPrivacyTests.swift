@@ -105,10 +105,15 @@ struct DeadLetterPrivacyTests {
                                        handler: ResidentHandler(vault: TestKeys.vault, clock: .replay), seal: TestDeadLetterKeys.seal)
         _ = try await conn.run { try processor.process([poisoned()], tp: TopicPartition("resident.changes.v1", 0), expected: nil, on: $0) }
         try await conn.run { conn throws in
-            #expect(try RuntimeStore.purgeDeadLetterBodies(group: "koki-resident-worker", olderThanDays: 90, on: conn) == 0)
             try conn.execute("UPDATE dead_letters SET dead_lettered_at = now() - interval '91 days'")
+            // As the worker's own role, which may not read dead_letters.
+            try conn.execute("SET ROLE koki_resident")
+            defer { try? conn.execute("RESET ROLE") }
+            #expect(throws: PostgresError.self) { try conn.query("SELECT count(*) FROM dead_letters") }
+            #expect(try RuntimeStore.purgeDeadLetterBodies(group: "koki-resident-worker", olderThanDays: 92, on: conn) == 0)
             #expect(try RuntimeStore.purgeDeadLetterBodies(group: "other", olderThanDays: 90, on: conn) == 0)
             #expect(try RuntimeStore.purgeDeadLetterBodies(group: "koki-resident-worker", olderThanDays: 90, on: conn) == 1)
+            try conn.execute("RESET ROLE")
             #expect(try conn.count("SELECT count(*) FROM dead_letters WHERE payload IS NULL") == 1, "the reference stays")
         }
     }
