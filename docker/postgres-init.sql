@@ -6,3 +6,4 @@ CREATE ROLE resident_app LOGIN PASSWORD 'resident-app';
 CREATE ROLE tax_app LOGIN PASSWORD 'tax-app';
 CREATE ROLE payment_app LOGIN PASSWORD 'payment-app';
 CREATE ROLE relay_app LOGIN PASSWORD 'relay-app';
+CREATE ROLE clock_app LOGIN PASSWORD 'clock-app';

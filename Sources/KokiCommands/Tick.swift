@@ -18,7 +18,10 @@ struct Tick: AsyncParsableCommand {
             """)
 
     @Option(help: "The business date, YYYY-MM-DD.")
-    var date: String
+    var date: String?
+
+    @Flag(help: "Today in Asia/Tokyo instead of --date.")
+    var today = false
 
     @Option(help: "Publish every weekday from --date through this date, YYYY-MM-DD.")
     var through: String?
@@ -26,8 +29,12 @@ struct Tick: AsyncParsableCommand {
     @Flag(help: "Publish dates ahead of tomorrow in Asia/Tokyo (for a synthetic or replayed year).")
     var force = false
 
+    /// The first day: --date, or today in Tokyo.
+    var firstDay: LocalDate? { today ? ClockRule.todayInTokyo() : date.flatMap { LocalDate(iso: $0) } }
+
     func validate() throws {
-        guard let first = LocalDate(iso: date) else { throw ValidationError("--date must be a date YYYY-MM-DD") }
+        guard (date == nil) != !today else { throw ValidationError("give either --date or --today") }
+        guard let first = firstDay else { throw ValidationError("--date must be a date YYYY-MM-DD") }
         if let through {
             guard let last = LocalDate(iso: through) else { throw ValidationError("--through must be a date YYYY-MM-DD") }
             guard first <= last else { throw ValidationError("--through must not be before --date") }
@@ -39,6 +46,15 @@ struct Tick: AsyncParsableCommand {
         }
     }
 
+    /// A business day's event: the id is the day's, so a day published twice is applied once.
+    static func message(_ day: LocalDate) -> OutgoingMessage {
+        OutgoingMessage(topic: "clock.business-day.v1", key: "clock", value: "{\"date\":\"\(day)\"}", headers: [
+            KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", "business-day:\(day)"),
+            KafkaHeader("ce_type", "clock.business-day"), KafkaHeader("ce_source", "urn:koki:clock"),
+            KafkaHeader("ce_time", "\(day)T00:00:00Z"), KafkaHeader("content-type", "application/json"),
+        ])
+    }
+
     /// The days to publish: one date, or the weekdays of a range.
     static func days(from first: LocalDate, through last: LocalDate?) -> [LocalDate] {
         guard let last else { return [first] }
@@ -46,7 +62,7 @@ struct Tick: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let days = Self.days(from: LocalDate(iso: date)!, through: through.flatMap { LocalDate(iso: $0) })
+        let days = Self.days(from: firstDay!, through: through.flatMap { LocalDate(iso: $0) })
         let config: KafkaConfig
         do {
             config = try KafkaConfig.fromEnvironment(clientID: "koki-tick")
@@ -54,13 +70,7 @@ struct Tick: AsyncParsableCommand {
             throw fail("\(error)")
         }
         let producer = try KafkaProducer(config: config)
-        let messages = days.map { day in
-            OutgoingMessage(topic: "clock.business-day.v1", key: "clock", value: "{\"date\":\"\(day)\"}", headers: [
-                KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", "business-day:\(day)"),
-                KafkaHeader("ce_type", "clock.business-day"), KafkaHeader("ce_source", "urn:koki:clock"),
-                KafkaHeader("ce_time", "\(day)T00:00:00Z"), KafkaHeader("content-type", "application/json"),
-            ])
-        }
+        let messages = days.map(Self.message)
         let results = try await producer.send(messages)
         if let failure = results.first(where: { if case .failure = $0 { true } else { false } }) {
             throw fail("publishing failed: \(failure)")

@@ -125,3 +125,26 @@ struct TopicConfigTests {
         #expect(Topics.configs(of: "x", replicationFactor: 2, dlqRetentionDays: 1)["min.insync.replicas"] == "1")
     }
 }
+
+/// `koki clock`'s plan: business days only, caught up in order, never in a year without holidays.
+@Suite("Business-day schedule")
+struct ClockScheduleTests {
+    let d = { (text: String) in LocalDate(iso: text)! }
+
+    @Test func catchesUpBusinessDaysOnlyAcrossTheYearEnd() throws {
+        let holidays: Set<LocalDate> = [d("2027-01-11"), d("2026-12-23")].reduce(into: []) { $0.insert($1) }
+        let days = try ClockSchedule.days(after: d("2026-12-24"), through: d("2027-01-12"), holidays: holidays, coveredYears: [2026, 2027])
+        #expect(days.map(\.description) == ["2026-12-25", "2026-12-28", "2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07",
+                                             "2027-01-08", "2027-01-12"], "weekends, 12/29–1/3 and 成人の日 skipped")
+        #expect(try ClockSchedule.days(after: d("2027-01-12"), through: d("2027-01-12"), holidays: holidays, coveredYears: [2027]).isEmpty)
+        #expect(throws: ClockSchedule.Unplannable.self) {
+            try ClockSchedule.days(after: d("2030-12-30"), through: d("2031-01-06"), holidays: [], coveredYears: [2030])
+        }
+    }
+
+    @Test func aDayIsDueFromItsTimeInTokyo() {
+        // 2026-07-01 05:59 and 06:00 in Tokyo (20:59 and 21:00 UTC the day before).
+        #expect(ClockSchedule.target(now: Date(timeIntervalSince1970: 1_782_853_140), atMinutes: 360) == d("2026-06-30"))
+        #expect(ClockSchedule.target(now: Date(timeIntervalSince1970: 1_782_853_200), atMinutes: 360) == d("2026-07-01"))
+    }
+}

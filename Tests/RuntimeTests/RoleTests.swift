@@ -22,6 +22,8 @@ struct RoleTests {
         ("koki_admin", "DELETE FROM audit_log"),
         ("koki_resident", "UPDATE dead_letters SET status = 'discarded'"),
         ("koki_tax", "SELECT count(*) FROM outbox"),
+        ("koki_clock", "SELECT count(*) FROM residents"),
+        ("koki_clock", "INSERT INTO outbox (topic, bucket, ce_id, ce_type, headers) VALUES ('t', 0, 'x', 't', '[]')"),
     ]
 
     static let allowed: [(role: String, sql: String)] = [
@@ -31,6 +33,8 @@ struct RoleTests {
         ("koki_payment", "SELECT count(*) FROM installments"),
         ("koki_relay", "SELECT count(*) FROM outbox"),
         ("koki_admin", "SELECT count(*) FROM ledger"),
+        ("koki_clock", "SELECT count(*) FROM holidays"),
+        ("koki_clock", "INSERT INTO clock_schedule (id, last_published) VALUES (1, '2026-07-01') ON CONFLICT (id) DO UPDATE SET last_published = EXCLUDED.last_published"),
     ]
 
     @Test func eachRoleIsRefusedWhatItMustNotDo() async throws {

@@ -1,5 +1,8 @@
 import Foundation
 import Kafka
+import KokiBase
+import KokiStore
+import Postgres
 import Testing
 
 @Suite("koki tick")
@@ -47,6 +50,38 @@ struct TickTests {
         let (forced, forcedOutput) = try await runCommand("koki", ["tick", "--date", "2062-04-01", "--force"],
                                                           environment: ["KOKI_KAFKA_BROKERS": cluster.bootstrapServers])
         #expect(forced == 0, "\(forcedOutput)")
+    }
+
+    /// `koki clock` publishes every business day it has not published, in order, up to today in
+    /// Tokyo (past its time of day), records each, and publishes nothing twice.
+    @Test func theSchedulerCatchesUpInOrderAndOnlyOnce() async throws {
+        let cluster = try MockKafkaCluster(brokers: 1)
+        try cluster.createTopic("clock.business-day.v1", partitions: 1)
+        let url = try await MigratedDatabase.create()
+        let env = ["KOKI_KAFKA_BROKERS": cluster.bootstrapServers, "KOKI_DATABASE_URL": url]
+        let start = LocalDate.todayInTokyo().adding(days: -12)
+        let conn = try await PostgresConnection.connect(url)
+        let (holidays, years) = try await conn.run { try ClockSchedule.holidays(on: $0) }
+        let expected = try ClockSchedule.days(after: start, through: LocalDate.todayInTokyo(), holidays: holidays, coveredYears: years)
+        let (status, output) = try await runCommand("koki", ["clock", "--once", "--at", "00:00", "--after", start.description],
+                                                    environment: env)
+        #expect(status == 0, "\(output)")
+        let (again, againOutput) = try await runCommand("koki", ["clock", "--once", "--at", "00:00"], environment: env)
+        #expect(again == 0 && !againOutput.contains("published business day"), "\(againOutput)")
+        let consumer = try KafkaConsumer(config: cluster.config(properties: ["session.timeout.ms": "4000"]), groupID: "clock-check")
+        try consumer.subscribe(["clock.business-day.v1"])
+        var ids: [String] = []
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ids.count < expected.count, ContinuousClock.now < deadline {
+            ids += try await consumer.poll(maxMessages: 100, timeout: .milliseconds(200)).messages.compactMap { $0.headers.text("ce_id") }
+        }
+        ids += try await consumer.poll(maxMessages: 100, timeout: .milliseconds(500)).messages.compactMap { $0.headers.text("ce_id") }
+        try await consumer.close()
+        #expect(!expected.isEmpty && ids == expected.map { "business-day:\($0)" }, "\(ids)")
+        #expect(try await conn.run { try ClockSchedule.lastPublished(on: $0) } == LocalDate.todayInTokyo())
+        // `koki tick --today` publishes today's date (refused only past tomorrow: never).
+        let (tick, tickOutput) = try await runCommand("koki", ["tick", "--today"], environment: env)
+        #expect(tick == 0 && tickOutput.contains("published business day \(LocalDate.todayInTokyo())"), "\(tickOutput)")
     }
 
     @Test func aBadDateExitsNonZeroNamingTheOption() async throws {
