@@ -1,4 +1,5 @@
 import ArgumentParser
+import KokiBase
 
 /// `koki` — the operator's and developer's command line.
 @available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
@@ -6,6 +7,7 @@ public struct Koki: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "koki",
         abstract: "後期高齢者医療 back office: operations and development commands.",
+        version: KokiVersion.string,
         subcommands: [Migrate.self, Broker.self, Tick.self, Clock.self, Person.self, Estimate.self, LateFeeCommand.self, Ledger.self, PremiumsPaid.self, Policy.self, Audit.self, Keys.self, Disclose.self, UsageStop.self, TopicsCommand.self, Dev.self, Synth.self, Chaos.self, DeadLetters.self, OutboxCommand.self, Bench.self])
 
     public init() {}

@@ -1,4 +1,5 @@
 import Foundation
+import KokiBase
 import Logging
 import ServiceLifecycle
 
@@ -82,6 +83,31 @@ public enum ProcessMain {
         } catch {
             logger.error("exiting after a failure", metadata: ["error": "\(error)"])
             exit(1)
+        }
+    }
+
+    /// `--version` and `--help` (what an operator, or an image check, asks an executable first);
+    /// any other argument is refused: a long-running koki process is configured by its
+    /// environment alone (README, "Configuration"). Call it first in `main`.
+    public static func answerCommandLine(name: String, purpose: String,
+                                         arguments: [String] = Array(CommandLine.arguments.dropFirst())) {
+        guard let first = arguments.first else { return }
+        switch first {
+        case "--version":
+            print("\(name) \(KokiVersion.string)")
+            exit(0)
+        case "--help", "-h":
+            print("""
+                \(name) \(KokiVersion.string): \(purpose)
+
+                Usage: \(name)   (no arguments: configured by the environment)
+                  KOKI_DATABASE_URL, KOKI_KAFKA_BROKERS and the other KOKI_* variables — see the README's
+                  "Configuration". Serves /livez, /readyz and /metrics on KOKI_HTTP_PORT; SIGTERM stops it cleanly.
+                """)
+            exit(0)
+        default:
+            FileHandle.standardError.write(Data("\(name): takes no arguments (try --help); it is configured by its environment\n".utf8))
+            exit(2)
         }
     }
 

@@ -3,6 +3,8 @@ import KokiStore
 import PaymentWorker
 import WorkerRuntime
 
+ProcessMain.answerCommandLine(name: "koki-payment-worker", purpose: "keeps 収納: payments, charges, 督促, 催告, 延滞金, refunds")
+
 // Each business day waits for the worker whose day comes first (KOKI_CALENDAR_AFTER overrides).
 let after: CalendarStore.Worker?
 // Which business days are accepted (KOKI_CLOCK_WINDOW_DAYS, KOKI_CLOCK_LATEST).

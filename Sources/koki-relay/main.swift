@@ -4,6 +4,8 @@ import KokiSecrets
 import Transfer
 import WorkerRuntime
 
+ProcessMain.answerCommandLine(name: "koki-relay", purpose: "publishes the outbox through the transfer policy into the transfer log")
+
 // Every row for a transfer topic goes through the transfer policy (legal basis, active period,
 // allowed fields) and is written to the hash-chained transfer log when published. The keyring
 // opens sealed 個人番号 for the destinations whose rules include them, and for no other.

@@ -2,6 +2,8 @@ import Foundation
 import SampleWorker
 import WorkerRuntime
 
+ProcessMain.answerCommandLine(name: "koki-sample-worker", purpose: "the runtime's sample worker (tests and benchmarks)")
+
 let env = ProcessInfo.processInfo.environment
 await ProcessMain.runWorker(
     name: "koki-sample-worker",

@@ -154,6 +154,19 @@ struct ProcessTests {
         #expect(dead.allSatisfy { $0.headers.text("koki_dlq_reason") != nil && $0.headers.text("koki_dlq_topic") == stack.input })
     }
 
+    /// What an operator (or an image check) asks an executable first: its version and usage, with
+    /// no environment at all; anything else on the command line is refused.
+    @Test func everyExecutableAnswersVersionAndHelp() async throws {
+        for name in ["koki", "koki-relay", "koki-resident-worker", "koki-tax-worker", "koki-payment-worker", "koki-sample-worker"] {
+            let (version, versionOutput) = try await runCommand(name, ["--version"], environment: [:])
+            #expect(version == 0 && versionOutput.contains("2026.12.07"), "\(name): \(versionOutput)")
+            let (help, helpOutput) = try await runCommand(name, ["--help"], environment: [:])
+            #expect(help == 0 && helpOutput.contains(name == "koki" ? "USAGE" : "Usage"), "\(name): \(helpOutput)")
+        }
+        let (refused, message) = try await runCommand("koki-tax-worker", ["--brokers", "x"], environment: [:])
+        #expect(refused == 2 && message.contains("takes no arguments"))
+    }
+
     @Test func sigtermDuringLoadExitsCleanlyWithinTheBudget() async throws {
         let stack = try await Stack()
         defer { stack.stopAll() }
