@@ -30,7 +30,7 @@ struct Tick: AsyncParsableCommand {
     var force = false
 
     /// The first day: --date, or today in Tokyo.
-    var firstDay: LocalDate? { today ? ClockRule.todayInTokyo() : date.flatMap { LocalDate(iso: $0) } }
+    var firstDay: LocalDate? { today ? LocalDate.todayInTokyo() : date.flatMap { LocalDate(iso: $0) } }
 
     func validate() throws {
         guard (date == nil) != !today else { throw ValidationError("give either --date or --today") }
@@ -40,7 +40,7 @@ struct Tick: AsyncParsableCommand {
             guard first <= last else { throw ValidationError("--through must not be before --date") }
             guard first.days(until: last) <= 3660 else { throw ValidationError("--through may be at most ten years after --date") }
         }
-        let latest = ClockRule.todayInTokyo().adding(days: 1)
+        let latest = LocalDate.todayInTokyo().adding(days: 1)
         if !force, (through.flatMap { LocalDate(iso: $0) } ?? first) > latest {
             throw ValidationError("business days after \(latest) (tomorrow in Asia/Tokyo) are refused without --force")
         }

@@ -51,12 +51,9 @@ public struct ClockRule: Sendable, Equatable {
         return ClockRule(windowDays: window, latest: latest)
     }
 
-    /// Today in Asia/Tokyo.
-    public static func todayInTokyo(_ now: Date = Date()) -> LocalDate { LocalDate.todayInTokyo(now) }
-
     /// The last business day accepted now.
     public func latestAccepted(now: Date = Date()) -> LocalDate {
-        latest ?? ClockRule.todayInTokyo(now).adding(days: 1)
+        latest ?? LocalDate.todayInTokyo(now).adding(days: 1)
     }
 
     /// For each of a batch's business days in order, why it is refused (nil: it is the next

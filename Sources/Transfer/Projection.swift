@@ -92,9 +92,10 @@ public enum Projection {
         return walk(.object(object))
     }
 
-    public static func subjects(_ object: [String: JSONValue], key: String?) -> [String] {
+    /// The people a body is about: every `atenaNo` / `…AtenaNo` in it, sorted. (The policy holds a
+    /// transfer whose key is a 宛名番号 not among them, so they are everyone the transfer names.)
+    public static func subjects(_ object: [String: JSONValue]) -> [String] {
         var found = Set<String>()
-        if let key, key.utf8.count == 10, key.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) { found.insert(key) }
         func walk(_ value: JSONValue, name: String?) {
             switch value {
             case .object(let object):

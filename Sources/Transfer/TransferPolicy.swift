@@ -157,12 +157,12 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
         if !rule.myNumberAllowed, Projection.containsMyNumber(projected) {
             return .hold(reason: "the body carries a 個人番号 and the rule allows none")
         }
-        // The key is seen by whoever reads the topic: a 宛名番号 there must be one the body is about.
-        if let key = row.key, key.utf8.count == 10, key.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-           !Projection.subjects(projected, key: nil).contains(key) {
+        // The key is seen by whoever reads the topic: a 宛名番号 there must be one the body is about
+        // (so the body's people are all the transfer is about, the key included).
+        let subjects = Projection.subjects(projected)
+        if let key = row.key, key.utf8.count == 10, key.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), !subjects.contains(key) {
             return .hold(reason: "the message key names a person the body is not about")
         }
-        let subjects = Projection.subjects(projected, key: row.key)
         if !rule.requiredByStatute, subjects.contains(where: known.stopped.contains) {
             return .hold(reason: "a person it is about has a recorded usage stop and no statute requires this transfer")
         }

@@ -84,8 +84,8 @@ public enum DeadLetterOperations {
         guard let opener else {
             throw Refused(description: "dead letter \(id)'s body is sealed: set KOKI_DLQ_PRIVATE_KEY_FILE (the operators' key)")
         }
-        let letter = "\(try row.decode(String.self, at: 2))|\(try row.decode(String.self, at: 3))|"
-            + "\(try row.decode(Int32.self, at: 4))|\(try row.decode(Int64.self, at: 5))"
+        let letter = DeadLetter.letterID(group: try row.decode(String.self, at: 2), topic: try row.decode(String.self, at: 3),
+                                         partition: try row.decode(Int32.self, at: 4), offset: try row.decode(Int64.self, at: 5))
         do {
             return try opener.open(stored, letter: letter)
         } catch {

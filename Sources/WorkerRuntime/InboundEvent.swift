@@ -1,5 +1,6 @@
 import Foundation
 import KokiBase
+import KokiEvents
 import Kafka
 
 /// A CloudEvents 1.0 event in Kafka binary mode, as EVENTS.md defines the envelope:
@@ -103,7 +104,7 @@ public struct InboundEvent: Sendable {
 
     /// No C0 or C1 control character, no DEL.
     static func isClean(_ text: String) -> Bool {
-        !text.unicodeScalars.contains { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }
+        !text.unicodeScalars.contains(where: InboundRules.isControl)
     }
 
     /// Bodies beyond this are refused before parsing (a 10 MB body is an attack, not a record).

@@ -39,11 +39,6 @@ public final class OutboxRelay: Sendable {
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
 
-    /// A message's payload, key and headers in bytes.
-    static func weight(_ m: OutboxMessage) -> Int {
-        (m.payload?.count ?? 0) + (m.key?.utf8.count ?? 0) + m.headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
-    }
-
     /// Why a row waits: an earlier row of its key was refused by Kafka.
     static let behindRefusedReason = "an earlier row of its key was refused by Kafka"
 
@@ -274,7 +269,8 @@ public final class OutboxRelay: Sendable {
                 blocked.append((row.message.id, OutboxRelay.behindRefusedReason))
             } else if !row.readable {
                 held.append((row.message.id, "the row's headers cannot be read"))
-            } else if OutboxRelay.weight(row.message) > OutboxRow.maxBytes {
+            } else if OutboxRow.bytes(payload: row.message.payload?.count ?? 0, key: row.message.key, headers: row.message.headers)
+                        > OutboxRow.maxBytes {
                 blocked.append((row.message.id, "Kafka refused it: larger than the \(OutboxRow.maxBytes) bytes a message may have"))
                 if let key { blockedKeys.insert(key) }
             } else {

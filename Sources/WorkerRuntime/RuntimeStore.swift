@@ -264,9 +264,11 @@ struct OutboxRow: Sendable {
     static let maxBytes = 900_000
 
     /// Kafka would refuse it for good: checked when the row is written, not when it is sent.
-    var isOversized: Bool {
-        (payload?.count ?? 0) + (key?.utf8.count ?? 0) + headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
-            > OutboxRow.maxBytes
+    var isOversized: Bool { OutboxRow.bytes(payload: payload?.count ?? 0, key: key, headers: headers) > OutboxRow.maxBytes }
+
+    /// What a message weighs against `maxBytes`: payload, key and headers.
+    static func bytes(payload: Int, key: String?, headers: [KafkaHeader]) -> Int {
+        payload + (key?.utf8.count ?? 0) + headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
     }
 }
 
@@ -283,12 +285,15 @@ struct DeadLetter: Sendable {
         self.message = message
         self.rejection = rejection
         if let seal, let body = message.value {
-            sealedBody = try? seal.seal(body, letter: DeadLetter.letterID(group: group, message))
+            sealedBody = try? seal.seal(body, letter: DeadLetter.letterID(group: group, topic: message.topic,
+                                                                          partition: message.partition, offset: message.offset))
         }
     }
 
     /// What a sealed body is bound to: it opens for this letter only.
-    static func letterID(group: String, _ m: ConsumedMessage) -> String { "\(group)|\(m.topic)|\(m.partition)|\(m.offset)" }
+    static func letterID(group: String, topic: String, partition: Int32, offset: Int64) -> String {
+        "\(group)|\(topic)|\(partition)|\(offset)"
+    }
 
     var headersJSON: PostgresJSON { HeaderJSON.encode(message.headers) }
 

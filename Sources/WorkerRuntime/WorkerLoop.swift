@@ -113,7 +113,7 @@ public final class WorkerLoop: Sendable {
             }
             apply(work, on: lanes, consumer: consumer)
             retryDue(consumer: consumer, conn: conn)
-            purgeInbox(conn: conn)
+            purgeExpired(conn: conn)
             positionWaiting(consumer: consumer, conn: conn)
             report(consumer: consumer)
         }
@@ -373,7 +373,7 @@ public final class WorkerLoop: Sendable {
     /// Once a minute: this group's inbox rows older than `KOKI_INBOX_RETENTION_DAYS`, and the
     /// bodies of its dead letters older than `KOKI_DEAD_LETTER_RETENTION_DAYS` — in chunks
     /// until done or a second has passed (so it keeps up with any rate).
-    private func purgeInbox(conn: PostgresConnection) {
+    private func purgeExpired(conn: PostgresConnection) {
         let due = lastPurge.withLock { last -> Bool in
             guard ContinuousClock.now - last > .seconds(60) else { return false }
             last = .now

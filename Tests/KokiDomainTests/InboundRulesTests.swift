@@ -81,10 +81,10 @@ struct ClockRuleTests {
     let now = Date(timeIntervalSince1970: 1_782_874_800)
 
     @Test func todayIsTokyos() {
-        #expect(ClockRule.todayInTokyo(now) == d("2026-07-01"))
+        #expect(LocalDate.todayInTokyo(now) == d("2026-07-01"))
         // 2026-06-30 15:00 UTC is already 1 July in Tokyo.
-        #expect(ClockRule.todayInTokyo(Date(timeIntervalSince1970: 1_782_831_600)) == d("2026-07-01"))
-        #expect(ClockRule.todayInTokyo(Date(timeIntervalSince1970: 1_782_831_599)) == d("2026-06-30"))
+        #expect(LocalDate.todayInTokyo(Date(timeIntervalSince1970: 1_782_831_600)) == d("2026-07-01"))
+        #expect(LocalDate.todayInTokyo(Date(timeIntervalSince1970: 1_782_831_599)) == d("2026-06-30"))
     }
 
     @Test func onlyTheNextPlausibleDayMovesTheCalendar() {
