@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "TaxWorker", dependencies: ["WorkerRuntime", "Postgres", "KokiBase", "KokiDomain", "KokiEvents", "KokiStore"]),
         .executableTarget(name: "koki-tax-worker", dependencies: ["TaxWorker", "WorkerRuntime", "KokiStore"]),
         .target(name: "PaymentWorker", dependencies: ["WorkerRuntime", "Postgres", "KokiBase", "KokiDomain", "KokiEvents",
-                                                      "KokiStore"]),
+                                                      "KokiStore", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "koki-payment-worker", dependencies: ["PaymentWorker", "WorkerRuntime", "KokiStore"]),
         .executableTarget(name: "koki-sample-worker", dependencies: ["SampleWorker", "WorkerRuntime"]),
         .target(name: "Transfer", dependencies: ["WorkerRuntime", "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiSecrets"]),

@@ -73,7 +73,7 @@ struct HonsanteiCity: Sendable {
                 city.memberships.append([atenaNo, household, member == 0 ? "head" : member == 1 ? "spouse" : "child",
                                          start.adding(days: -365 * 3)])
                 if insured { city.periods.append([atenaNo, seventyFive, "age-75", 1]) }
-                guard let r = people.income(atenaNo: atenaNo, age: birth.age(on: ageDay), incomeYear: fiscalYear - 1) else { continue }
+                guard let r = people.income(atenaNo: atenaNo, age: birth.legalAge(on: ageDay), incomeYear: fiscalYear - 1) else { continue }
                 city.incomes.append([atenaNo, r.incomeYear, 1, "bench-income-\(atenaNo)", "assessed", r.declared, r.totalIncome,
                                      r.totalIncomeForAssessment, r.publicPensionIncome, r.salaryIncome, r.otherIncome,
                                      r.taxableIncome, r.residentTaxExempt])

@@ -17,4 +17,13 @@ extension LocalDate {
         if date < birthday(years) { years -= 1 }
         return years
     }
+
+    /// The age someone born on `self` has at the end of `date`, as the law counts ages
+    /// (年齢計算ニ関スル法律 1・2項 with 民法143条: an age is reached at the end of the day
+    /// before the birthday). "65 or over on 31 December" therefore includes those born on
+    /// 1 January 65 years later — their 65th year ends with 31 December. Born on 29 February,
+    /// the age is reached at the end of 28 February in other years.
+    public func legalAge(on date: LocalDate) -> Int {
+        age(on: date.adding(days: 1))
+    }
 }

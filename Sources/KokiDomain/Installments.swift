@@ -49,8 +49,10 @@ public enum Installments {
         }
     }
 
-    /// The day a payment falls due: the scheduled day, moved forward past weekends and
-    /// national holidays.
+    /// The day a payment falls due: the scheduled day, moved forward past the days the city's
+    /// offices are closed — weekends, national holidays and 29 December – 3 January
+    /// (地方自治法 4条の2 第1項・第4項: a 期限 falling on such a day moves to the next day that is
+    /// not one).
     public static func dueDate(fiscalYear: Int, month: Int, day: Int?, holidays: Set<LocalDate>) -> LocalDate {
         let year = month >= 4 ? fiscalYear : fiscalYear + 1
         let scheduled = LocalDate(year: year, month: month, day: min(day ?? 31, LocalDate.daysIn(month: month, year: year)))!
@@ -59,8 +61,14 @@ public enum Installments {
 
     public static func nextBusinessDay(onOrAfter day: LocalDate, holidays: Set<LocalDate>) -> LocalDate {
         var date = day
-        while date.isWeekend || holidays.contains(date) { date = date.adding(days: 1) }
+        while isClosed(date, holidays: holidays) { date = date.adding(days: 1) }
         return date
+    }
+
+    /// A day the city's offices are closed (地方自治法 4条の2 第2項: 日曜・土曜, 国民の祝日,
+    /// 12月29日から翌年1月3日まで).
+    public static func isClosed(_ day: LocalDate, holidays: Set<LocalDate>) -> Bool {
+        day.isWeekend || holidays.contains(day) || (day.month == 12 && day.day >= 29) || (day.month == 1 && day.day <= 3)
     }
 
     public static func previousBusinessDay(onOrBefore day: LocalDate, holidays: Set<LocalDate>) -> LocalDate {

@@ -48,7 +48,7 @@ public enum LowIncomeReduction: String, Sendable, Hashable, Codable, CaseIterabl
         let ageDay = LocalDate(year: fiscalYear - 1, month: 12, day: 31)!
         for member in counted {
             guard let income = member.income else { return .none }
-            let aged65 = member.birthDate.age(on: ageDay) >= 65
+            let aged65 = member.birthDate.legalAge(on: ageDay) >= 65
             total += max(0, income.totalIncomeForAssessment - (aged65 ? min(income.pensionIncome, 150_000) : 0))
             if income.salaryRevenue > 550_000 || income.pensionRevenue > (aged65 ? 1_250_000 : 600_000) { earners += 1 }
         }

@@ -12,19 +12,19 @@ public enum Premium {
         public let months: [Int]
         /// 元被扶養者: the day they joined (the 2-year 50 % window counts from its month).
         public let formerDependentSince: LocalDate?
-        /// Insured at the end of the previous 年度, or a 障害認定 entrant this 年度 (the
-        /// lower cap where the year has one).
-        public let continuingCap: Bool
+        /// The day the union certified the person disabled (障害認定), if it did — for the
+        /// transitional cap of a year that has one.
+        public let disabilityCertifiedOn: LocalDate?
         /// 減免 decided by the union, in percent.
         public let exemptionPercent: Int
 
         public init(birthDate: LocalDate, income: PersonIncome?, months: [Int], formerDependentSince: LocalDate? = nil,
-                    continuingCap: Bool = false, exemptionPercent: Int = 0) {
+                    disabilityCertifiedOn: LocalDate? = nil, exemptionPercent: Int = 0) {
             self.birthDate = birthDate
             self.income = income
             self.months = months
             self.formerDependentSince = formerDependentSince
-            self.continuingCap = continuingCap
+            self.disabilityCertifiedOn = disabilityCertifiedOn
             self.exemptionPercent = exemptionPercent
         }
     }
@@ -97,7 +97,7 @@ public enum Premium {
                 // A former dependant pays no 所得割, with no time limit.
                 let share = person.formerDependentSince == nil ? incomeRate.of(incomeBase) : 0
                 let calculated = perCapita + share
-                let cap = person.continuingCap ? component.continuingCap ?? component.cap : component.cap
+                let cap = component.cap(birthDate: person.birthDate, certifiedOn: person.disabilityCertifiedOn)
                 let capped = min(calculated, cap)
                 return (perCapita, reductionAmount, share, calculated, calculated - capped, Yen.floorTo100(capped))
             }

@@ -15,6 +15,8 @@ public enum PremiumEstimate {
             /// Mid-year entrants: the 取得日.
             public let acquiredOn: LocalDate?
             public let formerDependent: Bool?
+            /// 障害認定: the day the union certified the member (for a year's transitional cap).
+            public let disabilityCertifiedOn: LocalDate?
         }
 
         /// Rates to simulate instead of the union's.
@@ -62,7 +64,7 @@ public enum PremiumEstimate {
         let ageDay = LocalDate(year: fy - 1, month: 12, day: 31)!
         let incomes = input.members.map { member in
             PersonIncome.estimate(pensionRevenue: member.publicPensionIncome, salaryRevenue: member.salaryIncome,
-                                  otherIncome: member.otherIncome, aged65: member.birthDate.age(on: ageDay) >= 65,
+                                  otherIncome: member.otherIncome, aged65: member.birthDate.legalAge(on: ageDay) >= 65,
                                   incomeYear: fy - 1)
         }
         let reduction = LowIncomeReduction.judge(zip(input.members, incomes).map {
@@ -78,7 +80,7 @@ public enum PremiumEstimate {
                 .init(birthDate: member.birthDate, income: income, months: months,
                       formerDependentSince: member.formerDependent == true
                           ? member.acquiredOn ?? LocalDate(year: fy, month: 4, day: 1)! : nil,
-                      continuingCap: member.acquiredOn == nil),
+                      disabilityCertifiedOn: member.disabilityCertifiedOn),
                 reduction: reduction, rates: rates)
             return .init(id: member.id, reduction: assessment.reduction.rawValue,
                          perCapitaAfterReduction: assessment.perCapitaAfterReduction, incomeBase: assessment.incomeBase,

@@ -65,8 +65,7 @@ public struct LedgerStore {
             LateFee.YearRates(year: try $0.decode(at: 0), firstTier: Rate(percent: try $0.decode(String.self, at: 1))!,
                               later: Rate(percent: try $0.decode(String.self, at: 2))!)
         }
-        let schedule = LateFee.Schedule(years: years, statutory: LateFee.Schedule.standard.statutory,
-                                        firstTierMonths: try row?.decode(Int.self, at: 4) ?? 1)
+        let schedule = LateFee.Schedule(years: years, firstTierMonths: try row?.decode(Int.self, at: 4) ?? 1)
         return Settings(dunningDaysAfterDue: try row?.decode(Int.self, at: 0) ?? 20,
                         dunningDeadlineDays: try row?.decode(Int.self, at: 1) ?? 10,
                         dunningFee: try row?.decode(Int.self, at: 2) ?? 0,
@@ -237,6 +236,25 @@ public struct LedgerStore {
     }
 
     /// Payments and appropriations into one receivable, by the day they were made.
+    /// A late fee that cannot be computed yet (a year without a rate): kept until it can.
+    public func holdLateFee(receivable: Int, paidOn: LocalDate, missingYear: Int) throws {
+        try tx.execute("""
+            INSERT INTO late_fee_pending (receivable_id, paid_on, missing_year) VALUES (\(receivable), \(paidOn), \(missingYear))
+            ON CONFLICT (receivable_id) DO UPDATE SET missing_year = EXCLUDED.missing_year
+            """)
+    }
+
+    public func releaseLateFee(receivable: Int) throws {
+        try tx.execute("DELETE FROM late_fee_pending WHERE receivable_id = \(receivable)")
+    }
+
+    /// Late fees waiting for a rate, oldest first.
+    public func heldLateFees() throws -> [(receivable: Int, paidOn: LocalDate)] {
+        try tx.query("SELECT receivable_id, paid_on FROM late_fee_pending ORDER BY receivable_id").map {
+            (try $0.decode(Int.self, at: 0), try $0.decode(LocalDate.self, at: 1))
+        }
+    }
+
     public func settlements(of receivable: Int) throws -> [(date: LocalDate, amount: Int)] {
         try tx.query("""
             SELECT on_date, amount FROM ledger WHERE receivable_id = \(receivable) AND entry IN ('payment', 'appropriation')

@@ -88,7 +88,7 @@ public struct TaxStore {
             """).first else { return nil }
         let components = try tx.query("""
             SELECT component, per_capita, income_rate_percent::text, cap, low_income_rate_percent::text,
-                   low_income_base_limit, continuing_cap
+                   low_income_base_limit, continuing_cap, reduced_cap_born_by, reduced_cap_certified_by
             FROM premium_rates WHERE fiscal_year = \(year) ORDER BY component <> 'medical', component
             """).map { row in
             guard let rate = Rate(percent: try row.decode(String.self, at: 2)) else {
@@ -97,7 +97,8 @@ public struct TaxStore {
             return PremiumComponent(name: try row.decode(at: 0), perCapita: try row.decode(at: 1), incomeRate: rate,
                                     cap: try row.decode(at: 3),
                                     lowIncomeRate: try row.decode(String?.self, at: 4).flatMap(Rate.init(percent:)),
-                                    lowIncomeBaseLimit: try row.decode(at: 5), continuingCap: try row.decode(at: 6))
+                                    lowIncomeBaseLimit: try row.decode(at: 5), reducedCap: try row.decode(at: 6),
+                                    reducedCapBornOnOrBefore: try row.decode(at: 7), reducedCapCertifiedBy: try row.decode(at: 8))
         }
         return FiscalYearRates(fiscalYear: fiscalYear, components: components,
                                fiveTenthsPerInsured: try settings.decode(at: 0), twoTenthsPerInsured: try settings.decode(at: 1),

@@ -170,7 +170,7 @@ public struct SyntheticCity {
         let delivery = LocalDate(year: year, month: 6, day: 10)!
         let targets = LocalDate(year: year, month: 5, day: 15)!
         for r in residents {
-            let age = r.birthDate.age(on: LocalDate(year: year - 1, month: 12, day: 31)!)
+            let age = r.birthDate.legalAge(on: LocalDate(year: year - 1, month: 12, day: 31)!)
             guard let record = people.income(atenaNo: r.atenaNo, age: age, incomeYear: year - 1) else { continue }
             if here(r, on: delivery) {
                 events.append(Event(date: delivery, message: tax.message(

@@ -2,6 +2,7 @@ import KokiBase
 import KokiDomain
 import KokiEvents
 import KokiStore
+import Logging
 import Postgres
 import WorkerRuntime
 
@@ -21,6 +22,7 @@ struct Book {
     let people: [String]?
 
     static let insurerTopic = "transfer.koiki.v1"
+    static let log = Logger(label: "koki.payment")
 
     init(tx: PostgresConnection, people: [String]?, businessDate: LocalDate?, derived: [[DerivedEvent]]) throws {
         self.tx = tx
@@ -141,34 +143,69 @@ struct Book {
         }
     }
 
-    /// 延滞金 on each premium installment this payment settled after its 納期限.
+    /// 延滞金 on each premium installment this payment settled after its 納期限. Pension 期 bear
+    /// none: the 年金保険者 deducts them on its own days (DOMAIN.md, 徴収).
     mutating func assessLateFees(_ person: String, paidOn: LocalDate, eventID: String, owner: Int) throws {
-        let store = LedgerStore(tx)
         // Only a settled, late premium installment without a late fee yet needs the settings.
-        let due = (receivables[person] ?? []).contains { $0.open.kind == .premium && $0.open.balance == 0 && $0.open.dueDate < paidOn }
-        guard due else { return }
+        let late = (receivables[person] ?? []).filter {
+            $0.open.kind == .premium && $0.open.method == .ordinary && $0.open.balance == 0 && $0.open.dueDate < paidOn
+        }
+        for r in late where !hasLateFee(person, r.open) {
+            try chargeLateFee(person, r, paidOn: paidOn, eventID: eventID, owner: owner, held: true)
+        }
+    }
+
+    func hasLateFee(_ person: String, _ open: Allocation.Open) -> Bool {
+        (receivables[person] ?? []).contains {
+            $0.open.kind == .lateFee && $0.open.fiscalYear == open.fiscalYear && $0.open.installmentNo == open.installmentNo
+                && $0.open.method == open.method
+        }
+    }
+
+    /// Computes and charges one installment's late fee. A year the rates table lacks is an
+    /// operator's error, not the citizen's: the fee waits in `late_fee_pending` (logged, without
+    /// the person) and is charged on the first business day after the rate is added.
+    mutating func chargeLateFee(_ person: String, _ r: LedgerStore.Receivable, paidOn: LocalDate, eventID: String,
+                                owner: Int, held: Bool = false) throws {
+        let store = LedgerStore(tx)
         let settings = try settingsCache[paidOn] ?? store.settings(on: paidOn)
         settingsCache[paidOn] = settings
-        for r in receivables[person] ?? [] where r.open.kind == .premium && r.open.balance == 0 && r.open.dueDate < paidOn {
-            let lateKey = (person, r.open.fiscalYear, r.open.method.rawValue, r.open.installmentNo, "late-fee", paidOn)
-            guard !(receivables[person] ?? []).contains(where: {
-                $0.open.kind == .lateFee && $0.open.fiscalYear == r.open.fiscalYear && $0.open.installmentNo == r.open.installmentNo
-                    && $0.open.method == r.open.method
-            }) else { continue }
-            // Every payment on the installment (stored, and this batch's), by the day it was made.
-            let history = try store.settlements(of: r.open.id)
-                + entries.filter { $0.receivableID == r.open.id && ["payment", "appropriation"].contains($0.entry) }
-                    .map { (date: $0.onDate, amount: $0.amount) }
-            let fee = LateFee.compute(amount: r.charged, dueDate: r.open.dueDate, payments: history, schedule: settings.lateFees)
-            guard fee.lateFee > 0 else { continue }
-            let id = try store.receivableIDs([lateKey])[0]
-            try charge(person, id, fee.lateFee, eventID: eventID)
-            receivables[person, default: []].append(.init(
-                open: .init(id: id, fiscalYear: r.open.fiscalYear, installmentNo: r.open.installmentNo, method: r.open.method,
-                            kind: .lateFee, dueDate: paidOn, balance: fee.lateFee),
-                atenaNo: person, charged: fee.lateFee, dunnedOn: nil, reminders: 0))
-            try transfer(owner, person, id, amount: fee.lateFee, balance: fee.lateFee, on: paidOn, event: "late-fee")
-            try notice(owner, person, TransferType.lateFeeNotice, fee.lateFee)
+        // Every payment on the installment (stored, and this batch's), by the day it was made.
+        let history = try store.settlements(of: r.open.id)
+            + entries.filter { $0.receivableID == r.open.id && ["payment", "appropriation"].contains($0.entry) }
+                .map { (date: $0.onDate, amount: $0.amount) }
+        let fee: LateFee.Result
+        do {
+            fee = try LateFee.compute(amount: r.charged, dueDate: r.open.dueDate, payments: history, schedule: settings.lateFees)
+        } catch {
+            try store.holdLateFee(receivable: r.open.id, paidOn: paidOn, missingYear: error.year)
+            Book.log.error("late fee waits for a rate", metadata: ["receivable": "\(r.open.id)", "reason": "\(error)"])
+            return
+        }
+        if held { try store.releaseLateFee(receivable: r.open.id) }
+        guard fee.lateFee > 0 else { return }
+        let key = (person, r.open.fiscalYear, r.open.method.rawValue, r.open.installmentNo, "late-fee", paidOn)
+        let id = try store.receivableIDs([key])[0]
+        try charge(person, id, fee.lateFee, eventID: eventID)
+        receivables[person, default: []].append(.init(
+            open: .init(id: id, fiscalYear: r.open.fiscalYear, installmentNo: r.open.installmentNo, method: r.open.method,
+                        kind: .lateFee, dueDate: paidOn, balance: fee.lateFee),
+            atenaNo: person, charged: fee.lateFee, dunnedOn: nil, reminders: 0))
+        try transfer(owner, person, id, amount: fee.lateFee, balance: fee.lateFee, on: paidOn, event: "late-fee")
+        try notice(owner, person, TransferType.lateFeeNotice, fee.lateFee)
+    }
+
+    /// Late fees that waited for a rate: charged once the rate is there.
+    mutating func retryHeldLateFees(eventID: String, owner: Int) throws {
+        for (receivable, paidOn) in try LedgerStore(tx).heldLateFees() {
+            guard let (person, r) = receivables.lazy.compactMap({ person, list in
+                list.first { $0.open.id == receivable }.map { (person, $0) }
+            }).first else { continue }
+            if hasLateFee(person, r.open) {
+                try LedgerStore(tx).releaseLateFee(receivable: receivable)
+                continue
+            }
+            try chargeLateFee(person, r, paidOn: paidOn, eventID: eventID, owner: owner, held: true)
         }
     }
 
@@ -268,6 +305,7 @@ struct Book {
         let settings = try store.settings(on: day)
         let stops = try store.stops(on: day)
         let eventID = "business-day:\(day)"
+        try retryHeldLateFees(eventID: eventID, owner: owner)
         for (person, list) in receivables.sorted(by: { $0.key < $1.key }) {
             for (index, r) in list.enumerated() where r.open.balance > 0 {
                 let deadline = r.dunnedOn.map { $0.adding(days: settings.dunningDeadlineDays) }

@@ -96,7 +96,7 @@ struct AssessmentRun {
 
         func income(_ person: String) -> PersonIncome? {
             guard let record = incomes[person], record.declared, let birth = facts[person]?.birthDate else { return nil }
-            return Self.income(record, aged65: birth.age(on: incomeAgeDay) >= 65)
+            return Self.income(record, aged65: birth.legalAge(on: incomeAgeDay) >= 65)
         }
         var reductions: [String: LowIncomeReduction] = [:]
         var decisions: [AssessmentStore.Decision] = []
@@ -117,10 +117,10 @@ struct AssessmentRun {
             let formerSince = dependents[person].map { until in
                 personPeriods.map(\.acquiredOn).filter { $0 > until }.min() ?? until.adding(days: 1)
             }
-            let continuing = insuredOn(person, fyStart.adding(days: -1))
-                || personPeriods.contains { $0.reason == AcquisitionReason.disabilityCertified.rawValue && $0.acquiredOn >= fyStart }
+            let certifiedOn = personPeriods.filter { $0.reason == AcquisitionReason.disabilityCertified.rawValue }
+                .map(\.acquiredOn).min()
             let assessment = Premium.assess(.init(birthDate: birth, income: income(person), months: months[person]!,
-                                                  formerDependentSince: formerSince, continuingCap: continuing,
+                                                  formerDependentSince: formerSince, disabilityCertifiedOn: certifiedOn,
                                                   exemptionPercent: exemptions[person] ?? 0),
                                             reduction: reduction, rates: rates)
             let historyNo = (lastHistory[person] ?? 0) + 1

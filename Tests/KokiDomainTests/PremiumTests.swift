@@ -8,14 +8,13 @@ let fullYear = Array(1...12)
 
 /// A single insured person, 65+, pension only: the official R5 examples' shape.
 func singlePensioner(_ pension: Int, rates: FiscalYearRates, months: [Int] = fullYear, formerDependentSince: LocalDate? = nil,
-                     continuingCap: Bool = false) -> Premium.Assessment {
-    let birth = d("1945-06-01")
+                     birth: LocalDate = d("1949-06-01"), certifiedOn: LocalDate? = nil) -> Premium.Assessment {
     let income = PersonIncome.estimate(pensionRevenue: pension, salaryRevenue: 0, otherIncome: 0, aged65: true,
                                        incomeYear: rates.fiscalYear - 1)
     let reduction = LowIncomeReduction.judge([.init(insured: true, head: true, birthDate: birth, income: income)],
                                              fiscalYear: rates.fiscalYear, rates: rates)
     return Premium.assess(.init(birthDate: birth, income: income, months: months, formerDependentSince: formerDependentSince,
-                                continuingCap: continuingCap), reduction: reduction, rates: rates)
+                                disabilityCertifiedOn: certifiedOn), reduction: reduction, rates: rates)
 }
 
 @Suite("保険料 — the premium engine")
@@ -91,10 +90,25 @@ struct PremiumTests {
         let low = singlePensioner(2_110_000, rates: r6)
         #expect(low.incomeBase == 580_000 && low.incomeShare == 48_836)
         #expect(singlePensioner(2_120_000, rates: r6).incomeShare == Rate(percent: "9.03")!.of(590_000))
-        // The cap: 730,000 for people insured at the end of R5, 800,000 for new entrants.
-        #expect(singlePensioner(15_000_000, rates: r6, continuingCap: true).premium == 730_000)
-        #expect(singlePensioner(15_000_000, rates: r6).premium == 800_000)
-        #expect(singlePensioner(15_000_000, rates: r6, continuingCap: true).components[0].capExcess > 0)
+        #expect(singlePensioner(15_000_000, rates: r6, birth: d("1949-03-31")).components[0].capExcess > 0)
+    }
+
+    /// R6 transitional cap: 730,000 「令和6年度に限り、昭和24年3月31日までに生まれた方および令和7年3月31日
+    /// までに障害認定により資格を取得された方」 (兵庫県・静岡県後期高齢者医療広域連合; 埼玉: 「生年月日が
+    /// 昭和24年3月31日以前の人は、令和6年度は73万円」) — whoever insured them at the end of R5;
+    /// 800,000 for everyone else.
+    @Test("R6 cap by birth date and 障害認定 date", arguments: [
+        ("1949-03-31", nil as String?, 730_000),   // the last birth date with the lower cap
+        ("1949-04-01", nil, 800_000),              // the day after: 75 only in R6
+        ("1950-06-01", "2025-03-31", 730_000),     // certified on the last day
+        ("1950-06-01", "2025-04-01", 800_000),     // certified the day after
+        ("1940-01-01", nil, 730_000),              // a mover from another prefecture: born early is enough
+    ])
+    func r6ReducedCap(_ birth: String, _ certified: String?, _ cap: Int) {
+        #expect(singlePensioner(15_000_000, rates: r6, birth: d(birth), certifiedOn: certified.map(d)).premium == cap)
+        // R7 has no transitional cap: 800,000 for everyone.
+        #expect(singlePensioner(15_000_000, rates: SaitamaRates.rates(for: 2025)!, birth: d(birth),
+                                certifiedOn: certified.map(d)).premium == 800_000)
     }
 
     @Test func nonInsuredHeadCountsInTheHouseholdTest() {

@@ -1,0 +1,60 @@
+import Foundation
+import KokiBase
+import KokiDomain
+import Testing
+
+/// Rules at their boundaries, each with its source (DOMAIN.md; README "The rules").
+@Suite("rules at their boundaries")
+struct RuleBoundaryTests {
+    func estimate(_ json: String) throws -> PremiumEstimate.Output {
+        try PremiumEstimate.compute(JSONDecoder().decode(PremiumEstimate.Input.self, from: Data(json.utf8)))
+    }
+
+    /// 年齢計算ニ関スル法律 (民法143条 準用): an age is reached at the end of the day before the
+    /// birthday — on 31 December 2024 someone born on 1 January 1960 is 65.
+    @Test("legal age (年齢計算ニ関スル法律)", arguments: [
+        ("1960-01-01", "2024-12-31", 65),
+        ("1960-01-02", "2024-12-31", 64),
+        ("1960-01-02", "2025-01-01", 65),   // reached at the end of 1 January
+        ("1960-02-29", "2025-02-28", 65),   // born 29 February: the end of 28 February in other years
+        ("1960-02-29", "2025-02-27", 64),
+        ("1960-02-29", "2024-02-28", 64),   // in a leap year, the end of 28 February (the day before the 29th)
+    ])
+    func legalAge(_ birth: String, _ on: String, _ age: Int) {
+        #expect(d(birth).legalAge(on: d(on)) == age)
+    }
+
+    /// "65 or over on 31 December of the income year" (公的年金等控除 and the 15万 of the 軽減
+    /// test) includes those born on 1 January 65 years earlier. R6, single, pension 1,550,000:
+    /// 65+ → 所得 450,000, test income 300,000 ≤ 430,000 → 7割; 64 → 所得 887,500 → 2割.
+    @Test("born on 1 January counts as 65 on 31 December", arguments: [
+        ("1959-01-01", "70", 450_000 - 430_000),
+        ("1959-01-02", "20", 887_500 - 430_000),
+    ])
+    func firstOfJanuaryIs65(_ birth: String, _ reduction: String, _ base: Int) throws {
+        let out = try estimate("""
+            {"fiscalYear": 2024, "members": [{"id": "a", "insured": true, "head": true, "birthDate": "\(birth)",
+             "publicPensionIncome": 1550000, "salaryIncome": 0, "otherIncome": 0}]}
+            """)
+        #expect(out.members[0].reduction == reduction)
+        #expect(out.members[0].incomeBase == base)
+    }
+
+    /// 地方自治法 4条の2 (休日: 土日, 祝日, 年末年始 by the city's 休日条例 — 12月29日から翌年1月3日;
+    /// 4項: a 期限 on a 休日 is the next day that is not one).
+    @Test("closed days 29 December – 3 January", arguments: [
+        ("2026-12-28", false), ("2026-12-29", true), ("2026-12-31", true), ("2027-01-03", true), ("2027-01-04", false),
+    ])
+    func yearEndClosure(_ day: String, _ closed: Bool) {
+        #expect(Installments.isClosed(d(day), holidays: []) == closed)
+    }
+
+    @Test func aDecemberDueDateOnASundayMovesPastNewYear() {
+        // FY2025: the 6th 期 is due 2025-12-28, a Sunday; 29 December – 3 January are closed, 4 January a Sunday.
+        let plan = Installments.ordinary(80_000, fiscalYear: 2025, holidays: [d("2026-01-01")])
+        #expect(plan[5].dueDate == d("2026-01-05"))
+        // A schedule due on 30 December moves too (2026-12-30 is a Wednesday).
+        let late = Installments.ordinary(10_000, fiscalYear: 2026, schedule: .init(months: [(12, 30)]), holidays: [])
+        #expect(late[0].dueDate == d("2027-01-04"))
+    }
+}
