@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import KokiBase
 import KokiEvents
+import KokiStore
 import Logging
 import Postgres
 import SampleWorker
@@ -263,7 +264,13 @@ enum BenchDatabase {
         let url = try database(name, on: server)
         let migrator = try Migrator(directory: URL(fileURLWithPath: ProcessInfo.processInfo.environment["KOKI_MIGRATIONS_DIR"] ?? "migrations"))
         let conn = try await PostgresConnection.connect(url)
-        try await conn.run { try migrator.apply(on: $0) }
+        try await conn.run {
+            try migrator.apply(on: $0)
+            // The synthetic years may have rates the union has not decided: the 本算定 runs on them, on the record.
+            for year in 2026...2027 {
+                try TaxStore($0).approveProvisionalRates(fiscalYear: year, reason: "benchmark: a synthetic 年度 on provisional rates")
+            }
+        }
         return url
     }
 

@@ -74,6 +74,13 @@ struct Dev: AsyncParsableCommand {
                 try migrator.apply(on: $0, after: [8: { try MyNumberSealing.sealPlaintext(on: $0, vault: vault) }])
             }
             say("koki dev: database migrated (\(applied.count) applied, \(migrator.migrations.count) in all)")
+            // The synthetic city's 年度 may have rates the union has not decided (R8): the 本算定 runs on them, on the record.
+            let year = fiscalYear
+            try await conn.run {
+                if let rates = try TaxStore($0).rates(for: year), rates.provisional {
+                    try TaxStore($0).approveProvisionalRates(fiscalYear: year, reason: "koki dev: a synthetic 年度 on provisional rates")
+                }
+            }
         } catch let error as PostgresError {
             throw fail([error.description, error.serverMessage].compactMap { $0 }.joined(separator: ": "))
         }

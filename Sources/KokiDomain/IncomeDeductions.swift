@@ -93,6 +93,20 @@ public struct PersonIncome: Sendable, Hashable {
         self.otherIncome = otherIncome
     }
 
+    /// Income as 市民税課 delivers it (`tax.income-assessed`): 所得 totals as assessed, pension
+    /// and salary as revenues, `otherIncome` as 所得. The 公的年金等に係る雑所得 is recomputed for
+    /// the 軽減 test's 15万, and its 35条4項 adjustment reads the 合計所得金額 other than pensions —
+    /// the salary's 所得 plus the other 所得 (not the total less the other income, which is the
+    /// pension and salary income and wrongly lowered the deduction of a pensioner with a salary).
+    public static func delivered(totalIncome: Int, totalIncomeForAssessment: Int, pensionRevenue: Int, salaryRevenue: Int,
+                                 otherIncome: Int, taxableIncome: Int, aged65: Bool, incomeYear: Int) -> PersonIncome {
+        let nonPension = IncomeDeductions.salaryIncome(revenue: salaryRevenue, incomeYear: incomeYear) + otherIncome
+        let pension = IncomeDeductions.pensionIncome(revenue: pensionRevenue, aged65: aged65, otherIncome: nonPension)
+        return PersonIncome(totalIncome: totalIncome, totalIncomeForAssessment: totalIncomeForAssessment,
+                            pensionRevenue: pensionRevenue, pensionIncome: min(pension, totalIncome), salaryRevenue: salaryRevenue,
+                            taxableIncome: taxableIncome, otherIncome: otherIncome)
+    }
+
     /// Income estimated from revenues (the counter's 試算): pension and salary through their
     /// deductions, `otherIncome` taken as 所得 already.
     public static func estimate(pensionRevenue: Int, salaryRevenue: Int, otherIncome: Int, aged65: Bool,

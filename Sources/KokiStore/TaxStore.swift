@@ -116,6 +116,19 @@ public struct TaxStore {
         return months.isEmpty ? .standard : Installments.OrdinarySchedule(months: months)
     }
 
+    /// Whether the 本算定 of `fiscalYear` may run on provisional rates (an approval on record).
+    public func provisionalRatesApproved(fiscalYear: Int) throws -> Bool {
+        try tx.query("SELECT 1 FROM provisional_rate_approvals WHERE fiscal_year = \(fiscalYear)").first != nil
+    }
+
+    /// Records that the 本算定 of `fiscalYear` may run on provisional rates, and why.
+    public func approveProvisionalRates(fiscalYear: Int, reason: String) throws {
+        try tx.execute("""
+            INSERT INTO provisional_rate_approvals (fiscal_year, reason) VALUES (\(fiscalYear), \(reason))
+            ON CONFLICT (fiscal_year) DO UPDATE SET reason = EXCLUDED.reason, approved_by = current_user, approved_at = now()
+            """)
+    }
+
     /// The 年度 whose 本算定 has run.
     public func assessedYears() throws -> Set<Int> {
         Set(try tx.query("SELECT fiscal_year FROM assessment_runs").map { try $0.decode(Int.self, at: 0) })

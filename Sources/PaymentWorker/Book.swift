@@ -179,7 +179,8 @@ struct Book {
             fee = try LateFee.compute(amount: r.charged, dueDate: r.open.dueDate, payments: history, schedule: settings.lateFees)
         } catch {
             try store.holdLateFee(receivable: r.open.id, paidOn: paidOn, missingYear: error.year)
-            Book.log.error("late fee waits for a rate", metadata: ["receivable": "\(r.open.id)", "reason": "\(error)"])
+            Book.log.error("a late fee waits for its rate: add the year to late_fee_rates",
+                           metadata: ["receivable": "\(r.open.id)", "missingYear": "\(error.year)"])
             return
         }
         if held { try store.releaseLateFee(receivable: r.open.id) }

@@ -235,12 +235,10 @@ struct AssessmentRun {
 
     /// A stored income record as the rules read it.
     static func income(_ record: IncomeRecord, aged65: Bool) -> PersonIncome {
-        let pension = IncomeDeductions.pensionIncome(revenue: record.publicPensionIncome, aged65: aged65,
-                                                     otherIncome: max(0, record.totalIncome - record.otherIncome))
-        return PersonIncome(totalIncome: record.totalIncome, totalIncomeForAssessment: record.totalIncomeForAssessment,
-                            pensionRevenue: record.publicPensionIncome, pensionIncome: min(pension, record.totalIncome),
-                            salaryRevenue: record.salaryIncome, taxableIncome: record.taxableIncome,
-                            otherIncome: record.otherIncome)
+        PersonIncome.delivered(totalIncome: record.totalIncome, totalIncomeForAssessment: record.totalIncomeForAssessment,
+                               pensionRevenue: record.publicPensionIncome, salaryRevenue: record.salaryIncome,
+                               otherIncome: record.otherIncome, taxableIncome: record.taxableIncome, aged65: aged65,
+                               incomeYear: record.incomeYear)
     }
 
     static func stored(_ a: Premium.Assessment, historyNo: Int) -> AssessmentStore.Stored {

@@ -2,6 +2,7 @@ import KokiBase
 import KokiDomain
 import KokiEvents
 import KokiStore
+import Logging
 import Postgres
 import WorkerRuntime
 
@@ -9,6 +10,7 @@ import WorkerRuntime
 /// then every affected household's premiums are recomputed for the 年度 concerned, once the
 /// July 本算定 of that 年度 has run (which the business day of July triggers).
 public struct TaxHandler: EventHandler {
+    static let log = Logger(label: "koki.tax")
     public static let topics = ["tax.income.v1", "pension.deduction-targets.v1", "counter.applications.v1",
                                 Topics.residentUpdates, "clock.business-day.v1"]
 
@@ -150,6 +152,13 @@ public struct TaxHandler: EventHandler {
             }
         }
         for (year, date, owner) in yearly {
+            // Not on rates the union has not decided, unless approved on the record: the run waits
+            // (each business day asks again) — a 本算定 billed on guessed rates is a 更正 for everyone.
+            if let rates = try tax.rates(for: year), rates.provisional, try !tax.provisionalRatesApproved(fiscalYear: year) {
+                TaxHandler.log.warning("the July assessment (honsantei) waits: the rates of the fiscal year are provisional and not approved",
+                                       metadata: ["fiscalYear": "\(year)", "businessDate": "\(date)"])
+                continue
+            }
             try tax.lockAssessments(fiscalYear: year)
             let run = AssessmentRun(tx: tx, fiscalYear: year, decidedOn: date, reason: "honsantei", eventID: events[owner].id)
             let result = try run.run(people: nil)

@@ -57,4 +57,23 @@ struct RuleBoundaryTests {
         let late = Installments.ordinary(10_000, fiscalYear: 2026, schedule: .init(months: [(12, 30)]), holidays: [])
         #expect(late[0].dueDate == d("2027-01-04"))
     }
+
+    /// 所得税法 35条4項: the 公的年金等控除 is 100,000 smaller when the 合計所得金額 other than
+    /// pensions exceeds 10,000,000 — that is the salary's 所得 and the other 所得, not the total
+    /// less the other income. Pension 3,000,000 (65+) with a salary whose 所得 is 9,000,000:
+    /// no adjustment, pension 所得 1,900,000; with 10,000,001 of other 所得: 2,000,000.
+    @Test func pensionDeductionReadsTheIncomeOtherThanPensions() {
+        func delivered(salary: Int, other: Int) -> PersonIncome {
+            let estimate = PersonIncome.estimate(pensionRevenue: 3_000_000, salaryRevenue: salary, otherIncome: other, aged65: true,
+                                                 incomeYear: 2024)
+            return PersonIncome.delivered(totalIncome: estimate.totalIncome, totalIncomeForAssessment: estimate.totalIncome,
+                                          pensionRevenue: 3_000_000, salaryRevenue: salary, otherIncome: other, taxableIncome: 0,
+                                          aged65: true, incomeYear: 2024)
+        }
+        let salaried = delivered(salary: 10_950_000, other: 0)
+        #expect(salaried.totalIncome == 8_900_000 + 1_900_000)   // 所得金額調整控除 100,000 off the salary
+        #expect(salaried.pensionIncome == 1_900_000)
+        #expect(delivered(salary: 0, other: 10_000_000).pensionIncome == 1_900_000)
+        #expect(delivered(salary: 0, other: 10_000_001).pensionIncome == 2_000_000)
+    }
 }

@@ -33,6 +33,30 @@ struct TaxWorkerTests {
             residentTaxExempt: total <= 430_000))
     }
 
+    /// The July 本算定 does not run on rates the union has not decided (R8 is provisional) until an
+    /// approval is on record; then the next business day runs it.
+    @Test func honsanteiWaitsForDecidedOrApprovedRates() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        _ = try await stack.query("DELETE FROM provisional_rate_approvals WHERE fiscal_year = 2026 RETURNING 1")
+        try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
+        let p = "0000000111"
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
+        try await stack.send([resident(p, household: "0000009011", born: "1946-05-05", relationship: .head),
+                              income(p, pension: 1_970_000, id: "inc-wait")])
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods")
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("the July day applied", "SELECT count(*) FROM worker_calendars WHERE worker = 'tax' AND business_date = '2026-07-01'")
+        #expect(try await stack.count("SELECT count(*) FROM assessment_runs") == 0, "no 本算定 on provisional rates")
+        #expect(try await stack.count("SELECT count(*) FROM assessment_history") == 0)
+        _ = try await stack.query("""
+            INSERT INTO provisional_rate_approvals (fiscal_year, reason) VALUES (2026, 'test: approved after the July day') RETURNING 1
+            """)
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-02")!)])
+        try await stack.waitFor("本算定 ran once approved", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        #expect(try await stack.count("SELECT count(*) FROM assessment_runs WHERE run_on = '2026-07-02'") == 1)
+    }
+
     @Test func incomeHonsanteiCorrectionAndDeath() async throws {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }
