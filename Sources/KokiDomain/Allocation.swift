@@ -49,6 +49,13 @@ public enum Allocation {
         }
     }
 
+    /// What an over-payment may be appropriated to (充当) on `day`: amounts already due — never a
+    /// 期 not yet due (that would be collecting early) and never a pension 期 (the 年金保険者
+    /// deducts it; DOMAIN.md 還付・充当, 地方税法 17条の2 applied by the city's ordinance).
+    public static func appropriable(_ open: Open, on day: LocalDate) -> Bool {
+        open.balance > 0 && open.dueDate <= day && open.method == .ordinary
+    }
+
     /// Pays `amount` into `open` by the rule; returns (receivable id, amount) pairs and what is
     /// left. `only` restricts the payment to one receivable (a named installment).
     public static func pay(_ amount: Int, into open: inout [Open], only: Int? = nil) -> (applied: [(id: Int, amount: Int)], left: Int) {

@@ -195,6 +195,23 @@ public struct AssessmentStore {
         return result
     }
 
+    /// What each premium 期 of these people has received (payments and 充当), for a 減額更正 to
+    /// lower the unpaid 期 first. Read through `installment_settlements`, the one view of 収納 the
+    /// tax worker has.
+    public func settled(of people: [String], fiscalYear: Int) throws -> [String: [Installments.Key: Int]] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: [Installments.Key: Int]] = [:]
+        for row in try tx.query("""
+            SELECT atena_no, method, installment_no, settled FROM installment_settlements
+            WHERE atena_no = ANY(\(people)::text[]) AND fiscal_year = \(fiscalYear)
+            """) {
+            guard let method = Installments.Method(rawValue: try row.decode(String.self, at: 1)) else { continue }
+            result[try row.decode(String.self, at: 0), default: [:]][.init(method: method, no: try row.decode(at: 2))] =
+                try row.decode(Int.self, at: 3)
+        }
+        return result
+    }
+
     public struct Plan: Sendable {
         public let atenaNo: String
         public let fiscalYear: Int

@@ -260,7 +260,7 @@ struct Book {
         let deceased = try store.deceased(Array(all.keys))
         for (person, amount) in all.sorted(by: { $0.key < $1.key }) where amount > 0 {
             let eventID = creditEvent[person] ?? "credit:\(today)"
-            var open = (receivables[person] ?? []).map(\.open)
+            var open = (receivables[person] ?? []).map(\.open).filter { Allocation.appropriable($0, on: today) }
             let result = Allocation.pay(amount, into: &open)
             if !result.applied.isEmpty {
                 try apply(result.applied, person: person, entry: "appropriation", on: today, paymentEvent: nil, eventID: eventID,

@@ -89,6 +89,7 @@ struct AssessmentRun {
         let current = try store.current(of: insured, fiscalYear: fiscalYear)
         var lastHistory = try store.lastHistoryNumbers(insured, fiscalYear: fiscalYear)
         let plans = try store.plans(of: insured, fiscalYear: fiscalYear)
+        let settled = try store.settled(of: plans.keys.sorted(), fiscalYear: fiscalYear)
         let enrollments = try NoticeStore(tx).dated(of: insured).enrollment
         let holidays = try tax.holidays()
         let schedule = try tax.ordinarySchedule()
@@ -138,7 +139,8 @@ struct AssessmentRun {
             let installments: [Installments.Installment]
             if let plan = plans[person] {
                 installments = Installments.revise(plan.installments, to: assessment.premium, fiscalYear: fiscalYear,
-                                                   decidedOn: decidedOn, schedule: schedule, holidays: holidays)
+                                                   decidedOn: decidedOn, paid: settled[person] ?? [:], schedule: schedule,
+                                                   holidays: holidays)
             } else if let target = targets[person],
                       Installments.pensionDeductible(annualPremium: assessment.premium, pensionAnnual: target.pensionAnnualAmount,
                                                      pensionPerPayment: target.pensionPerPayment,

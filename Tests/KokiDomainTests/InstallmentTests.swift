@@ -33,21 +33,51 @@ struct InstallmentTests {
 
     @Test func revisions() {
         let plan = Installments.ordinary(58_900, fiscalYear: 2026, holidays: holidays)
-        // A decrease in October: July–September stand, the rest is re-split.
-        let lower = Installments.revise(plan, to: 40_000, fiscalYear: 2026, decidedOn: d("2026-10-10"), holidays: holidays)
+        let julyToSeptemberPaid = Dictionary(uniqueKeysWithValues: plan.prefix(3).map {
+            (Installments.Key(method: .ordinary, no: $0.no), $0.amount)
+        })
+        // A decrease in October, July–September paid: they stand, the rest is re-split.
+        let lower = Installments.revise(plan, to: 40_000, fiscalYear: 2026, decidedOn: d("2026-10-10"), paid: julyToSeptemberPaid,
+                                        holidays: holidays)
         #expect(lower.reduce(0) { $0 + $1.amount } == 40_000)
         #expect(Array(lower.prefix(3)) == Array(plan.prefix(3)) && lower.count == 8 && lower[3].no == 4)
-        // A decrease below what already fell due: nothing more is billed.
-        let refund = Installments.revise(plan, to: 10_000, fiscalYear: 2026, decidedOn: d("2026-10-10"), holidays: holidays)
-        #expect(refund == Array(plan.prefix(3)))
         // An increase on a pension plan: the deductions stay, the difference is billed by 普通徴収.
         let pension = Installments.pension(58_900, fiscalYear: 2026, previousFebruary: 7_000, holidays: holidays)!
         let higher = Installments.revise(pension, to: 70_000, fiscalYear: 2026, decidedOn: d("2026-09-10"), holidays: holidays)
         #expect(higher.filter { $0.method == .pension } == pension)
         #expect(higher.filter { $0.method == .ordinary }.reduce(0) { $0 + $1.amount } == 11_100)
-        // A decrease on a pension plan stops the deduction after the decision.
+        // A decrease on a pension plan stops the deduction after the decision; the due pension 期 stand.
         let stopped = Installments.revise(pension, to: 50_000, fiscalYear: 2026, decidedOn: d("2026-09-10"), holidays: holidays)
         #expect(stopped.filter { $0.method == .pension }.count == 3 && stopped.reduce(0) { $0 + $1.amount } == 50_000)
+        #expect(stopped.filter { $0.method == .pension }.map(\.amount) == [7_000, 7_000, 7_000])
+    }
+
+    /// 減額更正 (DOMAIN.md 徴収): nobody owes, is dunned for or pays 延滞金 on more than the new
+    /// annual amount — the unpaid 期 already due are lowered first, then the 期 not yet due, then
+    /// what was paid (an over-payment).
+    @Test func aDecreaseLowersTheUnpaidDueInstallmentsFirst() {
+        let plan = Installments.ordinary(58_900, fiscalYear: 2026, holidays: holidays)   // 7,800 + 7 × 7,300
+        let october = d("2026-10-10")
+        // Nothing paid: 18,900 off the three 期 already due (22,400), oldest first; the future 期 stay.
+        let unpaid = Installments.revise(plan, to: 40_000, fiscalYear: 2026, decidedOn: october, holidays: holidays)
+        #expect(unpaid.map(\.amount) == [3_500, 7_300, 7_300, 7_300, 7_300, 7_300])
+        #expect(unpaid.map(\.no) == [3, 4, 5, 6, 7, 8])
+        #expect(unpaid.filter { $0.dueDate <= october }.reduce(0) { $0 + $1.amount } == 3_500)
+        // The yen boundary: the same amount changes nothing; one yen less takes one yen off the oldest due 期.
+        #expect(Installments.revise(plan, to: 58_900, fiscalYear: 2026, decidedOn: october, holidays: holidays) == plan)
+        let oneYen = Installments.revise(plan, to: 58_899, fiscalYear: 2026, decidedOn: october, holidays: holidays)
+        #expect(oneYen[0].amount == 7_799 && oneYen.reduce(0) { $0 + $1.amount } == 58_899)
+        // Below what already fell due, nothing paid: the due 期 go, the rest is re-split.
+        let low = Installments.revise(plan, to: 10_000, fiscalYear: 2026, decidedOn: october, holidays: holidays)
+        #expect(low.allSatisfy { $0.dueDate > october } && low.reduce(0) { $0 + $1.amount } == 10_000)
+        // Below what already fell due, all of it paid: the future 期 go, then the paid 期, latest first.
+        let paid = Dictionary(uniqueKeysWithValues: plan.prefix(3).map { (Installments.Key(method: .ordinary, no: $0.no), $0.amount) })
+        let refund = Installments.revise(plan, to: 10_000, fiscalYear: 2026, decidedOn: october, paid: paid, holidays: holidays)
+        #expect(refund.map(\.amount) == [7_800, 2_200] && refund.map(\.no) == [1, 2])
+        // Partly paid: only the unpaid part of a due 期 is lowered first.
+        let partly = Installments.revise(plan, to: 55_000, fiscalYear: 2026, decidedOn: october,
+                                         paid: [.init(method: .ordinary, no: 1): 5_000], holidays: holidays)
+        #expect(partly.prefix(2).map(\.amount) == [5_000, 6_200] && partly.reduce(0) { $0 + $1.amount } == 55_000)
     }
 
     @Test func pensionDeduction() {

@@ -55,10 +55,12 @@ struct PaymentWorkerTests {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }
         let a = "0000000201", b = "0000000202", c = "0000000203", d = "0000000204", e = "0000000205", f = "0000000206"
-        let g = "0000000207"
+        let g = "0000000207", h = "0000000208"
         let conn = try await PostgresConnection.connect(stack.databaseURL)
         try await conn.run { conn in
-            for person in [a, c, d, f] { try Self.seed(conn, person, [(1, "2026-07-31", 10_000), (2, "2026-08-31", 10_000)]) }
+            for person in [a, c, f, h] { try Self.seed(conn, person, [(1, "2026-07-31", 10_000), (2, "2026-08-31", 10_000)]) }
+            // D: 期 1 already due when the payments come.
+            try Self.seed(conn, d, [(1, "2026-06-30", 10_000), (2, "2026-08-31", 10_000)])
             // G: an officer stopped 督促 (e.g. a 分納誓約 being arranged).
             try Self.seed(conn, g, [(1, "2026-07-31", 10_000)])
             try conn.execute("""
@@ -74,20 +76,26 @@ struct PaymentWorkerTests {
         try await stack.send([
             duplicate, duplicate,                                              // on time, delivered twice
             pay(b, 100_000, on: "2026-03-31", id: "b-1", year: 2025),         // late: 延滞金
-            pay(d, 10_000, on: "2026-07-20", id: "d-1"), pay(d, 10_000, on: "2026-07-21", id: "d-2"),  // twice
-            pay(d, 10_000, on: "2026-07-22", id: "d-3"),                       // a third time: refunded
+            pay(d, 10_000, on: "2026-07-20", id: "d-1", no: 2), pay(d, 10_000, on: "2026-07-21", id: "d-2", no: 2),  // twice
+            pay(d, 10_000, on: "2026-07-22", id: "d-3", no: 2),                // a third time: refunded
+            pay(h, 10_000, on: "2026-07-20", id: "h-1"), pay(h, 10_000, on: "2026-07-21", id: "h-2"),  // 期 1 twice
             pay(e, 5_000, on: "2026-07-25", id: "e-1", year: nil, no: nil),   // nobody known: suspense
             pay(f, 10_000, on: "2026-07-31", id: "f-1", channel: .accountTransfer, paymentID: "AT-F"),
         ])
-        try await stack.waitFor("payments stored", "SELECT count(*) FROM payments", atLeast: 7)
-        try await stack.waitFor("refund decided", "SELECT count(*) FROM refunds", atLeast: 1)
+        try await stack.waitFor("payments stored", "SELECT count(*) FROM payments", atLeast: 9)
+        try await stack.waitFor("refunds decided", "SELECT count(*) FROM refunds", atLeast: 2)
         #expect(try await balance(stack, a) == 0)
         #expect(try await stack.count("SELECT count(*) FROM payments WHERE atena_no = \(a)") == 1, "a duplicate is applied once")
         #expect(try await balance(stack, b, year: 2025, kind: "late-fee") == 5_300, "延滞金 assessed as its own receivable")
         let (d1, d2) = (try await balance(stack, d), try await balance(stack, d, no: 2))
-        #expect(d1 == 0 && d2 == 0, "the second payment appropriated to 期 2")
+        #expect(d1 == 0 && d2 == 0, "the second payment appropriated to 期 1, already due")
         #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(d) AND entry = 'appropriation'") == 1)
         #expect(try await stack.count("SELECT amount::int FROM refunds WHERE atena_no = \(d)") == 10_000)
+        // 充当 only to what is already due: H's second payment is refunded, 期 2 (not due) stays open.
+        let (h1, h2) = (try await balance(stack, h), try await balance(stack, h, no: 2))
+        #expect(h1 == 0 && h2 == 10_000)
+        #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(h) AND entry = 'appropriation'") == 0)
+        #expect(try await stack.count("SELECT amount::int FROM refunds WHERE atena_no = \(h)") == 10_000)
         #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(e) AND entry = 'suspense'") == 1)
         #expect(try await balance(stack, f) == 0)
 
@@ -95,7 +103,7 @@ struct PaymentWorkerTests {
         try await stack.send([pay(f, 10_000, on: "2026-08-03", id: "f-fail", kind: .transferFailed, channel: .accountTransfer,
                                   paymentID: "AT-F"),
                               pay(d, 10_000, on: "2026-08-10", id: "d-refund", year: nil, no: nil, kind: .refundPaid, channel: .bank)])
-        try await stack.waitFor("reversal", "SELECT count(*) FROM payments", atLeast: 9)
+        try await stack.waitFor("reversal", "SELECT count(*) FROM payments", atLeast: 11)
         try await stack.waitFor("reopened", "SELECT count(*) FROM ledger WHERE atena_no = \(f) AND amount < 0")
         #expect(try await balance(stack, f) == 10_000)
 
