@@ -78,9 +78,12 @@ public enum Prescription {
         dueDate.adding(days: min(20, max(1, daysAfterDue)))
     }
 
-    /// 時効: two years counted from the day after the 納期限, or — a 督促 renews it — from the
-    /// day after the 督促's deadline. Returns the day it is complete (不納欠損 from then on).
-    public static func completesOn(dueDate: LocalDate, dunningDeadline: LocalDate?) -> LocalDate {
-        (dunningDeadline ?? dueDate).adding(days: 1).adding(months: 24)
+    /// 時効 (DOMAIN.md; 高確法 160条 — 2 years, a 督促 renews it; 民法 152条 through 地方自治法
+    /// 236条: 「時効は、権利の承認があったときは、その時から新たにその進行を始める」): two years counted
+    /// from the day after the 納期限, or from the day after the latest renewal — the 督促's
+    /// deadline, or the person's 承認 (a partial payment, a 分納誓約). Returns the day it is
+    /// complete (不納欠損 from then on).
+    public static func completesOn(dueDate: LocalDate, dunningDeadline: LocalDate?, acknowledgedOn: LocalDate? = nil) -> LocalDate {
+        max(dueDate, dunningDeadline ?? dueDate, acknowledgedOn ?? dueDate).adding(days: 1).adding(months: 24)
     }
 }

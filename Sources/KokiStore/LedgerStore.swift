@@ -236,6 +236,23 @@ public struct LedgerStore {
     }
 
     /// Payments and appropriations into one receivable, by the day they were made.
+    /// The latest 承認 of a receivable on or before `day` (民法152条): a payment into it that no
+    /// 口座振替不能 undid, or the start of a 分納誓約 (installment-pledge marker) covering it.
+    public func acknowledged(receivable: Int, by day: LocalDate) throws -> LocalDate? {
+        try tx.query("""
+            SELECT greatest(
+                (SELECT max(l.on_date) FROM ledger l
+                 WHERE l.receivable_id = \(receivable) AND l.entry = 'payment' AND l.amount > 0 AND l.on_date <= \(day)
+                   AND (l.payment_event IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM ledger x WHERE x.receivable_id = l.receivable_id AND x.payment_event = l.payment_event
+                          AND x.entry = 'payment' AND x.amount < 0))),
+                (SELECT max(m.from_date) FROM receivables r JOIN collection_markers m ON m.atena_no = r.atena_no
+                 WHERE r.id = \(receivable) AND m.marker = 'installment-pledge' AND m.from_date <= \(day)
+                   AND (m.fiscal_year IS NULL OR m.fiscal_year = r.fiscal_year)
+                   AND (m.installment_no IS NULL OR m.installment_no = r.installment_no)))
+            """).first.flatMap { try $0.decode(LocalDate?.self, at: 0) }
+    }
+
     /// A late fee that cannot be computed yet (a year without a rate): kept until it can.
     public func holdLateFee(receivable: Int, paidOn: LocalDate, missingYear: Int) throws {
         try tx.execute("""

@@ -310,7 +310,9 @@ struct Book {
         for (person, list) in receivables.sorted(by: { $0.key < $1.key }) {
             for (index, r) in list.enumerated() where r.open.balance > 0 {
                 let deadline = r.dunnedOn.map { $0.adding(days: settings.dunningDeadlineDays) }
-                if day >= Prescription.completesOn(dueDate: r.open.dueDate, dunningDeadline: deadline) {
+                if day >= Prescription.completesOn(dueDate: r.open.dueDate, dunningDeadline: deadline),
+                   try day >= Prescription.completesOn(dueDate: r.open.dueDate, dunningDeadline: deadline,
+                                                       acknowledgedOn: acknowledged(r.open.id, by: day)) {
                     entries.append(.init(atenaNo: person, receivableID: r.open.id, entry: "write-off", amount: r.open.balance,
                                          onDate: day, bookedOn: day, paymentEvent: nil, eventID: eventID))
                     try transfer(owner, person, r.open.id, amount: r.open.balance, balance: 0, on: day, event: "write-off",
@@ -344,6 +346,16 @@ struct Book {
                 }
             }
         }
+    }
+
+    /// The person's latest 承認 of a receivable on or before `day`: a payment into it (not one
+    /// undone by a 口座振替不能), or a 分納誓約 covering it. Asked only of a receivable whose 時効
+    /// would otherwise be complete.
+    func acknowledged(_ receivable: Int, by day: LocalDate) throws -> LocalDate? {
+        let pending = entries.filter { $0.receivableID == receivable && $0.entry == "payment" && $0.amount > 0 && $0.onDate <= day }
+            .map(\.onDate).max()
+        let stored = try LedgerStore(tx).acknowledged(receivable: receivable, by: day)
+        return [pending, stored].compactMap { $0 }.max()
     }
 
     /// At the turn of the year: each person's premiums paid in the past calendar year, for the

@@ -77,3 +77,22 @@ struct RuleBoundaryTests {
         #expect(delivered(salary: 0, other: 10_000_001).pensionIncome == 2_000_000)
     }
 }
+
+/// 時効 (高確法 160条; 民法 152条 through 地方自治法 236条): two years from the day after the
+/// 納期限, renewed by a 督促 (from the day after its deadline) and by the person's 承認.
+@Suite("時効 — prescription")
+struct PrescriptionTests {
+    @Test func twoYearsFromTheLatestRenewal() {
+        let due = d("2026-07-31")
+        #expect(Prescription.completesOn(dueDate: due, dunningDeadline: nil) == d("2028-08-01"))
+        #expect(Prescription.completesOn(dueDate: due, dunningDeadline: d("2026-08-30")) == d("2028-08-31"))
+        // A partial payment after the 督促's deadline renews it from the day after the payment.
+        #expect(Prescription.completesOn(dueDate: due, dunningDeadline: d("2026-08-30"), acknowledgedOn: d("2026-09-15"))
+                    == d("2028-09-16"))
+        // An 承認 before the deadline changes nothing: the later renewal counts.
+        #expect(Prescription.completesOn(dueDate: due, dunningDeadline: d("2026-08-30"), acknowledgedOn: d("2026-08-10"))
+                    == d("2028-08-31"))
+        // A 分納誓約 two years on starts another two years.
+        #expect(Prescription.completesOn(dueDate: due, dunningDeadline: nil, acknowledgedOn: d("2028-07-31")) == d("2030-08-01"))
+    }
+}

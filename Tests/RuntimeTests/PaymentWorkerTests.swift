@@ -55,10 +55,10 @@ struct PaymentWorkerTests {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }
         let a = "0000000201", b = "0000000202", c = "0000000203", d = "0000000204", e = "0000000205", f = "0000000206"
-        let g = "0000000207", h = "0000000208"
+        let g = "0000000207", h = "0000000208", k = "0000000211", l = "0000000212"
         let conn = try await PostgresConnection.connect(stack.databaseURL)
         try await conn.run { conn in
-            for person in [a, c, f, h] { try Self.seed(conn, person, [(1, "2026-07-31", 10_000), (2, "2026-08-31", 10_000)]) }
+            for person in [a, c, f, h, k, l] { try Self.seed(conn, person, [(1, "2026-07-31", 10_000), (2, "2026-08-31", 10_000)]) }
             // D: 期 1 already due when the payments come.
             try Self.seed(conn, d, [(1, "2026-06-30", 10_000), (2, "2026-08-31", 10_000)])
             // G: an officer stopped 督促 (e.g. a 分納誓約 being arranged).
@@ -67,6 +67,10 @@ struct PaymentWorkerTests {
                 INSERT INTO collection_markers (atena_no, marker, from_date) VALUES (\(g), 'dunning-stopped', '2026-08-01')
                 """)
             try Self.seed(conn, b, year: 2025, [(1, "2025-07-31", 100_000)])
+            // L signed a 分納誓約 (承認 of every installment) in January.
+            try conn.execute("""
+                INSERT INTO collection_markers (atena_no, marker, from_date) VALUES (\(l), 'installment-pledge', '2027-01-10')
+                """)
         }
         try stack.start(workers: ["koki-payment-worker"])
         try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
@@ -79,10 +83,11 @@ struct PaymentWorkerTests {
             pay(d, 10_000, on: "2026-07-20", id: "d-1", no: 2), pay(d, 10_000, on: "2026-07-21", id: "d-2", no: 2),  // twice
             pay(d, 10_000, on: "2026-07-22", id: "d-3", no: 2),                // a third time: refunded
             pay(h, 10_000, on: "2026-07-20", id: "h-1"), pay(h, 10_000, on: "2026-07-21", id: "h-2"),  // 期 1 twice
+            pay(k, 5_000, on: "2026-09-15", id: "k-1"),                        // half of 期 1, late: a 承認
             pay(e, 5_000, on: "2026-07-25", id: "e-1", year: nil, no: nil),   // nobody known: suspense
             pay(f, 10_000, on: "2026-07-31", id: "f-1", channel: .accountTransfer, paymentID: "AT-F"),
         ])
-        try await stack.waitFor("payments stored", "SELECT count(*) FROM payments", atLeast: 9)
+        try await stack.waitFor("payments stored", "SELECT count(*) FROM payments", atLeast: 10)
         try await stack.waitFor("refunds decided", "SELECT count(*) FROM refunds", atLeast: 2)
         #expect(try await balance(stack, a) == 0)
         #expect(try await stack.count("SELECT count(*) FROM payments WHERE atena_no = \(a)") == 1, "a duplicate is applied once")
@@ -103,7 +108,7 @@ struct PaymentWorkerTests {
         try await stack.send([pay(f, 10_000, on: "2026-08-03", id: "f-fail", kind: .transferFailed, channel: .accountTransfer,
                                   paymentID: "AT-F"),
                               pay(d, 10_000, on: "2026-08-10", id: "d-refund", year: nil, no: nil, kind: .refundPaid, channel: .bank)])
-        try await stack.waitFor("reversal", "SELECT count(*) FROM payments", atLeast: 11)
+        try await stack.waitFor("reversal", "SELECT count(*) FROM payments", atLeast: 12)
         try await stack.waitFor("reopened", "SELECT count(*) FROM ledger WHERE atena_no = \(f) AND amount < 0")
         #expect(try await balance(stack, f) == 10_000)
 
@@ -123,6 +128,10 @@ struct PaymentWorkerTests {
         try await stack.send([factory.businessDay(LocalDate(iso: "2028-08-31")!)])
         try await stack.waitFor("不納欠損", "SELECT count(*) FROM ledger WHERE atena_no = \(c) AND entry = 'write-off'")
         #expect(try await balance(stack, c) == 0)
+        // A partial payment (9/15) and a 分納誓約 (1/10) renew the 時効 (民法152条): nothing of K's or L's is written off.
+        #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no IN (\(k), \(l)) AND entry = 'write-off'") == 0)
+        let (k1, l1) = (try await balance(stack, k), try await balance(stack, l))
+        #expect(k1 == 5_000 && l1 == 10_000)
         // 期 2 was dunned on 9/29 (deadline 10/9): its 時効 completes on 2028-10-10.
         #expect(try await balance(stack, c, no: 2) == 10_000)
         #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(g) AND entry = 'dunning'") == 0,
