@@ -283,6 +283,22 @@ public struct AssessmentStore {
         return result
     }
 
+    /// The 負担割合 in force on `day` per person: the latest row effective on or before it.
+    public func burdenRatiosInForce(of people: [String], on day: LocalDate) throws
+        -> [String: (effectiveFrom: LocalDate, ratio: Int, historyNo: Int)] {
+        guard !people.isEmpty else { return [:] }
+        var result: [String: (LocalDate, Int, Int)] = [:]
+        for row in try tx.query("""
+            SELECT DISTINCT ON (atena_no) atena_no, effective_from, ratio, history_no FROM burden_ratios
+            WHERE atena_no = ANY(\(people)::text[]) AND effective_from <= \(day)
+            ORDER BY atena_no, effective_from DESC, history_no DESC
+            """) {
+            result[try row.decode(String.self, at: 0)] = (try row.decode(LocalDate.self, at: 1), try row.decode(Int.self, at: 2),
+                                                          try row.decode(Int.self, at: 3))
+        }
+        return result
+    }
+
     public func recordBurdenRatios(_ rows: [(atenaNo: String, effectiveFrom: LocalDate, historyNo: Int, ratio: Int, eventID: String)]) throws {
         guard !rows.isEmpty else { return }
         try tx.execute("""

@@ -25,7 +25,9 @@ struct AssessmentRun {
         var assessed = 0
     }
 
-    func run(people: [String]?) throws -> Result {
+    /// `householdChanges`: people whose household changed, with the day it did (a 負担割合
+    /// re-judgment takes effect from the first of the next month).
+    func run(people: [String]?, householdChanges: [String: LocalDate] = [:]) throws -> Result {
         var result = Result()
         let store = AssessmentStore(tx), tax = TaxStore(tx)
         guard let rates = try tax.rates(for: fiscalYear) else { return result }
@@ -78,6 +80,20 @@ struct AssessmentRun {
         for person in insured {
             let (day, household) = judgment[person]!
             needed.formUnion(judgedMembers(household, day, of: person).map(\.0))
+        }
+        // 負担割合: each insured person's day of judgment and the household on it (everyone in it:
+        // the insured, and the members aged 70–74 for the 基準収入額).
+        var burdenDays: [String: (day: LocalDate, household: String?)] = [:]
+        for person in insured {
+            let acquired = judgment[person]!.day > fyStart ? judgment[person]!.day : nil
+            let households = Set((byPerson[person] ?? []).map(\.householdNo))
+            let changed = households.flatMap { byHousehold[$0] ?? [] }.map(\.atenaNo).compactMap { householdChanges[$0] }
+                + [householdChanges[person]].compactMap { $0 }
+            let day = BurdenRatio.effectiveFrom(fiscalYear: fiscalYear, acquiredOn: acquired, householdChangedOn: changed.max())
+            let household = Self.membership(byPerson[person] ?? [], on: day)?.householdNo
+            burdenDays[person] = (day, household)
+            needed.formUnion((household.flatMap { byHousehold[$0] } ?? [])
+                .filter { $0.from <= day && ($0.through.map { day <= $0 } ?? true) }.map(\.atenaNo))
         }
         let everyone = Array(needed)
         let incomes = try tax.incomes(of: everyone, incomeYear: fiscalYear - 1)
@@ -161,32 +177,45 @@ struct AssessmentRun {
         }
         try store.record(decisions)
         try store.record(newPlans)
-        try burdenRatios(insured: insured, judgment: judgment, judgedMembers: judgedMembers, income: income, facts: facts,
-                         enrollments: enrollments, into: &result)
+        try burdenRatios(insured: insured, days: burdenDays, insuredOn: insuredOn, byHousehold: byHousehold, income: income,
+                         facts: facts, enrollments: enrollments, into: &result)
         return result
     }
 
-    /// 負担割合 from 1 August (or a later 取得日), judged on the insured of the household.
-    func burdenRatios(insured: [String], judgment: [String: (day: LocalDate, household: String?)],
-                      judgedMembers: (String?, LocalDate, String) -> [(String, Bool, Bool)],
+    /// 負担割合 from 1 August (or a later 取得日, or the first of the month after a change of
+    /// household), judged on the household on that day: its insured members, and its members
+    /// aged 70–74 for the 基準収入額 of a household with one insured person.
+    func burdenRatios(insured: [String], days: [String: (day: LocalDate, household: String?)],
+                      insuredOn: (String, LocalDate) -> Bool, byHousehold: [String: [ResidentStore.Membership]],
                       income: (String) -> PersonIncome?, facts: [String: (birthDate: LocalDate, insuredNumber: String?)],
                       enrollments: [String: [NoticeStore.Dated]], into result: inout Result) throws {
         let store = AssessmentStore(tx)
         let august = LocalDate(year: fiscalYear, month: 8, day: 1)!
         var computed: [(String, LocalDate, Int)] = []
         for person in insured {
-            let (day, household) = judgment[person]!
-            let members = judgedMembers(household, day, person).filter(\.1)
-            let ratio = BurdenRatio.judge(members.compactMap { member in
-                facts[member.0].map { BurdenRatio.Insured(birthDate: $0.birthDate, income: income(member.0)) }
-            })
-            computed.append((person, max(august, day), ratio))
+            let (day, household) = days[person]!
+            var members = Set((household.flatMap { byHousehold[$0] } ?? [])
+                .filter { $0.from <= day && ($0.through.map { day <= $0 } ?? true) }.map(\.atenaNo))
+            members.insert(person)
+            let insuredMembers = members.filter { $0 == person || insuredOn($0, day) }.sorted()
+            let aged70to74 = members.subtracting(insuredMembers).sorted().filter { member in
+                facts[member].map { (70...74).contains($0.birthDate.legalAge(on: day)) } ?? false
+            }
+            let ratio = BurdenRatio.judge(insuredMembers.compactMap { member in
+                facts[member].map { BurdenRatio.Insured(birthDate: $0.birthDate, income: income(member)) }
+            }, aged70to74: aged70to74.map(income))
+            computed.append((person, day, ratio))
         }
         var rows: [(atenaNo: String, effectiveFrom: LocalDate, historyNo: Int, ratio: Int, eventID: String)] = []
         for (effectiveFrom, group) in Dictionary(grouping: computed, by: \.1) {
-            let stored = try store.burdenRatios(of: group.map(\.0), effectiveFrom: effectiveFrom)
-            for (person, _, ratio) in group where stored[person]?.ratio != ratio {
-                rows.append((person, effectiveFrom, (stored[person]?.historyNo ?? 0) + 1, ratio, eventID))
+            let inForce = try store.burdenRatiosInForce(of: group.map(\.0), on: effectiveFrom)
+            for (person, _, ratio) in group {
+                let current = inForce[person]
+                // The yearly judgment is recorded each year; a re-judgment only when the ratio changes.
+                let same = current.map { $0.effectiveFrom == effectiveFrom || effectiveFrom != august ? $0.ratio == ratio : false } ?? false
+                if same { continue }
+                let historyNo = current.map { $0.effectiveFrom == effectiveFrom ? $0.historyNo + 1 : 1 } ?? 1
+                rows.append((person, effectiveFrom, historyNo, ratio, eventID))
                 // 負担割合 goes to 障害福祉課 and 子ども育成課 (their subsidies), not to 生活福祉課.
                 for department in NoticeStore.departments(enrollments[person] ?? [], on: decidedOn)
                 where department != .welfareLivelihood {

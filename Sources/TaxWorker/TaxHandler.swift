@@ -122,13 +122,14 @@ public struct TaxHandler: EventHandler {
         }
         let assessed = try tax.assessedYears()
         let currentYear = businessDate.map(FiscalMonths.fiscalYear(of:))
-        var work: [Int: (people: Set<String>, reasons: Set<String>, owner: Int)] = [:]
-        func recompute(_ person: String, _ year: Int?, _ reason: String, _ owner: Int) {
+        var work: [Int: (people: Set<String>, reasons: Set<String>, owner: Int, changes: [String: LocalDate])] = [:]
+        func recompute(_ person: String, _ year: Int?, _ reason: String, _ owner: Int, householdChangedOn: LocalDate? = nil) {
             guard let year, assessed.contains(year) else { return }
-            var entry = work[year] ?? ([], [], owner)
+            var entry = work[year] ?? ([], [], owner, [:])
             entry.people.insert(person)
             entry.reasons.insert(reason)
             entry.owner = max(entry.owner, owner)
+            if let householdChangedOn { entry.changes[person] = max(entry.changes[person] ?? householdChangedOn, householdChangedOn) }
             work[year] = entry
         }
         var yearly: [(year: Int, date: LocalDate, owner: Int)] = []
@@ -139,8 +140,9 @@ public struct TaxHandler: EventHandler {
             case .exemption(let application, let body): recompute(application.atenaNo, body.fiscalYear, "exemption", step.index)
             case .formerDependent(let application, _): recompute(application.atenaNo, currentYear, "former-dependent", step.index)
             case .residentUpdate(let update):
-                recompute(update.atenaNo, FiscalMonths.fiscalYear(of: update.effectiveDate), "resident", step.index)
-                recompute(update.atenaNo, currentYear, "resident", step.index)
+                recompute(update.atenaNo, FiscalMonths.fiscalYear(of: update.effectiveDate), "resident", step.index,
+                          householdChangedOn: update.effectiveDate)
+                recompute(update.atenaNo, currentYear, "resident", step.index, householdChangedOn: update.effectiveDate)
             case .clock(let date):
                 // The July business day runs the 本算定 of the 年度, once.
                 let year = FiscalMonths.fiscalYear(of: date)
@@ -169,7 +171,7 @@ public struct TaxHandler: EventHandler {
             try tax.lockAssessments(fiscalYear: year)
             let run = AssessmentRun(tx: tx, fiscalYear: year, decidedOn: businessDate ?? LocalDate(year: year, month: 7, day: 1)!,
                                     reason: entry.reasons.sorted().joined(separator: ","), eventID: events[entry.owner].id)
-            derived[entry.owner] += try run.run(people: entry.people.sorted()).derived
+            derived[entry.owner] += try run.run(people: entry.people.sorted(), householdChanges: entry.changes).derived
         }
         return events.indices.map { rejected[$0].map(EventOutcome.rejected) ?? .applied(derived[$0]) }
     }

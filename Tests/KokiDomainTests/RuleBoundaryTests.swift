@@ -96,3 +96,62 @@ struct PrescriptionTests {
         #expect(Prescription.completesOn(dueDate: due, dunningDeadline: nil, acknowledgedOn: d("2028-07-31")) == d("2030-08-01"))
     }
 }
+
+/// 負担割合 (高確法 67条, 施行令 7条; DOMAIN.md): 3割 with 課税所得 ≥ 1,450,000 unless the
+/// 基準収入額 (383万 single, 520万 two or more, 520万 with the household's 70–74s) or the 210万
+/// rule (an insured member born on or after 1945-01-02) says otherwise.
+@Suite("負担割合 — boundaries")
+struct BurdenRatioBoundaryTests {
+    func person(_ birth: String, revenue: Int, taxable: Int = 1_450_000, assessed: Int = 3_000_000) -> BurdenRatio.Insured {
+        .init(birthDate: d(birth), income: PersonIncome(totalIncome: assessed, totalIncomeForAssessment: assessed,
+                                                        pensionRevenue: revenue, pensionIncome: assessed, salaryRevenue: 0,
+                                                        taxableIncome: taxable))
+    }
+
+    @Test("single: 収入 under 3,830,000", arguments: [(3_829_999, 20), (3_830_000, 30)])
+    func single(_ revenue: Int, _ ratio: Int) {
+        #expect(BurdenRatio.judge([person("1940-01-01", revenue: revenue)]) == ratio)
+    }
+
+    @Test("single with a member aged 70–74: together under 5,200,000", arguments: [(1_199_999, 20), (1_200_000, 30)])
+    func withSeventyToSeventyFour(_ memberRevenue: Int, _ ratio: Int) {
+        let member = PersonIncome(totalIncome: 0, totalIncomeForAssessment: 0, pensionRevenue: memberRevenue, pensionIncome: 0,
+                                  salaryRevenue: 0, taxableIncome: 0)
+        #expect(BurdenRatio.judge([person("1940-01-01", revenue: 4_000_000)], aged70to74: [member]) == ratio)
+        #expect(BurdenRatio.judge([person("1940-01-01", revenue: 4_000_000)]) == 30, "without the member: 3割")
+    }
+
+    @Test("two insured: together under 5,200,000", arguments: [(5_199_999, 20), (5_200_000, 30)])
+    func two(_ total: Int, _ ratio: Int) {
+        #expect(BurdenRatio.judge([person("1940-01-01", revenue: total - 1_000_000),
+                                   person("1941-01-01", revenue: 1_000_000, taxable: 0, assessed: 0)]) == ratio)
+    }
+
+    /// 210万: 「昭和20年1月2日以降に生まれた被保険者で、本人及び同一世帯の被保険者の基礎控除後の総所得金額等の
+    /// 合計が210万円以下」 — one insured member born then is enough; the sum is over the insured.
+    @Test("the 210万 rule", arguments: [
+        ("1945-01-02", 2_100_000 + 430_000, 10),   // at the limit: 1割 (revenue under the 2割 line is not tested here)
+        ("1945-01-02", 2_100_001 + 430_000, 30),
+        ("1945-01-01", 2_100_000 + 430_000, 30),   // nobody born on or after 1945-01-02
+    ])
+    func twoPointOneMillion(_ birth: String, _ assessed: Int, _ ratio: Int) {
+        let a = person(birth, revenue: 6_000_000, assessed: assessed)
+        let b = BurdenRatio.Insured(birthDate: d("1940-01-01"), income: nil)
+        let judged = BurdenRatio.judge([a, b])
+        // Under the 2割 line the rule gives 1割 or 2割: the 2割 test reads pension + other income.
+        #expect(ratio == 30 ? judged == 30 : judged != 30)
+    }
+
+    /// 「負担割合の変更は…変更の事由のあった月の翌月1日から」; the year's judgment on 1 August.
+    @Test("effective from", arguments: [
+        (nil as String?, nil as String?, "2026-08-01"),
+        (nil, "2026-05-20", "2026-08-01"),        // a change before August: the yearly judgment reads it
+        (nil, "2026-10-15", "2026-11-01"),
+        (nil, "2026-10-01", "2026-11-01"),        // on the 1st: still the next month
+        (nil, "2027-01-31", "2027-02-01"),
+        ("2026-09-10", nil, "2026-09-10"),        // a mid-year entrant from the 取得日
+    ])
+    func effectiveFrom(_ acquired: String?, _ changed: String?, _ expected: String) {
+        #expect(BurdenRatio.effectiveFrom(fiscalYear: 2026, acquiredOn: acquired.map(d), householdChangedOn: changed.map(d)) == d(expected))
+    }
+}

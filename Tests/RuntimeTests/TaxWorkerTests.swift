@@ -57,6 +57,35 @@ struct TaxWorkerTests {
         #expect(try await stack.count("SELECT count(*) FROM assessment_runs WHERE run_on = '2026-07-02'") == 1)
     }
 
+    /// 負担割合 with the household's 70–74s and a change of household: one insured person (収入
+    /// 4,000,000, 課税所得 ≥ 1,450,000) living with a 72-year-old spouse (収入 1,000,000) is
+    /// together under 5,200,000 — 2割 from 1 August; the spouse leaves the household on 10/15 and
+    /// the person is 3割 from the first of the next month, 11/1.
+    @Test func burdenRatioFollowsTheHouseholdFromTheNextMonth() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
+        let p = "0000000121", s = "0000000122"
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
+        try await stack.send([resident(p, household: "0000009021", born: "1940-05-05", relationship: .head),
+                              resident(s, household: "0000009021", born: "1954-05-05", relationship: .spouse),
+                              income(p, pension: 4_000_000, id: "inc-br-p"), income(s, pension: 1_000_000, id: "inc-br-s")])
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods")
+        try await stack.waitFor("incomes", "SELECT count(*) FROM incomes", atLeast: 2)
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        try await stack.waitFor("ratio", "SELECT count(*) FROM burden_ratios WHERE atena_no = \(p)")
+        #expect(try await stack.strings("SELECT effective_from::text || '=' || ratio FROM burden_ratios WHERE atena_no = \(p)")
+                == ["2026-08-01=20"])
+        try await stack.send([resident(s, household: "0000009022", born: "1954-05-05", relationship: .head, .householdChanged,
+                                       on: "2026-10-15"),
+                              factory.businessDay(LocalDate(iso: "2026-10-16")!)])
+        try await stack.waitFor("re-judged", "SELECT count(*) FROM burden_ratios WHERE atena_no = \(p)", atLeast: 2)
+        #expect(try await stack.strings("""
+            SELECT effective_from::text || '=' || ratio FROM burden_ratios WHERE atena_no = \(p) ORDER BY effective_from
+            """) == ["2026-08-01=20", "2026-11-01=30"])
+    }
+
     @Test func incomeHonsanteiCorrectionAndDeath() async throws {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }
