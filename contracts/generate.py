@@ -107,6 +107,8 @@ COLLECTION = obj({"atenaNo": ATENA, "fiscalYear": integer(), "installmentNo": in
                   "kind": string(enum=["premium", "late-fee", "dunning-fee"]), "dueDate": DATE, "amount": integer(), "balance": integer(),
                   "onDate": DATE, "event": string()}, required=["atenaNo"])
 MONEY_NOTICE = obj({"atenaNo": ATENA, "amount": YEN, "decidedOn": DATE, "forHeirs": BOOL})
+REFUND_NOTICE = obj({"atenaNo": ATENA, "amount": YEN, "decidedOn": DATE, "forHeirs": BOOL,
+                     "interest": integer(minimum=0, description="還付加算金, integer yen, paid with the refund")})
 
 def forwarded(inbound_type):
     return INBOUND["counter.applications.v1"][inbound_type]
@@ -142,7 +144,7 @@ INTERNAL = {
                                  "effectiveDate": DATE, "asOf": DATE}, required=["atenaNo", "effectiveDate", "asOf"]),
     "notice.premium-decided": None, "notice.premium-changed": None,
     "notice.dunning": COLLECTION, "notice.reminder": COLLECTION,
-    "notice.appropriation": MONEY_NOTICE, "notice.refund": MONEY_NOTICE, "notice.late-fee": MONEY_NOTICE,
+    "notice.appropriation": MONEY_NOTICE, "notice.refund": REFUND_NOTICE, "notice.late-fee": MONEY_NOTICE,
     "notice.suspense": MONEY_NOTICE,
 }
 PREMIUM_NOTICE = obj({"atenaNo": ATENA, "insuredNumber": nullable(string()), "fiscalYear": integer(), "reason": string(),

@@ -53,6 +53,7 @@ public struct LedgerStore {
     public struct Settings: Sendable {
         public let dunningDaysAfterDue, dunningDeadlineDays, dunningFee, reminderDaysAfterDunning: Int
         public let lateFees: LateFee.Schedule
+        public let refundInterest: RefundInterest.Schedule
     }
 
     public func settings(on day: LocalDate) throws -> Settings {
@@ -66,10 +67,15 @@ public struct LedgerStore {
                               later: Rate(percent: try $0.decode(String.self, at: 2))!)
         }
         let schedule = LateFee.Schedule(years: years, firstTierMonths: try row?.decode(Int.self, at: 4) ?? 1)
+        var interest: [Int: Rate] = [:]
+        for rate in try tx.query("SELECT year, percent::text FROM refund_interest_rates") {
+            interest[try rate.decode(Int.self, at: 0)] = Rate(percent: try rate.decode(String.self, at: 1))
+        }
         return Settings(dunningDaysAfterDue: try row?.decode(Int.self, at: 0) ?? 20,
                         dunningDeadlineDays: try row?.decode(Int.self, at: 1) ?? 10,
                         dunningFee: try row?.decode(Int.self, at: 2) ?? 0,
-                        reminderDaysAfterDunning: try row?.decode(Int.self, at: 3) ?? 30, lateFees: schedule)
+                        reminderDaysAfterDunning: try row?.decode(Int.self, at: 3) ?? 30, lateFees: schedule,
+                        refundInterest: RefundInterest.Schedule(years: interest))
     }
 
     /// A receivable with its open balance and its 督促 / 催告 state.
@@ -223,10 +229,11 @@ public struct LedgerStore {
                    - coalesce(sum(l.amount) FILTER (WHERE l.entry IN ('appropriation', 'refund')), 0),
                    coalesce(sum(l.amount) FILTER (WHERE l.entry = 'suspense'), 0)
                    - coalesce(sum(l.amount) FILTER (WHERE l.entry = 'suspense-release'), 0),
-                   coalesce(sum(l.amount) FILTER (WHERE l.entry = 'refund'), 0)
-                   - coalesce(sum(l.amount) FILTER (WHERE l.entry = 'refund-paid'), 0)
+                   coalesce(sum(l.amount) FILTER (WHERE l.entry IN ('refund', 'refund-interest')), 0)
+                   - coalesce(sum(l.amount) FILTER (WHERE l.entry IN ('refund-paid', 'refund-lapsed')), 0)
             FROM \(rows(of: "ledger", as: "l", for: people))
-            WHERE l.entry IN ('overpayment', 'appropriation', 'refund', 'refund-paid', 'suspense', 'suspense-release')
+            WHERE l.entry IN ('overpayment', 'appropriation', 'refund', 'refund-paid', 'suspense', 'suspense-release',
+                              'refund-interest', 'refund-lapsed')
             GROUP BY l.atena_no
             """) {
             result[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2),
@@ -285,7 +292,7 @@ public struct LedgerStore {
         try tx.query("""
             SELECT receivable_id, entry, sum(amount)::bigint FROM ledger
             WHERE payment_event = \(eventID)
-               OR (event_id = \(eventID) AND entry IN ('appropriation', 'refund') AND payment_event IS NULL)
+               OR (event_id = \(eventID) AND entry IN ('appropriation', 'refund', 'refund-interest') AND payment_event IS NULL)
             GROUP BY receivable_id, entry
             """).map { (try $0.decode(Int?.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int.self, at: 2)) }
     }
@@ -345,12 +352,50 @@ public struct LedgerStore {
             """)
     }
 
-    public func recordRefunds(_ refunds: [(atenaNo: String, amount: Int, decidedOn: LocalDate, forHeirs: Bool, eventID: String)]) throws {
+    public struct Refund: Sendable {
+        public let atenaNo: String
+        public let amount: Int
+        public let interest: Int
+        /// The first day the 還付加算金 counted (nil: none).
+        public let interestFrom: LocalDate?
+        public let decidedOn: LocalDate
+        public let forHeirs: Bool
+        public let eventID: String
+
+        public init(atenaNo: String, amount: Int, interest: Int, interestFrom: LocalDate?, decidedOn: LocalDate, forHeirs: Bool,
+                    eventID: String) {
+            (self.atenaNo, self.amount, self.interest, self.interestFrom) = (atenaNo, amount, interest, interestFrom)
+            (self.decidedOn, self.forHeirs, self.eventID) = (decidedOn, forHeirs, eventID)
+        }
+    }
+
+    public func recordRefunds(_ refunds: [Refund]) throws {
         guard !refunds.isEmpty else { return }
         try tx.execute("""
-            INSERT INTO refunds (atena_no, amount, decided_on, for_heirs, event_id)
+            INSERT INTO refunds (atena_no, amount, interest, interest_from, decided_on, for_heirs, event_id)
             SELECT * FROM unnest(\(refunds.map(\.atenaNo))::text[], \(refunds.map(\.amount))::bigint[],
+                                 \(refunds.map(\.interest))::bigint[], \(refunds.map(\.interestFrom))::date[],
                                  \(refunds.map(\.decidedOn))::date[], \(refunds.map(\.forHeirs))::bool[], \(refunds.map(\.eventID))::text[])
             """)
+    }
+
+    /// Unpaid refunds that can no longer be claimed on `day` (2 years after they were decided),
+    /// per person. Payments settle the oldest refunds first, so what is unpaid is the newest:
+    /// the lapsed part is what is unpaid beyond the refunds still claimable.
+    public func lapsingRefunds(on day: LocalDate) throws -> [(atenaNo: String, amount: Int)] {
+        let cutoff = day.adding(months: -24).adding(days: -1)
+        return try tx.query("""
+            WITH decided AS (
+                SELECT atena_no, sum(amount + interest) FILTER (WHERE decided_on > \(cutoff)) AS claimable
+                FROM refunds WHERE cancelled_on IS NULL GROUP BY atena_no
+                HAVING bool_or(decided_on <= \(cutoff))),
+            unpaid AS (
+                SELECT l.atena_no, sum(CASE WHEN l.entry IN ('refund', 'refund-interest') THEN l.amount ELSE -l.amount END) AS unpaid
+                FROM ledger l JOIN decided d ON d.atena_no = l.atena_no
+                WHERE l.entry IN ('refund', 'refund-interest', 'refund-paid', 'refund-lapsed') GROUP BY l.atena_no)
+            SELECT u.atena_no, (u.unpaid - coalesce(d.claimable, 0))::bigint
+            FROM unpaid u JOIN decided d USING (atena_no)
+            WHERE u.unpaid - coalesce(d.claimable, 0) > 0 ORDER BY u.atena_no
+            """).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
     }
 }

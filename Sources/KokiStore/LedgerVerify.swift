@@ -41,15 +41,15 @@ public enum LedgerVerify {
               coalesce(sum(amount) FILTER (WHERE entry = 'suspense'), 0)::bigint,
               (coalesce(sum(amount) FILTER (WHERE entry = 'overpayment'), 0)
                  - coalesce(sum(amount) FILTER (WHERE entry IN ('appropriation', 'refund')), 0))::bigint,
-              (coalesce(sum(amount) FILTER (WHERE entry = 'refund'), 0)
-                 - coalesce(sum(amount) FILTER (WHERE entry = 'refund-paid'), 0))::bigint
+              (coalesce(sum(amount) FILTER (WHERE entry IN ('refund', 'refund-interest')), 0)
+                 - coalesce(sum(amount) FILTER (WHERE entry IN ('refund-paid', 'refund-lapsed')), 0))::bigint
             FROM ledger GROUP BY atena_no ORDER BY atena_no
             """) {
             let (person, untagged, released, held, credit, unpaid) = try row.decode(String.self, Int.self, Int.self, Int.self, Int.self, Int.self)
             if untagged != released { problems.append("\(person): \(untagged) yen applied without a payment, \(released) released from suspense") }
             if released > held { problems.append("\(person): more released from suspense than held") }
             if credit < 0 { problems.append("\(person): over-payments appropriated or refunded beyond what was over-paid") }
-            if unpaid < 0 { problems.append("\(person): refunds paid beyond refunds decided") }
+            if unpaid < 0 { problems.append("\(person): refunds paid or lapsed beyond refunds decided (with their interest)") }
         }
         for row in try conn.query("""
             SELECT r.atena_no, r.fiscal_year, r.installment_no, r.kind,
@@ -70,6 +70,15 @@ public enum LedgerVerify {
             WHERE coalesce(l.total, 0) <> coalesce(f.total, 0)
             """) {
             problems.append("\(try row.decode(String.self, at: 0)): refund entries and refund decisions differ")
+        }
+        for row in try conn.query("""
+            SELECT coalesce(l.atena_no, f.atena_no) FROM
+              (SELECT atena_no, sum(amount) AS total FROM ledger WHERE entry = 'refund-interest' GROUP BY atena_no) l
+              FULL JOIN (SELECT atena_no, sum(interest) AS total FROM refunds WHERE cancelled_on IS NULL AND interest > 0
+                         GROUP BY atena_no) f USING (atena_no)
+            WHERE coalesce(l.total, 0) <> coalesce(f.total, 0)
+            """) {
+            problems.append("\(try row.decode(String.self, at: 0)): 還付加算金 entries and refund decisions differ")
         }
         // Totals: received = applied + appropriated + refunded + open credit + suspense.
         let t = try conn.query("""

@@ -13,11 +13,14 @@ struct Book {
     let businessDate: LocalDate?
     var receivables: [String: [LedgerStore.Receivable]]
     var entries: [LedgerStore.Entry] = []
-    var refunds: [(atenaNo: String, amount: Int, decidedOn: LocalDate, forHeirs: Bool, eventID: String)] = []
+    var refunds: [LedgerStore.Refund] = []
     var derived: [[DerivedEvent]]
     /// Over-payments to appropriate or refund at the end, per person.
     var credit: [String: Int] = [:]
     var creditEvent: [String: String] = [:]
+    /// Where each person's over-payments of this batch came from: the amount, and the last day
+    /// before its 還付加算金 runs (by its cause, 地方税法 17条の4).
+    var creditOrigins: [String: [(amount: Int, after: LocalDate)]] = [:]
     var settingsCache: [LocalDate: LedgerStore.Settings] = [:]
     let people: [String]?
 
@@ -86,6 +89,9 @@ struct Book {
                                      onDate: today, bookedOn: businessDate, paymentEvent: nil, eventID: eventID))
                 credit[person, default: 0] -= r.open.balance
                 creditEvent[person] = eventID
+                let paidOn = try store.settlements(of: r.open.id).map(\.date).max() ?? today
+                creditOrigins[person, default: []].append(
+                    (-r.open.balance, RefundInterest.lastDayWithout(.lowered, paidOn: paidOn, dueDate: r.open.dueDate)))
                 setBalance(person, r.open.id, 0)
             }
         }
@@ -127,6 +133,7 @@ struct Book {
                                  bookedOn: businessDate, paymentEvent: eventID, eventID: eventID))
             credit[person, default: 0] += result.left
             creditEvent[person] = eventID
+            creditOrigins[person, default: []].append((result.left, RefundInterest.lastDayWithout(.overpaid, paidOn: payment.paidOn)))
         }
         try assessLateFees(person, paidOn: payment.paidOn, eventID: eventID, owner: owner)
     }
@@ -217,7 +224,8 @@ struct Book {
         // What the payment moved: already in the store, and (same batch) still in memory.
         var moved: [String: (receivableID: Int?, entry: String, amount: Int)] = [:]
         let pending = entries.filter {
-            $0.paymentEvent == original || ($0.eventID == original && ["appropriation", "refund"].contains($0.entry) && $0.paymentEvent == nil)
+            $0.paymentEvent == original
+                || ($0.eventID == original && ["appropriation", "refund", "refund-interest"].contains($0.entry) && $0.paymentEvent == nil)
         }.map { ($0.receivableID, $0.entry, $0.amount) }
         // A refund it funded can be cancelled only while unpaid (if paid, the city must claim it back).
         var unpaidRefund = try store.credits(of: [failure.atenaNo])[failure.atenaNo]?.unpaidRefunds ?? 0
@@ -225,13 +233,17 @@ struct Book {
             let key = "\(id.map(String.init) ?? "-")/\(entry)"
             moved[key] = (id, entry, (moved[key]?.amount ?? 0) + amount)
         }
+        var refundCancelled = false
         for (id, entry, amount) in moved.values.sorted(by: { ($0.entry, $0.receivableID ?? 0) < ($1.entry, $1.receivableID ?? 0) })
-        where amount != 0 && ["payment", "overpayment", "suspense", "appropriation", "refund"].contains(entry) {
+        where amount != 0 && ["payment", "overpayment", "suspense", "appropriation", "refund", "refund-interest"].contains(entry) {
             if entry == "refund" {
                 guard amount > 0, unpaidRefund >= amount else { continue }
                 unpaidRefund -= amount
+                refundCancelled = true
                 try store.cancelRefunds(fundedBy: original, atenaNo: failure.atenaNo, on: businessDate ?? failure.paidOn)
             }
+            // The interest goes with its refund ("refund" sorts before "refund-interest").
+            if entry == "refund-interest" && !refundCancelled { continue }
             entries.append(.init(atenaNo: failure.atenaNo, receivableID: id, entry: entry, amount: -amount, onDate: failure.paidOn,
                                  bookedOn: businessDate, paymentEvent: original, eventID: eventID))
             // The over-payment goes; what it was appropriated to is owed again, and that credit returns.
@@ -250,8 +262,8 @@ struct Book {
                              onDate: payment.paidOn, bookedOn: businessDate, paymentEvent: eventID, eventID: eventID))
     }
 
-    /// Over-payments: 充当 to the person's other unpaid amounts by the rule, the rest 還付 —
-    /// each with a notice; a deceased person's refund is for the heirs.
+    /// Over-payments: 充当 to the person's unpaid amounts already due, the rest 還付 with its
+    /// 還付加算金 — each with a notice; a deceased person's refund is for the heirs.
     mutating func settleCredits(owner: Int) throws {
         let store = LedgerStore(tx)
         let stored = try store.credits(of: people)
@@ -268,13 +280,59 @@ struct Book {
                 try notice(owner, person, TransferType.appropriationNotice, amount - result.left)
             }
             if result.left > 0 {
+                let interest = try refundInterest(person, refund: result.left, appropriated: amount - result.left)
                 entries.append(.init(atenaNo: person, receivableID: nil, entry: "refund", amount: result.left, onDate: today,
                                      bookedOn: businessDate, paymentEvent: nil, eventID: eventID))
-                refunds.append((person, result.left, today, deceased.contains(person), eventID))
-                try notice(owner, person, TransferType.refundNotice, result.left, forHeirs: deceased.contains(person))
+                if interest.amount > 0 {
+                    entries.append(.init(atenaNo: person, receivableID: nil, entry: "refund-interest", amount: interest.amount,
+                                         onDate: today, bookedOn: businessDate, paymentEvent: nil, eventID: eventID))
+                }
+                refunds.append(.init(atenaNo: person, amount: result.left, interest: interest.amount,
+                                     interestFrom: interest.amount > 0 ? interest.from : nil, decidedOn: today,
+                                     forHeirs: deceased.contains(person), eventID: eventID))
+                try notice(owner, person, TransferType.refundNotice, result.left, forHeirs: deceased.contains(person),
+                           interest: interest.amount)
             }
         }
         credit = [:]
+        creditOrigins = [:]
+    }
+
+    /// The 還付加算金 on a refund decided today: the over-payments of the batch are taken in the
+    /// order they came, the appropriated part first; the refund's interest runs from the day after
+    /// the latest "last day without interest" among the over-payments it refunds (one base, so the
+    /// statute's rounding applies once). Over-payments from an earlier batch carry none (their
+    /// refund would have been decided then). A year without a rate decides the refund without
+    /// interest and says so in the log — add the rate and the clerk corrects it.
+    func refundInterest(_ person: String, refund: Int, appropriated: Int) throws -> (amount: Int, from: LocalDate) {
+        var skip = appropriated
+        var latest: LocalDate?
+        var covered = 0
+        for origin in creditOrigins[person] ?? [] {
+            let used = min(skip, origin.amount)
+            skip -= used
+            guard origin.amount > used else { continue }
+            covered += origin.amount - used
+            latest = max(latest ?? origin.after, origin.after)
+        }
+        guard let latest, covered >= refund else { return (0, today) }
+        let settings = try settingsCache[today] ?? LedgerStore(tx).settings(on: today)
+        do {
+            let result = try RefundInterest.compute(amount: refund, after: latest, decidedOn: today, schedule: settings.refundInterest)
+            return (result.interest, latest.adding(days: 1))
+        } catch {
+            Book.log.error("a refund was decided without its interest: add the year to refund_interest_rates",
+                           metadata: ["missingYear": "\(error.year)"])
+            return (0, today)
+        }
+    }
+
+    /// Refunds nobody claimed within two years lapse (時効): the unpaid part goes off the books.
+    mutating func lapseRefunds(on day: LocalDate) throws {
+        for (person, amount) in try LedgerStore(tx).lapsingRefunds(on: day) {
+            entries.append(.init(atenaNo: person, receivableID: nil, entry: "refund-lapsed", amount: amount, onDate: day,
+                                 bookedOn: day, paymentEvent: nil, eventID: "business-day:\(day)"))
+        }
     }
 
     // MARK: Business days
@@ -295,6 +353,7 @@ struct Book {
                                      bookedOn: businessDate, paymentEvent: nil, eventID: eventID))
                 credit[person, default: 0] += result.left
                 creditEvent[person] = eventID
+                creditOrigins[person, default: []].append((result.left, RefundInterest.lastDayWithout(.overpaid, paidOn: today)))
             }
         }
     }
@@ -378,9 +437,11 @@ struct Book {
             kind: r.open.kind.rawValue, dueDate: r.open.dueDate, amount: amount, balance: balance, onDate: date, event: event)))
     }
 
-    mutating func notice(_ owner: Int, _ person: String, _ type: String, _ amount: Int, forHeirs: Bool = false) throws {
+    mutating func notice(_ owner: Int, _ person: String, _ type: String, _ amount: Int, forHeirs: Bool = false,
+                         interest: Int? = nil) throws {
         derived[owner].append(try DerivedEvent(topic: Topics.notices, key: person, type: type,
-                                               body: MoneyNotice(atenaNo: person, amount: amount, decidedOn: today, forHeirs: forHeirs)))
+                                               body: MoneyNotice(atenaNo: person, amount: amount, decidedOn: today, forHeirs: forHeirs,
+                                                                 interest: interest)))
     }
 
     mutating func write() throws {

@@ -88,7 +88,10 @@ public struct PaymentHandler: EventHandler {
         }
         // Each business day of the batch in turn: a 督促 on one day renews the 時効 the next one checks.
         if let first = clock.first { try book.releaseSuspense(owner: first.index) }
-        for step in clock { try book.dunAndPrescribe(on: step.date!, owner: step.index) }
+        for step in clock {
+            try book.dunAndPrescribe(on: step.date!, owner: step.index)
+            try book.lapseRefunds(on: step.date!)
+        }
         // The first business day of a year reports the past year's premiums paid.
         if let previous = previousDate, let now = businessDate, now.year > previous.year, let last = clock.last {
             for year in previous.year..<now.year { try book.yearEnd(year, owner: last.index) }

@@ -155,3 +155,34 @@ struct BurdenRatioBoundaryTests {
         #expect(BurdenRatio.effectiveFrom(fiscalYear: 2026, acquiredOn: acquired.map(d), householdChangedOn: changed.map(d)) == d(expected))
     }
 }
+
+/// 還付加算金 (地方税法 17条の4; rounding as 20条の4の2; rates as data) and the refund's 時効.
+@Suite("還付加算金 — refund interest")
+struct RefundInterestTests {
+    @Test func periodStartsByCause() {
+        // 1号 (lowered after payment): from the day after the payment, or the 納期限 if paid early.
+        #expect(RefundInterest.lastDayWithout(.lowered, paidOn: d("2026-07-20"), dueDate: d("2026-07-31")) == d("2026-07-31"))
+        #expect(RefundInterest.lastDayWithout(.lowered, paidOn: d("2026-08-05"), dueDate: d("2026-07-31")) == d("2026-08-05"))
+        // その他の過誤納: one month after the day after the payment (民法143 counting).
+        #expect(RefundInterest.lastDayWithout(.overpaid, paidOn: d("2026-07-20")) == d("2026-08-20"))
+        #expect(RefundInterest.lastDayWithout(.overpaid, paidOn: d("2026-07-31")) == d("2026-08-31"))
+    }
+
+    @Test("amounts at the rounding boundaries", arguments: [
+        (1_999, "2026-07-31", "2026-12-31", 0),            // under 2,000: none
+        (100_000, "2026-07-31", "2026-12-31", 0),          // 153 days × 1.3 % = 544.9: under 1,000
+        (1_000_999, "2026-07-31", "2026-12-31", 5_400),    // base 1,000,000: 5,449.3 → 5,400
+        (1_000_000, "2025-10-31", "2026-02-28", 3_600),    // 61 days at 0.9 % + 59 at 1.3 % = 3,605.5
+        (1_000_000, "2026-07-31", "2026-07-31", 0),        // decided the same day
+    ])
+    func amounts(_ amount: Int, _ after: String, _ decided: String, _ interest: Int) throws {
+        #expect(try RefundInterest.compute(amount: amount, after: d(after), decidedOn: d(decided)).interest == interest)
+    }
+
+    @Test func aYearWithoutARateIsAnErrorAndRefundsLapseAfterTwoYears() {
+        #expect(throws: LateFee.MissingRate(year: 2027)) {
+            try RefundInterest.compute(amount: 1_000_000, after: d("2026-12-01"), decidedOn: d("2027-01-10"))
+        }
+        #expect(RefundInterest.lapsesOn(decidedOn: d("2026-12-01")) == d("2028-12-02"))
+    }
+}

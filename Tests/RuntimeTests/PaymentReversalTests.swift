@@ -90,3 +90,57 @@ extension PaymentWorkerTests {
         #expect(status == 0, "\(output)")
     }
 }
+
+extension PaymentWorkerTests {
+    /// A premium lowered after it was paid (減額更正): the excess is refunded with 還付加算金 from the
+    /// day after the payment (地方税法 17条の4 1項1号), and a refund nobody claims lapses two years
+    /// after it was decided — not a day earlier.
+    @Test func aLoweredPremiumIsRefundedWithInterestAndAnUnclaimedRefundLapses() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        let m = "0000000213", n = "0000000214"
+        let conn = try await PostgresConnection.connect(stack.databaseURL)
+        try await conn.run { conn in
+            try Self.seed(conn, m, [(1, "2026-07-31", 1_000_000)])
+            try Self.seed(conn, n, [(1, "2026-07-31", 100_000)])
+        }
+        try stack.start(workers: ["koki-payment-worker"])
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("charges", "SELECT count(*) FROM ledger WHERE entry = 'charge'", atLeast: 2)
+        try await stack.send([pay(m, 1_000_000, on: "2026-07-31", id: "m-1"), pay(n, 100_000, on: "2026-07-31", id: "n-1")])
+        try await stack.waitFor("paid", "SELECT count(*) FROM payments", atLeast: 2)
+        // The union lowers both premiums in November: a new 期割 revision.
+        try await conn.run { conn in
+            for (person, amount) in [(m, 200_000), (n, 50_000)] {
+                try conn.execute("UPDATE installment_plans SET current = false WHERE atena_no = \(person)")
+                try conn.execute("""
+                    INSERT INTO installment_plans (atena_no, fiscal_year, revision, decided_on, assessment_history_no, current)
+                    VALUES (\(person), 2026, 2, '2026-11-30', 2, true)
+                    """)
+                try conn.execute("""
+                    INSERT INTO installments (atena_no, fiscal_year, revision, method, installment_no, due_date, amount)
+                    VALUES (\(person), 2026, 2, 'ordinary', 1, '2026-07-31', \(amount))
+                    """)
+            }
+        }
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-12-01")!)])
+        try await stack.waitFor("refunds", "SELECT count(*) FROM refunds", atLeast: 2)
+        // 800,000 × 123 days (8/1–12/1) × 1.3 % / 365 = 3,504.6 → 3,500; 50,000 × … = 219 → under 1,000: none.
+        #expect(try await stack.count("SELECT (amount + interest)::int FROM refunds WHERE atena_no = \(m)") == 803_500)
+        #expect(try await stack.count("SELECT count(*) FROM refunds WHERE atena_no = \(m) AND interest_from = '2026-08-01'") == 1)
+        #expect(try await stack.count("SELECT interest::int FROM refunds WHERE atena_no = \(n)") == 0)
+        #expect(try await stack.count("SELECT count(*) FROM outbox WHERE ce_type = 'notice.refund' AND convert_from(payload, 'UTF8') LIKE '%\"interest\":3500%'") == 1)
+        // M's refund is paid with its interest; N's is never claimed.
+        try await stack.send([pay(m, 803_500, on: "2026-12-10", id: "m-refund", year: nil, no: nil, kind: .refundPaid, channel: .bank)])
+        try await stack.waitFor("refund paid", "SELECT count(*) FROM ledger WHERE atena_no = \(m) AND entry = 'refund-paid'")
+        try await stack.send([factory.businessDay(LocalDate(iso: "2028-12-01")!)])
+        try await stack.waitFor("the day before", "SELECT count(*) FROM worker_calendars WHERE worker = 'payment' AND business_date = '2028-12-01'")
+        #expect(try await stack.count("SELECT count(*) FROM ledger WHERE entry = 'refund-lapsed'") == 0)
+        try await stack.send([factory.businessDay(LocalDate(iso: "2028-12-02")!)])
+        try await stack.waitFor("lapsed", "SELECT count(*) FROM ledger WHERE entry = 'refund-lapsed'")
+        #expect(try await stack.count("SELECT sum(amount)::int FROM ledger WHERE entry = 'refund-lapsed' AND atena_no = \(n)") == 50_000)
+        #expect(try await stack.count("SELECT count(*) FROM ledger WHERE entry = 'refund-lapsed' AND atena_no = \(m)") == 0)
+        let (status, output) = try await verify(stack)
+        #expect(status == 0, "\(output)")
+    }
+}

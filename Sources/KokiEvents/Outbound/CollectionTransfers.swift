@@ -51,12 +51,15 @@ public struct MoneyNotice: Codable, Sendable {
     public let amount: Int
     public let decidedOn: LocalDate
     public let forHeirs: Bool
+    /// 還付加算金 (refund notices only; absent on the others).
+    public let interest: Int?
 
-    public init(atenaNo: String, amount: Int, decidedOn: LocalDate, forHeirs: Bool) {
+    public init(atenaNo: String, amount: Int, decidedOn: LocalDate, forHeirs: Bool, interest: Int? = nil) {
         self.atenaNo = atenaNo
         self.amount = amount
         self.decidedOn = decidedOn
         self.forHeirs = forHeirs
+        self.interest = interest
     }
 }
 
