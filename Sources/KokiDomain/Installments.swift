@@ -14,12 +14,32 @@ public enum Installments {
         public let dueDate: LocalDate
         public let amount: Int
         public let method: Method
+        /// The amount before a 減免 lowered it (nil: no 減免 touched this 期).
+        public let beforeExemption: Int?
 
-        public init(no: Int, dueDate: LocalDate, amount: Int, method: Method) {
+        public init(no: Int, dueDate: LocalDate, amount: Int, method: Method, beforeExemption: Int? = nil) {
             self.no = no
             self.dueDate = dueDate
             self.amount = amount
             self.method = method
+            self.beforeExemption = beforeExemption
+        }
+
+        /// The 期 as it would stand without a 減免.
+        public var withoutExemption: Installment {
+            Installment(no: no, dueDate: dueDate, amount: beforeExemption ?? amount, method: method)
+        }
+    }
+
+    /// 減免 (DOMAIN.md): lowers by `percent` the 期 due on or after `from` — the application (or
+    /// disaster) date — not the whole year; each lowered 期 keeps its amount before the 減免. The
+    /// part taken off is rounded down to the yen (the 期 keeps the rest).
+    public static func exempt(_ plan: [Installment], percent: Int, from: LocalDate) -> [Installment] {
+        guard percent > 0 else { return plan }
+        return plan.map { i in
+            guard i.dueDate >= from else { return i }
+            let cut = i.amount * min(100, percent) / 100
+            return Installment(no: i.no, dueDate: i.dueDate, amount: i.amount - cut, method: i.method, beforeExemption: i.amount)
         }
     }
 

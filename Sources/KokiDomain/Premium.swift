@@ -71,6 +71,24 @@ public enum Premium {
         public let provisional: Bool
 
         public var perCapitaAfterReduction: Int { components.reduce(0) { $0 + $1.perCapitaAfterReduction } }
+
+        /// The assessment with a 減免 of `amount` yen taken off (the sum of what it took off the 期
+        /// due from its date), from the components in order.
+        public func exempted(by amount: Int) -> Assessment {
+            guard amount > 0 else { return self }
+            var left = amount
+            let lowered = components.map { c -> ComponentFigures in
+                let cut = min(left, c.premium)
+                left -= cut
+                return ComponentFigures(name: c.name, perCapitaAfterReduction: c.perCapitaAfterReduction,
+                                        perCapitaReduction: c.perCapitaReduction, incomeRate: c.incomeRate, incomeShare: c.incomeShare,
+                                        calculated: c.calculated, capExcess: c.capExcess, annual: c.annual, premium: c.premium - cut)
+            }
+            return Assessment(fiscalYear: fiscalYear, reduction: reduction, formerDependentReduction: formerDependentReduction,
+                              incomeBase: incomeBase, months: months, components: lowered, annual: annual,
+                              monthlyReduction: monthlyReduction, exemption: exemption + amount - left, premium: premium - amount + left,
+                              provisional: provisional)
+        }
         public var incomeShare: Int { components.reduce(0) { $0 + $1.incomeShare } }
     }
 

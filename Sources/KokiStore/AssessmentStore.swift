@@ -177,7 +177,7 @@ public struct AssessmentStore {
         guard !people.isEmpty else { return [:] }
         var result: [String: (Int, [Installments.Installment])] = [:]
         for row in try tx.query("""
-            SELECT p.atena_no, p.revision, i.method, i.installment_no, i.due_date, i.amount
+            SELECT p.atena_no, p.revision, i.method, i.installment_no, i.due_date, i.amount, i.before_exemption
             FROM installment_plans p LEFT JOIN installments i
               ON i.atena_no = p.atena_no AND i.fiscal_year = p.fiscal_year AND i.revision = p.revision
             WHERE p.current AND p.atena_no = ANY(\(people)::text[]) AND p.fiscal_year = \(fiscalYear)
@@ -188,7 +188,8 @@ public struct AssessmentStore {
             var plan = result[atenaNo] ?? (revision, [])
             if let method = try row.decode(String?.self, at: 2).flatMap(Installments.Method.init(rawValue:)) {
                 plan.1.append(Installments.Installment(no: try row.decode(at: 3), dueDate: try row.decode(at: 4),
-                                                       amount: try row.decode(at: 5), method: method))
+                                                       amount: try row.decode(at: 5), method: method,
+                                                       beforeExemption: try row.decode(at: 6)))
             }
             result[atenaNo] = plan
         }
@@ -248,10 +249,10 @@ public struct AssessmentStore {
         let rows = plans.flatMap { plan in plan.installments.map { (plan, $0) } }
         guard !rows.isEmpty else { return }
         try tx.execute("""
-            INSERT INTO installments (atena_no, fiscal_year, revision, method, installment_no, due_date, amount)
+            INSERT INTO installments (atena_no, fiscal_year, revision, method, installment_no, due_date, amount, before_exemption)
             SELECT * FROM unnest(\(rows.map(\.0.atenaNo))::text[], \(rows.map(\.0.fiscalYear))::int[],
                 \(rows.map(\.0.revision))::int[], \(rows.map(\.1.method.rawValue))::text[], \(rows.map(\.1.no))::int[],
-                \(rows.map(\.1.dueDate))::date[], \(rows.map(\.1.amount))::bigint[])
+                \(rows.map(\.1.dueDate))::date[], \(rows.map(\.1.amount))::bigint[], \(rows.map(\.1.beforeExemption))::bigint[])
             """)
     }
 

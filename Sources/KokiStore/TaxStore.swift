@@ -58,21 +58,23 @@ public struct TaxStore {
         public let atenaNo, eventID, applicationNo, reason: String
         public let fiscalYear, percent: Int
         public let decidedDate: LocalDate
+        /// The 期 due on or after this day are lowered (the application's date).
+        public let fromDate: LocalDate
 
         public init(atenaNo: String, eventID: String, applicationNo: String, reason: String, fiscalYear: Int, percent: Int,
-                    decidedDate: LocalDate) {
+                    decidedDate: LocalDate, fromDate: LocalDate) {
             (self.atenaNo, self.eventID, self.applicationNo, self.reason) = (atenaNo, eventID, applicationNo, reason)
-            (self.fiscalYear, self.percent, self.decidedDate) = (fiscalYear, percent, decidedDate)
+            (self.fiscalYear, self.percent, self.decidedDate, self.fromDate) = (fiscalYear, percent, decidedDate, fromDate)
         }
     }
 
     public func insertExemptions(_ rows: [Exemption]) throws {
         guard !rows.isEmpty else { return }
         try tx.execute("""
-            INSERT INTO premium_exemptions (atena_no, fiscal_year, event_id, application_no, reason, percent, decided_date)
+            INSERT INTO premium_exemptions (atena_no, fiscal_year, event_id, application_no, reason, percent, decided_date, from_date)
             SELECT * FROM unnest(\(rows.map(\.atenaNo))::text[], \(rows.map(\.fiscalYear))::int[], \(rows.map(\.eventID))::text[],
                                  \(rows.map(\.applicationNo))::text[], \(rows.map(\.reason))::text[],
-                                 \(rows.map(\.percent))::int[], \(rows.map(\.decidedDate))::date[])
+                                 \(rows.map(\.percent))::int[], \(rows.map(\.decidedDate))::date[], \(rows.map(\.fromDate))::date[])
             """)
     }
 
@@ -181,14 +183,16 @@ public struct TaxStore {
     }
 
     /// The latest 減免 percentage per person for `fiscalYear`.
-    public func exemptions(of people: [String], fiscalYear: Int) throws -> [String: Int] {
+    /// Each person's 減免 for the year as it stands (the latest decision): percent and the day from
+    /// which the 期 due are lowered.
+    public func exemptions(of people: [String], fiscalYear: Int) throws -> [String: (percent: Int, from: LocalDate)] {
         guard !people.isEmpty else { return [:] }
-        var result: [String: Int] = [:]
+        var result: [String: (Int, LocalDate)] = [:]
         for row in try tx.query("""
-            SELECT DISTINCT ON (atena_no) atena_no, percent FROM premium_exemptions
+            SELECT DISTINCT ON (atena_no) atena_no, percent, from_date FROM premium_exemptions
             WHERE atena_no = ANY(\(people)::text[]) AND fiscal_year = \(fiscalYear) ORDER BY atena_no, seq DESC
             """) {
-            result[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+            result[try row.decode(String.self, at: 0)] = (try row.decode(Int.self, at: 1), try row.decode(LocalDate.self, at: 2))
         }
         return result
     }

@@ -136,10 +136,33 @@ struct AssessmentRun {
             }
             let certifiedOn = personPeriods.filter { $0.reason == AcquisitionReason.disabilityCertified.rawValue }
                 .map(\.acquiredOn).min()
-            let assessment = Premium.assess(.init(birthDate: birth, income: income(person), months: months[person]!,
-                                                  formerDependentSince: formerSince, disabilityCertifiedOn: certifiedOn,
-                                                  exemptionPercent: exemptions[person] ?? 0),
-                                            reduction: reduction, rates: rates)
+            // The premium before 減免, and the 期割 for it (a current plan as it stands without its 減免).
+            let assessed = Premium.assess(.init(birthDate: birth, income: income(person), months: months[person]!,
+                                                formerDependentSince: formerSince, disabilityCertifiedOn: certifiedOn),
+                                          reduction: reduction, rates: rates)
+            var installments: [Installments.Installment]
+            if let plan = plans[person] {
+                installments = Installments.revise(plan.installments.map(\.withoutExemption), to: assessed.premium,
+                                                   fiscalYear: fiscalYear, decidedOn: decidedOn, paid: settled[person] ?? [:],
+                                                   schedule: schedule, holidays: holidays)
+            } else if let target = targets[person],
+                      Installments.pensionDeductible(annualPremium: assessed.premium, pensionAnnual: target.pensionAnnualAmount,
+                                                     pensionPerPayment: target.pensionPerPayment,
+                                                     longTermCareDeducted: target.longTermCarePremiumDeducted,
+                                                     longTermCarePerPayment: target.longTermCarePremiumPerPayment),
+                      let pension = Installments.pension(assessed.premium, fiscalYear: fiscalYear,
+                                                         previousFebruary: previousFebruary[person], holidays: holidays) {
+                installments = pension
+            } else {
+                installments = Installments.ordinary(assessed.premium, fiscalYear: fiscalYear, schedule: schedule,
+                                                     decidedOn: decidedOn, holidays: holidays)
+            }
+            // 減免: the 期 due from its date are lowered; the premium is what the 期 then add up to.
+            var assessment = assessed
+            if let exemption = exemptions[person] {
+                installments = Installments.exempt(installments, percent: exemption.percent, from: exemption.from)
+                assessment = assessed.exempted(by: assessed.premium - installments.reduce(0) { $0 + $1.amount })
+            }
             let historyNo = (lastHistory[person] ?? 0) + 1
             let figures = Self.stored(assessment, historyNo: historyNo)
             if let before = current[person], before.figures == figures.figures, before.reduction == figures.reduction { continue }
@@ -150,25 +173,6 @@ struct AssessmentRun {
                 incomeRate: assessment.components.first.map { "\($0.incomeRate)" } ?? "0",
                 components: Self.json(assessment.components), before: current[person], eventID: eventID)
             decisions.append(decision)
-
-            // 期割.
-            let installments: [Installments.Installment]
-            if let plan = plans[person] {
-                installments = Installments.revise(plan.installments, to: assessment.premium, fiscalYear: fiscalYear,
-                                                   decidedOn: decidedOn, paid: settled[person] ?? [:], schedule: schedule,
-                                                   holidays: holidays)
-            } else if let target = targets[person],
-                      Installments.pensionDeductible(annualPremium: assessment.premium, pensionAnnual: target.pensionAnnualAmount,
-                                                     pensionPerPayment: target.pensionPerPayment,
-                                                     longTermCareDeducted: target.longTermCarePremiumDeducted,
-                                                     longTermCarePerPayment: target.longTermCarePremiumPerPayment),
-                      let pension = Installments.pension(assessment.premium, fiscalYear: fiscalYear,
-                                                         previousFebruary: previousFebruary[person], holidays: holidays) {
-                installments = pension
-            } else {
-                installments = Installments.ordinary(assessment.premium, fiscalYear: fiscalYear, schedule: schedule,
-                                                     decidedOn: decidedOn, holidays: holidays)
-            }
             let revision = (plans[person]?.revision ?? 0) + 1
             newPlans.append(.init(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: decidedOn,
                                   assessmentHistoryNo: historyNo, installments: installments))

@@ -73,7 +73,7 @@ public struct TaxHandler: EventHandler {
             case .exemption(let application, let body):
                 exemptions.append(.init(atenaNo: application.atenaNo, eventID: step.event.id, applicationNo: application.applicationNo,
                                         reason: body.reason, fiscalYear: body.fiscalYear, percent: body.reductionPercent,
-                                        decidedDate: body.decidedDate))
+                                        decidedDate: body.decidedDate, fromDate: application.receivedDate))
             case .formerDependent(let application, let body):
                 dependents.append(.init(atenaNo: application.atenaNo, eventID: step.event.id, applicationNo: application.applicationNo,
                                         kind: "former-dependent", effectiveDate: body.dependentUntil,

@@ -186,3 +186,27 @@ struct RefundInterestTests {
         #expect(RefundInterest.lapsesOn(decidedOn: d("2026-12-01")) == d("2028-12-02"))
     }
 }
+
+/// 減免 (DOMAIN.md 徴収): the 期 due on or after the application (disaster) date, not the year.
+@Suite("減免 — exemption from its date")
+struct ExemptionTests {
+    @Test("the 期 due on the date are lowered, the day before are not", arguments: [
+        ("2026-09-30", 6), ("2026-10-01", 5), ("2027-03-02", 0),
+    ])
+    func fromItsDate(_ from: String, _ lowered: Int) {
+        let plan = Installments.ordinary(62_400, fiscalYear: 2026, holidays: [])   // 7,800 × 8
+        let exempted = Installments.exempt(plan, percent: 50, from: d(from))
+        #expect(exempted.filter { $0.beforeExemption != nil }.count == lowered)
+        #expect(plan.reduce(0) { $0 + $1.amount } - exempted.reduce(0) { $0 + $1.amount } == 3_900 * lowered)
+        #expect(exempted.map(\.withoutExemption) == plan, "a later 更正 revises the plan as it stands without the 減免")
+    }
+
+    @Test func fullExemptionAndAnAssessmentsFigures() {
+        let plan = Installments.ordinary(62_400, fiscalYear: 2026, holidays: [])
+        #expect(Installments.exempt(plan, percent: 100, from: d("2026-04-01")).allSatisfy { $0.amount == 0 })
+        let assessment = singlePensioner(1_970_000, rates: r5)
+        let lowered = assessment.exempted(by: 20_000)
+        #expect(lowered.premium == assessment.premium - 20_000 && lowered.exemption == assessment.exemption + 20_000)
+        #expect(lowered.components.reduce(0) { $0 + $1.premium } == lowered.premium)
+    }
+}

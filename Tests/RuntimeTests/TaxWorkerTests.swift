@@ -86,6 +86,38 @@ struct TaxWorkerTests {
             """) == ["2026-08-01=20", "2026-11-01=30"])
     }
 
+    struct Reduction: Encodable {
+        let atenaNo: String, receivedDate: LocalDate, applicationNo: String, fiscalYear: Int, reason: String
+        let reductionPercent: Int, decidedDate: LocalDate
+    }
+
+    /// 減免 lowers the 期 due on or after its application date, not the year (DOMAIN.md 徴収): 50 %
+    /// applied for on 9/30 takes half off the 期 due 9/30 and later, and nothing off July and August.
+    @Test func anExemptionLowersTheInstallmentsDueFromItsDate() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
+        let p = "0000000131"
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
+        try await stack.send([resident(p, household: "0000009031", born: "1946-05-05", relationship: .head),
+                              income(p, pension: 1_970_000, id: "inc-ex")])
+        try await stack.waitFor("income", "SELECT count(*) FROM incomes")
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods")
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        #expect(try await stack.installments(p).map(\.1) == [8_000] + Array(repeating: 7_800, count: 7))
+        try await stack.send([
+            factory.message(topic: "counter.applications.v1", type: "application.premium-reduction", id: "reduction-1", key: p,
+                            body: Reduction(atenaNo: p, receivedDate: LocalDate(iso: "2026-09-30")!, applicationNo: "A-2026-9",
+                                            fiscalYear: 2026, reason: "災害", reductionPercent: 50,
+                                            decidedDate: LocalDate(iso: "2026-10-05")!)),
+            factory.businessDay(LocalDate(iso: "2026-10-06")!)])
+        try await stack.waitFor("the 減免 decided", "SELECT count(*) FROM assessment_history WHERE atena_no = \(p)", atLeast: 2)
+        #expect(try await stack.installments(p).map(\.1) == [8_000, 7_800] + Array(repeating: 3_900, count: 6))
+        #expect(try await stack.premiums()[p] == 62_600 - 23_400)
+        #expect(try await stack.count("SELECT exemption::int FROM assessment_history WHERE atena_no = \(p) AND history_no = 2") == 23_400)
+    }
+
     @Test func incomeHonsanteiCorrectionAndDeath() async throws {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }
