@@ -42,13 +42,53 @@ public enum PremiumEstimate {
             public let incomeShare: Int
             public let months: Int
             public let annualPremium: Int
+            /// 計算根拠: each step from revenue to premium (nil for a member not insured).
+            public let basis: Basis?
+        }
+
+        /// 計算根拠 of one insured member's premium.
+        public struct Basis: Encodable, Sendable {
+            /// 65 or over at the end of 31 December of the income year (年齢計算ニ関スル法律).
+            public let aged65: Bool
+            public let pensionRevenue: Int
+            /// 公的年金等控除 (所得税法 35条4項, as DOMAIN.md lists it).
+            public let pensionDeduction: Int
+            public let pensionIncome: Int
+            public let salaryRevenue: Int
+            /// 給与所得 after 給与所得控除 (所得税法 別表第五) and 所得金額調整控除.
+            public let salaryIncome: Int
+            public let otherIncome: Int
+            /// 合計所得金額 = 総所得金額等 here.
+            public let totalIncome: Int
+            /// 基礎控除 by 合計所得金額.
+            public let basicDeduction: Int
+            /// 賦課のもととなる所得金額 = 総所得金額等 − 基礎控除.
+            public let incomeBase: Int
+            public let components: [Premium.ComponentFigures]
+            /// The cap that applied (a year's transitional cap by birth or 障害認定 date).
+            public let caps: [Int]
+            public let insuredMonths: Int
+            public let monthlyReduction: Int
         }
 
         public let fiscalYear: Int
         /// True when the year's rates are not decided yet (the latest known are used).
         public let provisionalRates: Bool
         public let members: [Member]
+        /// The household's 均等割軽減 test with its figures.
+        public let reductionTest: LowIncomeReduction.Test
+        /// The rules applied, each with its source.
+        public let rules: [String]
     }
+
+    public static let rules = [
+        "所得: 公的年金等控除 (65歳以上は12月31日の年齢、年齢計算ニ関スル法律) と給与所得控除 (所得税法別表第五)、両方あれば所得金額調整控除",
+        "賦課のもととなる所得金額 = 総所得金額等 − 基礎控除 (合計所得金額 2,400万円以下 43万円)",
+        "所得割 = 賦課のもととなる所得金額 × 所得割率 (円未満切捨て)",
+        "均等割軽減: 被保険者と世帯主の総所得金額等 (65歳以上の年金所得は15万円控除) が 43万円+10万円×(給与所得者等−1) 以下で7割、+5割基準額×被保険者数以下で5割、+2割基準額×被保険者数以下で2割",
+        "年保険料 = 均等割 + 所得割、賦課限度額まで、100円未満切捨て",
+        "月割: 資格取得月から (喪失月は含まない)、年額 × 月数 ÷ 12、100円未満切捨て",
+    ]
 
     /// What is wrong with the input, naming the field (never a value).
     public struct Invalid: Error, CustomStringConvertible, Equatable {
@@ -67,13 +107,14 @@ public enum PremiumEstimate {
                                   otherIncome: member.otherIncome, aged65: member.birthDate.legalAge(on: ageDay) >= 65,
                                   incomeYear: fy - 1)
         }
-        let reduction = LowIncomeReduction.judge(zip(input.members, incomes).map {
+        let test = LowIncomeReduction.explain(zip(input.members, incomes).map {
             .init(insured: $0.insured, head: $0.head, birthDate: $0.birthDate, income: $1)
         }, fiscalYear: fy, rates: rates)
+        let reduction = test.reduction
         return Output(fiscalYear: fy, provisionalRates: rates.provisional, members: zip(input.members, incomes).map { member, income in
             guard member.insured else {
                 return .init(id: member.id, reduction: LowIncomeReduction.none.rawValue, perCapitaAfterReduction: 0,
-                             incomeBase: 0, incomeShare: 0, months: 0, annualPremium: 0)
+                             incomeBase: 0, incomeShare: 0, months: 0, annualPremium: 0, basis: nil)
             }
             let months = FiscalMonths.insured([(member.acquiredOn ?? LocalDate(year: fy, month: 4, day: 1)!, nil)], fiscalYear: fy)
             let assessment = Premium.assess(
@@ -82,10 +123,21 @@ public enum PremiumEstimate {
                           ? member.acquiredOn ?? LocalDate(year: fy, month: 4, day: 1)! : nil,
                       disabilityCertifiedOn: member.disabilityCertifiedOn),
                 reduction: reduction, rates: rates)
+            let aged65 = member.birthDate.legalAge(on: ageDay) >= 65
+            let salary = income.totalIncome - income.pensionIncome - income.otherIncome
+            let basis = Output.Basis(
+                aged65: aged65, pensionRevenue: member.publicPensionIncome,
+                pensionDeduction: member.publicPensionIncome - income.pensionIncome, pensionIncome: income.pensionIncome,
+                salaryRevenue: member.salaryIncome, salaryIncome: salary, otherIncome: member.otherIncome,
+                totalIncome: income.totalIncome, basicDeduction: IncomeDeductions.basic(totalIncome: income.totalIncome),
+                incomeBase: assessment.incomeBase, components: assessment.components,
+                caps: rates.components.map { $0.cap(birthDate: member.birthDate, certifiedOn: member.disabilityCertifiedOn) },
+                insuredMonths: assessment.months, monthlyReduction: assessment.monthlyReduction)
             return .init(id: member.id, reduction: assessment.reduction.rawValue,
                          perCapitaAfterReduction: assessment.perCapitaAfterReduction, incomeBase: assessment.incomeBase,
-                         incomeShare: assessment.incomeShare, months: assessment.months, annualPremium: assessment.premium)
-        })
+                         incomeShare: assessment.incomeShare, months: assessment.months, annualPremium: assessment.premium,
+                         basis: basis)
+        }, reductionTest: test, rules: rules)
     }
 
     static func rates(_ input: Input) throws(Invalid) -> FiscalYearRates {

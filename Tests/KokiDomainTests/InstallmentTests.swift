@@ -115,6 +115,14 @@ struct EstimateTests {
             """)
         #expect(out.members[0].annualPremium == 58_900 && out.members[0].reduction == "50" && out.members[0].months == 12)
         #expect(out.members[0].perCapitaAfterReduction == 22_085 && out.members[0].incomeShare == 36_872)
+        // 計算根拠: every step a clerk explains, and the 5割 test exactly at its limit (DOMAIN.md's example).
+        let basis = try #require(out.members[0].basis)
+        #expect(basis.aged65 && basis.pensionDeduction == 1_100_000 && basis.pensionIncome == 870_000)
+        #expect(basis.basicDeduction == 430_000 && basis.incomeBase == 440_000 && basis.caps == [660_000])
+        #expect(basis.components[0].calculated == 22_085 + 36_872 && basis.components[0].annual == 58_900)
+        #expect(out.reductionTest.total == 720_000 && out.reductionTest.base == 430_000)
+        #expect(out.reductionTest.fiveTenthsLimit == 720_000 && out.reductionTest.reduction == .fifty)
+        #expect(out.rules.count >= 5)
     }
 
     @Test func nonInsuredHeadAppearsWithZero() throws {

@@ -229,6 +229,7 @@ struct PremiumDataTests {
         let lateFees = try await conn.run { try LedgerStore($0).settings(on: LocalDate(iso: "2026-11-28")!) }
         #expect(lateFees.lateFees == LateFee.Schedule.standard, "延滞金 rates in the store match the counter's calculator")
         #expect(lateFees.dunningDaysAfterDue <= 20 && lateFees.dunningFee == 0)
+        #expect(lateFees.refundInterest == RefundInterest.Schedule.standard, "還付加算金 rates in the store match the domain's")
         let holidays = try await conn.run { try TaxStore($0).holidays() }
         #expect(holidays.contains(LocalDate(iso: "2026-09-22")!) && holidays.contains(LocalDate(iso: "2030-12-31")!) == false)
         #expect((2024...2030).allSatisfy { year in holidays.contains(LocalDate(year: year, month: 1, day: 1)!) })
@@ -250,5 +251,25 @@ struct PremiumDataTests {
         try Data(#"{"fiscalYear": 2023, "members": [{"id": "a", "insured": "yes"}]}"#.utf8).write(to: file)
         let (bad, message) = try await runCommand("koki", ["estimate", "--file", file.path], environment: [:])
         #expect(bad != 0 && message.contains("members[0].insured"), "\(message)")
+    }
+
+    /// `koki late-fee` shows its 計算根拠: the first tier by 民法143, each stretch with its base,
+    /// rate and tier, the exact sum and the rounding; a year without a rate is refused by name.
+    @Test func lateFeeCommand() async throws {
+        let (status, output) = try await runCommand("koki", ["late-fee", "--amount", "1000000", "--due", "2025-09-30",
+                                                             "--paid", "2025-11-01", "--json"], environment: [:])
+        #expect(status == 0, "\(output)")
+        let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        let periods = json?["periods"] as? [[String: Any]]
+        // 31 days at 2.4 % + 1 day at 8.7 % = 2,276.7 → 2,200.
+        #expect(json?["lateFee"] as? Int == 2_200 && json?["firstTierEnd"] as? String == "2025-10-31" && json?["exactYen"] as? Int == 2_276)
+        #expect(periods?.map { $0["tier"] as? String } == ["first", "later"] && periods?.first?["base"] as? Int == 1_000_000)
+        #expect((json?["rules"] as? [String])?.contains { $0.contains("民法143") } == true)
+        let (text, printed) = try await runCommand("koki", ["late-fee", "--amount", "1000000", "--due", "2025-09-30", "--paid", "2025-11-01"],
+                                                   environment: [:])
+        #expect(text == 0 && printed.contains("計算根拠") && printed.contains("第1段階"), "\(printed)")
+        let (missing, message) = try await runCommand("koki", ["late-fee", "--amount", "100000", "--due", "2026-12-28", "--paid", "2027-01-10"],
+                                                      environment: [:])
+        #expect(missing != 0 && message.contains("2027"), "\(message)")
     }
 }
