@@ -75,8 +75,9 @@ public enum RefundInterest {
         return Result(interest: total < 1000 ? 0 : total, base: base, periods: periods)
     }
 
-    /// 還付請求権 lapses two years after it could first be exercised (高確法 160条 1項; DOMAIN.md 時効:
-    /// "refunds from the day after payment" — here the day after the refund was decided, never earlier).
+    /// 還付請求権 lapses two years after it could first be exercised (高確法 160条 1項 [verify: the text
+    /// was not retrieved]; DOMAIN.md 時効: "refunds from the day after payment" — counted here from the
+    /// day after the refund was decided, which is never earlier, so no claim lapses early).
     public static func lapsesOn(decidedOn: LocalDate) -> LocalDate {
         decidedOn.adding(days: 1).adding(months: 24)
     }
