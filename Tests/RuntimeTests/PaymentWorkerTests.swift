@@ -203,6 +203,10 @@ extension PaymentWorkerTests {
                                               : "SELECT count(*) FROM ledger WHERE entry = \(entry)"
             #expect(try await stack.count(sql) > 0, "the season has \(what)")
         }
-        #expect(try await stack.count("SELECT count(*) FROM receivables WHERE kind = 'late-fee'") >= 0)
+        // Any late fee of the season is charged in whole hundreds and never under 1,000 (地方税法 20条の4の2).
+        #expect(try await stack.count("""
+            SELECT count(*) FROM receivables r JOIN ledger l ON l.receivable_id = r.id AND l.entry = 'charge'
+            WHERE r.kind = 'late-fee' AND (l.amount < 1000 OR l.amount % 100 <> 0)
+            """) == 0)
     }
 }
