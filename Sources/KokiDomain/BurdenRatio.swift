@@ -53,10 +53,18 @@ public enum BurdenRatio {
             if !lowRevenue && !(bornLate && afterBasic <= afterBasicLimit) { return 30 }
         }
         if taxable.contains(where: { $0 >= 280_000 }) {
-            let pensionPlusOther = incomes.reduce(0) { $0 + ($1.map { $0.pensionRevenue + $0.otherThanPension } ?? 0) }
+            let pensionPlusOther = incomes.reduce(0) { $0 + ($1.map { $0.pensionRevenue + otherForTwoTenths($0) } ?? 0) }
             if pensionPlusOther >= (single ? 2_000_000 : 3_200_000) { return 20 }
         }
         return 10
+    }
+
+    /// 「その他の合計所得金額」 of the 2割 test: the 合計所得金額 less the pension income, with 100,000
+    /// off a salary income (給与所得がある場合は給与所得から10万円を控除; 厚生労働省's 2割負担 guidance
+    /// [verify the 施行令's wording]).
+    static func otherForTwoTenths(_ income: PersonIncome) -> Int {
+        let salary = max(0, income.totalIncome - income.pensionIncome - income.otherIncome)
+        return max(0, salary - 100_000) + income.otherIncome
     }
 
     /// When a re-judgment takes effect: 1 August for the year's judgment and for an income

@@ -142,6 +142,16 @@ struct BurdenRatioBoundaryTests {
         #expect(ratio == 30 ? judged == 30 : judged != 30)
     }
 
+    /// 2割: 課税所得 ≥ 280,000 and 年金収入 + その他の合計所得金額 ≥ 2,000,000 (single) — a salary's
+    /// 所得 counts less 100,000. Pension 1,500,000 (所得 400,000) + salary 所得 600,000: 1,500,000 +
+    /// 500,000 = 2,000,000 → 2割; with 1 yen less of salary 所得: 1割.
+    @Test("2割 with a salary", arguments: [(600_000, 20), (599_999, 10)])
+    func twoTenthsWithASalary(_ salary: Int, _ ratio: Int) {
+        let income = PersonIncome(totalIncome: 400_000 + salary, totalIncomeForAssessment: 400_000 + salary, pensionRevenue: 1_500_000,
+                                  pensionIncome: 400_000, salaryRevenue: 1_200_000, taxableIncome: 300_000)
+        #expect(BurdenRatio.judge([.init(birthDate: d("1940-01-01"), income: income)]) == ratio)
+    }
+
     /// 「負担割合の変更は…変更の事由のあった月の翌月1日から」; the year's judgment on 1 August.
     @Test("effective from", arguments: [
         (nil as String?, nil as String?, "2026-08-01"),
