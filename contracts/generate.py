@@ -85,6 +85,25 @@ INBOUND = {
         "department": string(enum=["welfare-livelihood", "disability-welfare", "child-development"]), "atenaNo": ATENA,
         "program": string(), "effectiveDate": DATE}) for t in ["department.enrolled", "department.unenrolled"]},
     "clock.business-day.v1": {"clock.business-day": obj({"date": DATE})},
+    "koiki.decisions.v1": {
+        "koiki.qualification-decided": obj({
+            "atenaNo": ATENA, "insuredNo": string(pattern=r"^[0-9]{8}$", description="被保険者番号 (the union's)"), "decidedOn": DATE,
+            "periods": {"type": "array", "maxItems": 50, "items": obj({
+                "acquiredOn": DATE,
+                "acquisitionReason": string(enum=["age-75", "moved-in", "disability-certified", "assistance-ended", "special-address"]),
+                "lostOn": nullable(DATE),
+                "lossReason": nullable(string(enum=["died", "moved-out", "assistance-started", "disability-withdrawn", "other"]))},
+                required=["acquiredOn", "acquisitionReason"])},
+            "burdenRatio": {"type": "array", "maxItems": 50, "items": obj({"from": DATE, "ratio": integer(enum=[1, 2, 3])})}}),
+        "koiki.assessment-decided": obj({
+            "atenaNo": ATENA, "insuredNo": string(pattern=r"^[0-9]{8}$"), "fiscalYear": integer(minimum=1990, maximum=2200),
+            "revision": integer(minimum=1), "decidedOn": DATE,
+            "reason": string(enum=["honsantei", "correction", "acquisition", "loss", "reduction"]),
+            "annualPremium": {**YEN, "maximum": 10000000, "description": "integer yen: what this city collects for the 年度"},
+            "reduction": string(enum=["0", "20", "50", "70"]),
+            "components": {"type": "array", "maxItems": 8, "items": obj({"name": string(minLength=1), "perCapita": YEN, "incomeShare": YEN})},
+            "collectingMonths": {"type": "array", "maxItems": 12, "uniqueItems": True, "items": integer(minimum=1, maximum=12)}}),
+    },
 }
 
 PERIOD = obj({"acquiredOn": DATE, "acquisitionReason": string(enum=["age-75", "moved-in", "disability-certified", "assistance-ended"]),
@@ -133,7 +152,8 @@ OUTBOUND = {
                              "provisional": BOOL, "figures": FIGURES, "before": {"anyOf": [FIGURES, {"type": "null"}]}},
                             required=["atenaNo", "fiscalYear", "historyNo", "decidedOn"]),
     "koiki.installments": obj({"atenaNo": ATENA, "fiscalYear": integer(), "revision": integer(minimum=1), "decidedOn": DATE,
-                               "installments": {"type": "array", "items": INSTALLMENT}}),
+                               "installments": {"type": "array", "items": INSTALLMENT},
+                               "provisional": {**BOOL, "description": "true while the plan bills koki's own figure (the union has not decided)"}}),
     "koiki.receipt": COLLECTION, "koiki.delinquency": COLLECTION,
     "premium.changed": obj({"atenaNo": ATENA, "fiscalYear": integer(), "premium": YEN, "months": integer(minimum=0, maximum=12)}),
     "burden-ratio.changed": obj({"atenaNo": ATENA, "effectiveFrom": DATE, "ratio": integer(enum=[10, 20, 30])}),
@@ -149,8 +169,9 @@ INTERNAL = {
 }
 PREMIUM_NOTICE = obj({"atenaNo": ATENA, "insuredNumber": nullable(string()), "fiscalYear": integer(), "reason": string(),
                       "decidedOn": string(), "premium": YEN, "previousPremium": nullable(integer()), "months": integer(),
-                      "reduction": string(), "installments": {"type": "array", "items": INSTALLMENT}},
-                     required=["atenaNo", "fiscalYear", "premium"])
+                      "reduction": string(), "installments": {"type": "array", "items": INSTALLMENT},
+                      "provisional": {**BOOL, "description": "暫定: koki's own figure until the union decides"}},
+                     required=["atenaNo", "fiscalYear", "premium", "provisional"])
 INTERNAL["notice.premium-decided"] = PREMIUM_NOTICE
 INTERNAL["notice.premium-changed"] = PREMIUM_NOTICE
 

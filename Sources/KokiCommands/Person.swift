@@ -112,7 +112,12 @@ struct Person: AsyncParsableCommand {
         lines.append("所管課登録　　\(spans(p.enrollments))")
         for premium in p.premiums {
             let reduction = premium.reduction == "none" ? "軽減なし" : "\(Int(premium.reduction)! / 10)割軽減"
-            lines.append("保険料（\(premium.fiscalYear)年度）\(premium.annualPremium.formatted())円　\(premium.months)か月　\(reduction)")
+            lines.append("保険料（\(premium.fiscalYear)年度）\(premium.annualPremium.formatted())円　\(premium.months)か月　\(reduction)"
+                         + (premium.provisional ? "　暫定（広域連合の決定前）" : "　広域連合決定 第\(premium.unionRevision ?? 0)版")
+                         + (premium.kokiPremium.map { $0 != premium.annualPremium ? "　市の計算 \($0.formatted())円" : "" } ?? ""))
+        }
+        for item in p.discrepancies {
+            lines.append("突合　　　　　\(item.kind)　\(item.fiscalYear.map { "\($0)年度　" } ?? "")市 \(item.kokiValue ?? "-")　広域連合 \(item.unionValue ?? "-")（\(date(item.openedOn))〜）")
         }
         if let ratio = p.burdenRatio { lines.append("負担割合　　　\(ratio / 10)割") }
         for i in p.installments {

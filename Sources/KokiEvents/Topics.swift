@@ -16,6 +16,7 @@ public enum Topics {
         Definition(name: "pension.deduction-targets.v1", partitions: 3),
         Definition(name: "collection.payments.v1", partitions: 6),
         Definition(name: "department.enrollments.v1", partitions: 3),
+        Definition(name: "koiki.decisions.v1", partitions: 6),
         Definition(name: "clock.business-day.v1", partitions: 1),
     ]
 

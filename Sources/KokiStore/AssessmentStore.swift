@@ -213,6 +213,13 @@ public struct AssessmentStore {
         return result
     }
 
+    /// Whose figure the person's current plan for the 年度 bills (`koki` or `union`), if there is one.
+    public func planBasis(of person: String, fiscalYear: Int) throws -> String? {
+        try tx.query("""
+            SELECT basis FROM installment_plans WHERE atena_no = \(person) AND fiscal_year = \(fiscalYear) AND current
+            """).first.map { try $0.decode(String.self, at: 0) }
+    }
+
     public struct Plan: Sendable {
         public let atenaNo: String
         public let fiscalYear: Int
@@ -220,15 +227,18 @@ public struct AssessmentStore {
         public let decidedOn: LocalDate
         public let assessmentHistoryNo: Int
         public let installments: [Installments.Installment]
+        /// Whose figure it bills: `koki` (provisional until the union decides) or `union`.
+        public let basis: String
 
         public init(atenaNo: String, fiscalYear: Int, revision: Int, decidedOn: LocalDate, assessmentHistoryNo: Int,
-                    installments: [Installments.Installment]) {
+                    installments: [Installments.Installment], basis: String = "koki") {
             self.atenaNo = atenaNo
             self.fiscalYear = fiscalYear
             self.revision = revision
             self.decidedOn = decidedOn
             self.assessmentHistoryNo = assessmentHistoryNo
             self.installments = installments
+            self.basis = basis
         }
     }
 
@@ -241,10 +251,10 @@ public struct AssessmentStore {
             WHERE p.atena_no = v.a AND p.fiscal_year = v.f AND p.current
             """)
         try tx.execute("""
-            INSERT INTO installment_plans (atena_no, fiscal_year, revision, decided_on, assessment_history_no, current)
-            SELECT a, f, r, d, h, true FROM unnest(\(plans.map(\.atenaNo))::text[], \(plans.map(\.fiscalYear))::int[],
-                \(plans.map(\.revision))::int[], \(plans.map(\.decidedOn))::date[], \(plans.map(\.assessmentHistoryNo))::int[])
-                AS v(a, f, r, d, h)
+            INSERT INTO installment_plans (atena_no, fiscal_year, revision, decided_on, assessment_history_no, current, basis)
+            SELECT a, f, r, d, h, true, b FROM unnest(\(plans.map(\.atenaNo))::text[], \(plans.map(\.fiscalYear))::int[],
+                \(plans.map(\.revision))::int[], \(plans.map(\.decidedOn))::date[], \(plans.map(\.assessmentHistoryNo))::int[],
+                \(plans.map(\.basis))::text[]) AS v(a, f, r, d, h, b)
             """)
         let rows = plans.flatMap { plan in plan.installments.map { (plan, $0) } }
         guard !rows.isEmpty else { return }

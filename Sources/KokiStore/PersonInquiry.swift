@@ -54,9 +54,17 @@ public struct PersonInquiry: Encodable, Sendable {
 
     public struct PremiumLine: Encodable, Sendable {
         public let fiscalYear: Int
+        /// What is billed: the union's 賦課 once it decided, koki's own figure before.
         public let annualPremium: Int
         public let reduction: String
         public let months: Int
+        /// True while the figure is koki's own (暫定: the union has not decided the 年度).
+        public let provisional: Bool
+        /// koki's own computation (the check; nil if koki has not assessed the 年度).
+        public let kokiPremium: Int?
+        /// The union's decided amount and its revision (nil before it decides).
+        public let unionPremium: Int?
+        public let unionRevision: Int?
     }
 
     public struct InstallmentLine: Encodable, Sendable {
@@ -112,6 +120,8 @@ public struct PersonInquiry: Encodable, Sendable {
     public let burdenRatio: Int?
     /// 期割 of the current plans.
     public let installments: [InstallmentLine]
+    /// Open 突合 items: where the union's decisions and koki's computation disagree.
+    public let discrepancies: [UnionStore.Discrepancy]
 
     /// nil when koki knows nothing about `atenaNo`. `maskMyNumber` turns the sealed 個人番号
     /// into what the inquiry shows (the masked digits when the keyring is at hand).
@@ -141,11 +151,22 @@ public struct PersonInquiry: Encodable, Sendable {
             SELECT valid_from, insured_number FROM qualification_certificates WHERE atena_no = \(atenaNo) ORDER BY valid_from
             """).map { Span(from: try $0.decode(LocalDate.self, at: 0), through: nil, detail: try $0.decode(String.self, at: 1)) }
         let premiums = try conn.query("""
-            SELECT h.fiscal_year, h.premium, h.reduction, h.months FROM assessments a JOIN assessment_history h
-              ON h.atena_no = a.atena_no AND h.fiscal_year = a.fiscal_year AND h.history_no = a.history_no
-            WHERE a.atena_no = \(atenaNo) ORDER BY h.fiscal_year
+            WITH koki AS (
+                SELECT h.fiscal_year, h.premium, h.reduction, h.months FROM assessments a JOIN assessment_history h
+                  ON h.atena_no = a.atena_no AND h.fiscal_year = a.fiscal_year AND h.history_no = a.history_no
+                WHERE a.atena_no = \(atenaNo)),
+            union_decided AS (
+                SELECT DISTINCT ON (fiscal_year) fiscal_year, annual_premium, reduction, cardinality(collecting_months) AS months,
+                       revision
+                FROM union_assessments WHERE atena_no = \(atenaNo) AND applied ORDER BY fiscal_year, revision DESC)
+            SELECT coalesce(u.fiscal_year, k.fiscal_year), coalesce(u.annual_premium, k.premium), coalesce(u.reduction, k.reduction),
+                   coalesce(u.months, k.months), u.fiscal_year IS NULL, k.premium, u.annual_premium, u.revision
+            FROM koki k FULL JOIN union_decided u ON u.fiscal_year = k.fiscal_year ORDER BY 1
             """).map { PremiumLine(fiscalYear: try $0.decode(at: 0), annualPremium: try $0.decode(at: 1),
-                                   reduction: try $0.decode(at: 2), months: try $0.decode(at: 3)) }
+                                   reduction: try $0.decode(at: 2), months: try $0.decode(at: 3), provisional: try $0.decode(at: 4),
+                                   kokiPremium: try $0.decode(at: 5), unionPremium: try $0.decode(at: 6),
+                                   unionRevision: try $0.decode(at: 7)) }
+        let discrepancies = try UnionStore(conn).discrepancies(openOnly: true, person: atenaNo)
         let asOf = try r.decode(LocalDate?.self, at: 8)
         let burden = try conn.query("""
             SELECT ratio FROM burden_ratios WHERE atena_no = \(atenaNo)
@@ -198,6 +219,6 @@ public struct PersonInquiry: Encodable, Sendable {
             household: household.map { Member(atenaNo: $0.row.atenaNo, relationshipToHead: $0.row.relationshipToHead,
                                               nameKanji: $0.row.nameKanji, insured: $0.insured) },
             lateFees: lateFees, overpayments: overpayments, premiums: premiums, burdenRatio: burden,
-            installments: installments)
+            installments: installments, discrepancies: discrepancies)
     }
 }

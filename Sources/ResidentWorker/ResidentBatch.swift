@@ -36,6 +36,9 @@ struct ResidentBatch {
     /// People this batch's dated notices are about (what `NoticeStore.dated` reads back when
     /// recomputing, new or not).
     var noticed: Set<String> = []
+    /// The union's 資格 decisions of the batch (event id, decision), checked against koki's periods
+    /// once they are recomputed.
+    var unionQualifications: [(eventID: String, decision: UnionQualificationDecision)] = []
 
     init(tx: PostgresConnection, steps: [Step], vault: MyNumberVault, derived: [[DerivedEvent]]) {
         self.tx = tx
@@ -97,6 +100,7 @@ struct ResidentBatch {
         try writeFacts()
 
         let recomputed = try recompute(Array(people), businessDate: businessDate, previousHouseholds: previousHouseholds)
+        try UnionQualifications(tx: tx).reconcile(unionQualifications, periods: recomputed.periods, on: businessDate)
         // Households last: what is shared with other partitions' batches is held for the
         // shortest time. Whoever takes a household's lock after another batch committed reads
         // that batch's members, so the last 住基情報 sent for a household is complete.
@@ -161,10 +165,13 @@ struct ResidentBatch {
                 enrollments.append(.init(atenaNo: notice.atenaNo, eventID: id, department: notice.department.rawValue,
                                          kind: kind == .enrolled ? "enrolled" : "unenrolled", program: notice.program,
                                          effectiveDate: notice.effectiveDate))
+            case .unionQualification(let decision):
+                unionQualifications.append((id, decision))
             case .clock, .notMine:
                 break
             }
         }
+        try UnionQualifications(tx: tx).keep(unionQualifications)
         if !changes.isEmpty {
             var last = try residents.lastHistoryNumbers(seenBefore(Set(changes.map(\.1.atenaNo))))
             let firstNumbers = Dictionary(changes.map { ($0.1.atenaNo, last[$0.1.atenaNo] ?? 0) }, uniquingKeysWith: { a, _ in a })

@@ -13,6 +13,8 @@ enum ResidentCommand {
     /// A benefit application forwarded to the insurer as received.
     case forward(CounterApplication, CounterApplication.Kind)
     case enrollment(EnrollmentNotice, EnrollmentNotice.Kind)
+    /// The union's 資格 decision: its 被保険者番号, and its periods to check koki's against (突合).
+    case unionQualification(UnionQualificationDecision)
     case clock(LocalDate)
     /// An application another worker handles (減免, 口座振替): nothing to do here.
     case notMine
@@ -26,6 +28,7 @@ enum ResidentCommand {
              .forward(let application, _):
             application.atenaNo
         case .enrollment(let notice, _): notice.atenaNo
+        case .unionQualification(let decision): decision.atenaNo
         case .clock, .notMine: nil
         }
     }
@@ -71,6 +74,12 @@ extension ResidentCommand {
             }
         } else if let kind = EnrollmentNotice.Kind(rawValue: event.type) {
             self = .enrollment(try event.decodeValid(EnrollmentNotice.self), kind)
+        } else if event.type == UnionDecision.qualificationDecided {
+            self = .unionQualification(try event.decodeValid(UnionQualificationDecision.self))
+        } else if event.type == UnionDecision.assessmentDecided {
+            // The tax worker keeps 賦課; held to the same rules here so both groups decide alike.
+            _ = try event.decodeValid(UnionAssessmentDecision.self)
+            self = .notMine
         } else if event.type == BusinessDay.type {
             self = .clock(try event.decodeValid(BusinessDay.self).date)
         } else {
@@ -82,5 +91,5 @@ extension ResidentCommand {
     static let acceptedTypes: Set<String> = Set(
         ResidentChange.Kind.allCases.map(\.rawValue) + PublicAssistanceNotice.Kind.allCases.map(\.rawValue)
             + CounterApplication.Kind.allCases.map(\.rawValue) + EnrollmentNotice.Kind.allCases.map(\.rawValue)
-            + [BusinessDay.type])
+            + [BusinessDay.type, UnionDecision.qualificationDecided, UnionDecision.assessmentDecided])
 }

@@ -12,7 +12,7 @@ import WorkerRuntime
 /// on every change, to a department only about the people enrolled with it.
 public struct ResidentHandler: EventHandler {
     public static let topics = ["resident.changes.v1", "welfare.public-assistance.v1", "counter.applications.v1",
-                                "department.enrollments.v1", "clock.business-day.v1"]
+                                "department.enrollments.v1", UnionDecision.topic, "clock.business-day.v1"]
 
     public let acceptedTypes = ResidentCommand.acceptedTypes
 

@@ -106,6 +106,9 @@ struct AssessmentRun {
         var lastHistory = try store.lastHistoryNumbers(insured, fiscalYear: fiscalYear)
         let plans = try store.plans(of: insured, fiscalYear: fiscalYear)
         let settled = try store.settled(of: plans.keys.sorted(), fiscalYear: fiscalYear)
+        let union = UnionStore(tx)
+        let unionApplied = try union.applied(of: insured, fiscalYear: fiscalYear)
+        let source = try union.source(fiscalYear: fiscalYear)
         let enrollments = try NoticeStore(tx).dated(of: insured).enrollment
         let holidays = try tax.holidays()
         let schedule = try tax.ordinarySchedule()
@@ -140,23 +143,10 @@ struct AssessmentRun {
             let assessed = Premium.assess(.init(birthDate: birth, income: income(person), months: months[person]!,
                                                 formerDependentSince: formerSince, disabilityCertifiedOn: certifiedOn),
                                           reduction: reduction, rates: rates)
-            var installments: [Installments.Installment]
-            if let plan = plans[person] {
-                installments = Installments.revise(plan.installments.map(\.withoutExemption), to: assessed.premium,
-                                                   fiscalYear: fiscalYear, decidedOn: decidedOn, paid: settled[person] ?? [:],
-                                                   schedule: schedule, holidays: holidays)
-            } else if let target = targets[person],
-                      Installments.pensionDeductible(annualPremium: assessed.premium, pensionAnnual: target.pensionAnnualAmount,
-                                                     pensionPerPayment: target.pensionPerPayment,
-                                                     longTermCareDeducted: target.longTermCarePremiumDeducted,
-                                                     longTermCarePerPayment: target.longTermCarePremiumPerPayment),
-                      let pension = Installments.pension(assessed.premium, fiscalYear: fiscalYear,
-                                                         previousFebruary: previousFebruary[person], holidays: holidays) {
-                installments = pension
-            } else {
-                installments = Installments.ordinary(assessed.premium, fiscalYear: fiscalYear, schedule: schedule,
-                                                     decidedOn: decidedOn, holidays: holidays)
-            }
+            var installments = Self.plan(for: assessed.premium, current: plans[person]?.installments.map(\.withoutExemption),
+                                         target: targets[person], previousFebruary: previousFebruary[person],
+                                         paid: settled[person] ?? [:], fiscalYear: fiscalYear, decidedOn: decidedOn,
+                                         schedule: schedule, holidays: holidays)
             // 減免: the 期 due from its date are lowered; the premium is what the 期 then add up to.
             var assessment = assessed
             if let exemption = exemptions[person] {
@@ -173,17 +163,54 @@ struct AssessmentRun {
                 incomeRate: assessment.components.first.map { "\($0.incomeRate)" } ?? "0",
                 components: Self.json(assessment.components), before: current[person], eventID: eventID)
             decisions.append(decision)
+            try derive(decision, into: &result)
+            // 突合: koki's figure against the union's decision, if one governs.
+            try union.reconcile(person, fiscalYear: fiscalYear, koki: (assessment.premium, figures.reduction),
+                                union: unionApplied[person], on: decidedOn, eventID: eventID)
+            // Billing follows the union once it decided; before, koki's figure (provisional) unless
+            // the 年度 waits for the union; never a change after the 2-year limit.
+            if unionApplied[person] != nil || source == "union" { continue }
+            let firstDue = AssessmentLimit.firstDueDate(plan: plans[person]?.installments ?? [], fiscalYear: fiscalYear,
+                                                        schedule: schedule, holidays: holidays)
+            guard AssessmentLimit.allows(decidedOn, firstDueDate: firstDue) else {
+                try union.open(.init(atenaNo: person, fiscalYear: fiscalYear, kind: "beyond-limit", kokiValue: String(assessment.premium),
+                                     unionValue: nil), on: decidedOn, eventID: eventID)
+                continue
+            }
             let revision = (plans[person]?.revision ?? 0) + 1
             newPlans.append(.init(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: decidedOn,
                                   assessmentHistoryNo: historyNo, installments: installments))
-            try derive(decision, assessment: assessment, installments: installments, revision: revision,
-                       departments: NoticeStore.departments(enrollments[person] ?? [], on: decidedOn), into: &result)
+            result.derived += try Self.planEvents(
+                person: person, insuredNumber: decision.insuredNumber, fiscalYear: fiscalYear, decidedOn: decidedOn,
+                premium: assessment.premium, previousPremium: decision.before?.premium, months: assessment.months,
+                reduction: assessment.reduction.rawValue, installments: installments, revision: revision, provisional: true,
+                departments: NoticeStore.departments(enrollments[person] ?? [], on: decidedOn))
         }
         try store.record(decisions)
         try store.record(newPlans)
         try burdenRatios(insured: insured, days: burdenDays, insuredOn: insuredOn, byHousehold: byHousehold, income: income,
                          facts: facts, enrollments: enrollments, into: &result)
         return result
+    }
+
+    /// The 期割 for `amount`: a revision of the current plan (the way a 更正 revises it), or a new
+    /// plan — 特別徴収 where the conditions hold and last February's amount exists, else 普通徴収.
+    static func plan(for amount: Int, current: [Installments.Installment]?, target: PensionDeductionTarget?, previousFebruary: Int?,
+                     paid: [Installments.Key: Int], fiscalYear: Int, decidedOn: LocalDate,
+                     schedule: Installments.OrdinarySchedule, holidays: Set<LocalDate>) -> [Installments.Installment] {
+        if let current {
+            return Installments.revise(current, to: amount, fiscalYear: fiscalYear, decidedOn: decidedOn, paid: paid,
+                                       schedule: schedule, holidays: holidays)
+        }
+        if let target,
+           Installments.pensionDeductible(annualPremium: amount, pensionAnnual: target.pensionAnnualAmount,
+                                          pensionPerPayment: target.pensionPerPayment,
+                                          longTermCareDeducted: target.longTermCarePremiumDeducted,
+                                          longTermCarePerPayment: target.longTermCarePremiumPerPayment),
+           let pension = Installments.pension(amount, fiscalYear: fiscalYear, previousFebruary: previousFebruary, holidays: holidays) {
+            return pension
+        }
+        return Installments.ordinary(amount, fiscalYear: fiscalYear, schedule: schedule, decidedOn: decidedOn, holidays: holidays)
     }
 
     /// 負担割合 from 1 August (or a later 取得日, or the first of the month after a change of
@@ -233,32 +260,38 @@ struct AssessmentRun {
     }
 
     /// The insurer's 賦課 and 期割 records, the printed notice, and the departments' copies.
-    func derive(_ decision: AssessmentStore.Decision, assessment: Premium.Assessment, installments: [Installments.Installment],
-                revision: Int, departments: [Department], into result: inout Result) throws {
-        let person = decision.atenaNo
-        let bodies = installments.map { InstallmentBody(no: $0.no, dueDate: $0.dueDate, amount: $0.amount, method: $0.method.rawValue) }
-        result.derived.append(try DerivedEvent(topic: Self.insurerTopic, key: person, type: TransferType.assessment, body:
-            AssessmentTransfer(atenaNo: person, insuredNumber: decision.insuredNumber, fiscalYear: fiscalYear,
+    func derive(_ decision: AssessmentStore.Decision, into result: inout Result) throws {
+        result.derived.append(try DerivedEvent(topic: Self.insurerTopic, key: decision.atenaNo, type: TransferType.assessment, body:
+            AssessmentTransfer(atenaNo: decision.atenaNo, insuredNumber: decision.insuredNumber, fiscalYear: fiscalYear,
                                historyNo: decision.historyNo, decidedOn: decidedOn, reason: reason,
                                formerDependent: decision.new.formerDependent, provisional: decision.new.provisional,
                                figures: Self.figures(decision.new), before: decision.before.map(Self.figures))))
-        result.derived.append(try DerivedEvent(topic: Self.insurerTopic, key: person, type: TransferType.installments, body:
-            InstallmentsTransfer(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: decidedOn,
-                                 installments: bodies)))
-        result.derived.append(try DerivedEvent(
-            topic: Topics.notices, key: person,
-            type: decision.before == nil ? TransferType.premiumDecidedNotice : TransferType.premiumChangedNotice,
-            body: PremiumNotice(atenaNo: person, insuredNumber: decision.insuredNumber, fiscalYear: fiscalYear,
-                                decidedOn: Wareki.format(decidedOn), premium: assessment.premium,
-                                previousPremium: decision.before?.premium, months: assessment.months,
-                                reduction: assessment.reduction.rawValue, installments: bodies)))
-        // Of the departments, only 生活福祉課 receives premiums (DOMAIN.md, Transfers).
+    }
+
+    /// What a new 期割 plan sends: the insurer's 期割情報, the printed 保険料額決定(変更)通知書, and
+    /// 生活福祉課's copy of the premium (the only department that receives premiums, DOMAIN.md).
+    /// `provisional`: the plan bills koki's own figure (the union has not decided).
+    static func planEvents(person: String, insuredNumber: String?, fiscalYear: Int, decidedOn: LocalDate, premium: Int,
+                           previousPremium: Int?, months: Int, reduction: String, installments: [Installments.Installment],
+                           revision: Int, provisional: Bool, departments: [Department]) throws -> [DerivedEvent] {
+        let bodies = installments.map { InstallmentBody(no: $0.no, dueDate: $0.dueDate, amount: $0.amount, method: $0.method.rawValue) }
+        var events = [
+            try DerivedEvent(topic: insurerTopic, key: person, type: TransferType.installments, body:
+                InstallmentsTransfer(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: decidedOn,
+                                     installments: bodies, provisional: provisional)),
+            try DerivedEvent(
+                topic: Topics.notices, key: person,
+                type: previousPremium == nil ? TransferType.premiumDecidedNotice : TransferType.premiumChangedNotice,
+                body: PremiumNotice(atenaNo: person, insuredNumber: insuredNumber, fiscalYear: fiscalYear,
+                                    decidedOn: Wareki.format(decidedOn), premium: premium, previousPremium: previousPremium,
+                                    months: months, reduction: reduction, installments: bodies, provisional: provisional)),
+        ]
         for department in departments where department == .welfareLivelihood {
-            result.derived.append(try DerivedEvent(topic: department.topic, key: person, type: TransferType.departmentPremiumChanged,
-                                                   body: DepartmentPremiumTransfer(atenaNo: person, fiscalYear: fiscalYear,
-                                                                                   premium: assessment.premium,
-                                                                                   months: assessment.months)))
+            events.append(try DerivedEvent(topic: department.topic, key: person, type: TransferType.departmentPremiumChanged,
+                                           body: DepartmentPremiumTransfer(atenaNo: person, fiscalYear: fiscalYear, premium: premium,
+                                                                           months: months)))
         }
+        return events
     }
 
     /// The membership on `day`; before the first known one, the earliest (a 転入者's).

@@ -9,6 +9,8 @@ enum TaxCommand {
     case exemption(CounterApplication, PremiumReductionNotice)
     case formerDependent(CounterApplication, FormerDependentNotice)
     case residentUpdate(ResidentUpdate)
+    /// The union's 賦課 (authoritative for money).
+    case unionAssessment(UnionAssessmentDecision)
     case clock(LocalDate)
     /// A counter application the resident worker handles.
     case notMine
@@ -19,12 +21,14 @@ enum TaxCommand {
         case .pensionTarget(let target): target.atenaNo
         case .exemption(let application, _), .formerDependent(let application, _): application.atenaNo
         case .residentUpdate(let update): update.atenaNo
+        case .unionAssessment(let decision): decision.atenaNo
         case .clock, .notMine: nil
         }
     }
 
     static let acceptedTypes: Set<String> = Set(IncomeRecord.Kind.allCases.map(\.rawValue)
-        + [PensionDeductionTarget.type, ResidentUpdate.type, BusinessDay.type]
+        + [PensionDeductionTarget.type, ResidentUpdate.type, BusinessDay.type, UnionDecision.assessmentDecided,
+           UnionDecision.qualificationDecided]
         + CounterApplication.Kind.allCases.map(\.rawValue))
 
     /// Decodes and validates by the contract's shared rules (`InboundRules`), the same the
@@ -46,6 +50,12 @@ enum TaxCommand {
                 _ = try event.decodeValid(CounterApplication.self)
                 self = .notMine
             }
+        } else if event.type == UnionDecision.assessmentDecided {
+            self = .unionAssessment(try event.decodeValid(UnionAssessmentDecision.self))
+        } else if event.type == UnionDecision.qualificationDecided {
+            // The resident worker keeps 資格; held to the same rules here so both groups decide alike.
+            _ = try event.decodeValid(UnionQualificationDecision.self)
+            self = .notMine
         } else if event.type == ResidentUpdate.type {
             self = .residentUpdate(try event.decodeValid(ResidentUpdate.self))
         } else if event.type == BusinessDay.type {

@@ -12,7 +12,7 @@ import WorkerRuntime
 public struct TaxHandler: EventHandler {
     static let log = Logger(label: "koki.tax")
     public static let topics = ["tax.income.v1", "pension.deduction-targets.v1", "counter.applications.v1",
-                                Topics.residentUpdates, "clock.business-day.v1"]
+                                Topics.residentUpdates, UnionDecision.topic, "clock.business-day.v1"]
 
     public let acceptedTypes = TaxCommand.acceptedTypes
 
@@ -78,7 +78,7 @@ public struct TaxHandler: EventHandler {
                 dependents.append(.init(atenaNo: application.atenaNo, eventID: step.event.id, applicationNo: application.applicationNo,
                                         kind: "former-dependent", effectiveDate: body.dependentUntil,
                                         receivedDate: application.receivedDate, detail: body.insurerName, extra: nil))
-            case .residentUpdate, .clock, .notMine:
+            case .residentUpdate, .unionAssessment, .clock, .notMine:
                 break
             }
         }
@@ -149,7 +149,7 @@ public struct TaxHandler: EventHandler {
                 if (date.month >= 7 || date.month <= 3), !assessed.contains(year), !yearly.contains(where: { $0.year == year }) {
                     yearly.append((year, date, step.index))
                 }
-            case .notMine:
+            case .unionAssessment, .notMine:
                 break
             }
         }
@@ -172,6 +172,13 @@ public struct TaxHandler: EventHandler {
             let run = AssessmentRun(tx: tx, fiscalYear: year, decidedOn: businessDate ?? LocalDate(year: year, month: 7, day: 1)!,
                                     reason: entry.reasons.sorted().joined(separator: ","), eventID: events[entry.owner].id)
             derived[entry.owner] += try run.run(people: entry.people.sorted(), householdChanges: entry.changes).derived
+        }
+        // The union's 賦課: kept with its revision; the latest governs billing (DOMAIN.md "Who does what").
+        for step in steps {
+            guard case .unionAssessment(let decision) = step.command else { continue }
+            try tax.lockAssessments(fiscalYear: decision.fiscalYear)
+            derived[step.index] += try UnionAssessmentApplication(tx: tx, businessDate: businessDate)
+                .apply(decision, eventID: step.event.id)
         }
         return events.indices.map { rejected[$0].map(EventOutcome.rejected) ?? .applied(derived[$0]) }
     }

@@ -418,5 +418,15 @@ public final class OutboxRelay: Sendable {
                 .decode(Int.self, at: 0)
         }
         metrics.outboxBacklog(backlog)
+        // Gauges the store defines (`store_gauges`: name, label, label value, value — counts only,
+        // never a person), where the schema has them.
+        let gauges = try conn.sync { conn -> [(String, String, String, Int)] in
+            guard try conn.query("SELECT to_regclass('store_gauges') IS NOT NULL")[0].decode(Bool.self, at: 0) else { return [] }
+            return try conn.query("SELECT name, label, label_value, value FROM store_gauges").map {
+                (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(String.self, at: 2),
+                 try $0.decode(Int.self, at: 3))
+            }
+        }
+        for (name, label, value, count) in gauges { metrics.storeGauge(name, label: label, value: value, count) }
     }
 }

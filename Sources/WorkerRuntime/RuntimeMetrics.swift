@@ -90,5 +90,12 @@ public final class RuntimeMetrics: Sendable {
         gauge("koki_outbox_backlog", "Outbox rows not yet published", []).set(Double(value))
     }
 
+    /// A gauge the store defines (a name of lower-case letters and underscores; one label or none).
+    func storeGauge(_ name: String, label: String, value: String, _ count: Int) {
+        let plain = { (text: String) in !text.isEmpty && text.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || $0 == 95 } }
+        guard plain(name), label.isEmpty || plain(label) else { return }
+        gauge(name, "From the store (store_gauges)", label.isEmpty ? [] : [(label, value)]).set(Double(count))
+    }
+
     public func text() -> String { registry.emitToString() }
 }

@@ -269,7 +269,12 @@ struct TransferPolicyTests {
                 """)
             let history = try conn.query("""
                 SELECT table_name, operation, old_row->'fields', new_row->'fields', session_login FROM transfer_policy_history
+                WHERE new_row->>'event_type' = 'application.high-cost-medical'
                 """)
+            // A migration's change of the policy is versioned the same way (期割情報 gained `provisional`).
+            #expect(try conn.query("""
+                SELECT 1 FROM transfer_policy_history WHERE new_row->>'event_type' = 'koiki.installments' AND operation = 'UPDATE'
+                """).count == 1)
             #expect(history.count == 1)
             #expect(try history[0].decode(String.self, at: 0) == "transfer_rules" && history[0].decode(String.self, at: 1) == "UPDATE")
             #expect(try history[0].decode(String.self, at: 3).contains("nameKanji") && !history[0].decode(String.self, at: 2).contains("nameKanji"))

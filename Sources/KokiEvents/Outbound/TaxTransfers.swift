@@ -96,13 +96,17 @@ public struct InstallmentsTransfer: Codable, Sendable {
     public let revision: Int
     public let decidedOn: LocalDate
     public let installments: [InstallmentBody]
+    /// True while the plan bills koki's own figure (the union has not decided the 年度's 賦課).
+    public let provisional: Bool
 
-    public init(atenaNo: String, fiscalYear: Int, revision: Int, decidedOn: LocalDate, installments: [InstallmentBody]) {
+    public init(atenaNo: String, fiscalYear: Int, revision: Int, decidedOn: LocalDate, installments: [InstallmentBody],
+                provisional: Bool) {
         self.atenaNo = atenaNo
         self.fiscalYear = fiscalYear
         self.revision = revision
         self.decidedOn = decidedOn
         self.installments = installments
+        self.provisional = provisional
     }
 }
 
@@ -118,9 +122,12 @@ public struct PremiumNotice: Codable, Sendable {
     public let months: Int
     public let reduction: String
     public let installments: [InstallmentBody]
+    /// True while the premium is koki's own figure (暫定: the union has not decided it yet).
+    public let provisional: Bool
 
     public init(atenaNo: String, insuredNumber: String?, fiscalYear: Int, decidedOn: String, premium: Int, previousPremium: Int?,
-                months: Int, reduction: String, installments: [InstallmentBody]) {
+                months: Int, reduction: String, installments: [InstallmentBody], provisional: Bool) {
+        self.provisional = provisional
         self.atenaNo = atenaNo
         self.insuredNumber = insuredNumber
         self.fiscalYear = fiscalYear

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import KokiBase
+import KokiStore
+
+/// `koki reconcile` — 突合: where the union's decisions and koki's own computation disagree, as a
+/// work queue for clerks.
+struct Reconcile: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconcile",
+        abstract: "The discrepancies between the union's decisions and koki's computation (KOKI_DATABASE_URL).",
+        subcommands: [List.self, Close.self], defaultSubcommand: List.self)
+
+    static let kinds = ["annual-premium", "reduction", "beyond-limit", "qualification", "burden-ratio", "unknown-to-union",
+                        "unknown-to-koki"]
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List discrepancies: person, 年度, kind, koki's value, the union's, opened and closed.")
+        @Flag(help: "Only the open ones.") var open = false
+        @Option(help: "Only this kind (\(Reconcile.kinds.joined(separator: ", "))).") var kind: String?
+        @Flag(help: "JSON: an array of {id, atenaNo, fiscalYear, kind, kokiValue, unionValue, openedOn, closedOn, closedReason, closedBy}.")
+        var json = false
+
+        func validate() throws {
+            if let kind, !Reconcile.kinds.contains(kind) { throw ValidationError("--kind must be one of \(Reconcile.kinds.joined(separator: ", "))") }
+        }
+
+        mutating func run() async throws {
+            let (open, kind) = (self.open, self.kind)
+            let rows = try await withDatabase { try UnionStore($0).discrepancies(openOnly: open, kind: kind) }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                return
+            }
+            for r in rows {
+                let state = r.closedOn.map { "closed \($0) (\(r.closedReason ?? ""))" } ?? "open"
+                print("#\(r.id)  \(r.atenaNo)  \(r.fiscalYear.map { "\($0)年度" } ?? "-")  \(r.kind)  koki=\(r.kokiValue ?? "-")  union=\(r.unionValue ?? "-")  opened \(r.openedOn)  \(state)")
+            }
+            let counts = Dictionary(grouping: rows.filter { $0.closedOn == nil }, by: \.kind).mapValues(\.count)
+            print("open: " + (counts.isEmpty ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A clerk closes one open discrepancy, with a reason (recorded with the login).")
+        @Option(help: "The discrepancy's id.") var id: Int
+        @Option(help: "Why it is closed (no personal data).") var reason: String
+        @Option(help: "The business date (default: today in Tokyo).") var on: String?
+        @Option(help: "Who closes it (default: $USER); the database login is recorded as well.") var operatorName: String?
+
+        func validate() throws {
+            guard (1...500).contains(reason.count), !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw ValidationError("--reason must be 1–500 characters without control characters")
+            }
+            if let on, LocalDate(iso: on) == nil { throw ValidationError("--on must be a date YYYY-MM-DD") }
+        }
+
+        mutating func run() async throws {
+            let (id, reason) = (self.id, self.reason)
+            let day = on.flatMap(LocalDate.init(iso:)) ?? LocalDate.todayInTokyo()
+            let clerk = operatorName ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            let closed = try await withDatabase { try UnionStore($0).close(id: id, reason: reason, by: clerk, on: day) }
+            guard closed else { throw fail("no open discrepancy #\(id)") }
+            print("koki reconcile: #\(id) closed")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import KokiBase
+import KokiDomain
+import KokiEvents
+import KokiStore
+import Postgres
+
+/// The union's 資格 decisions in the resident worker, which owns 資格: kept as history, the union's
+/// 被保険者番号 put in place of a provisional one (the old kept), and the union's periods checked
+/// against koki's own (突合: a difference is a work item until a later fact makes them agree).
+struct UnionQualifications {
+    let tx: PostgresConnection
+
+    /// Keeps each decision and takes the union's 被保険者番号. A number another person holds is not
+    /// taken (the store keeps numbers unique): that is a discrepancy for a clerk, not a failed batch.
+    func keep(_ decisions: [(eventID: String, decision: UnionQualificationDecision)]) throws {
+        guard !decisions.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for (eventID, d) in decisions {
+            try tx.execute("""
+                INSERT INTO union_qualifications (atena_no, insured_no, decided_on, periods, burden_ratio, event_id)
+                VALUES (\(d.atenaNo), \(d.insuredNo), \(d.decidedOn), \(String(decoding: try encoder.encode(d.periods), as: UTF8.self))::jsonb,
+                        \(try d.burdenRatio.map { String(decoding: try encoder.encode($0), as: UTF8.self) })::jsonb, \(eventID))
+                """)
+            let holders = try tx.query("""
+                SELECT atena_no, insured_number FROM residents
+                WHERE atena_no = \(d.atenaNo) OR insured_number = \(d.insuredNo)
+                """).map { (try $0.decode(String.self, at: 0), try $0.decode(String?.self, at: 1)) }
+            if holders.contains(where: { $0.0 != d.atenaNo }) {
+                try UnionStore(tx).open(.init(atenaNo: d.atenaNo, fiscalYear: nil, kind: "qualification",
+                                              kokiValue: "insured number held by another person", unionValue: d.insuredNo),
+                                        on: d.decidedOn, eventID: eventID)
+                continue
+            }
+            let current = holders.first { $0.0 == d.atenaNo }?.1
+            guard current != d.insuredNo else { continue }
+            if let current {
+                try tx.execute("""
+                    INSERT INTO insured_number_history (atena_no, insured_number, replaced_on, replaced_by)
+                    VALUES (\(d.atenaNo), \(current), \(d.decidedOn), \(eventID))
+                    """)
+            }
+            try tx.execute("UPDATE residents SET insured_number = \(d.insuredNo) WHERE atena_no = \(d.atenaNo)")
+        }
+    }
+
+    /// Compares the union's periods with koki's, as recomputed in this batch: the same periods
+    /// (取得日 and 喪失日) close the person's open `qualification` and `unknown-to-koki` items;
+    /// otherwise one is opened (or brought up to date) with both values.
+    func reconcile(_ decisions: [(eventID: String, decision: UnionQualificationDecision)], periods: [String: [QualificationPeriod]],
+                   on businessDate: LocalDate?) throws {
+        let union = UnionStore(tx)
+        var latest: [String: (String, UnionQualificationDecision)] = [:]
+        for (eventID, d) in decisions { latest[d.atenaNo] = (eventID, d) }
+        for (person, (eventID, d)) in latest.sorted(by: { $0.key < $1.key }) {
+            let day = businessDate ?? d.decidedOn
+            let theirs = d.periods.map { Self.text($0.acquiredOn, $0.lostOn) }.sorted()
+            let ours = (periods[person] ?? []).map { Self.text($0.acquiredOn, $0.lostOn) }.sorted()
+            if ours.isEmpty && !theirs.isEmpty {
+                try union.open(.init(atenaNo: person, fiscalYear: nil, kind: "unknown-to-koki", kokiValue: nil,
+                                     unionValue: theirs.joined(separator: ",")), on: day, eventID: eventID)
+            } else if ours != theirs {
+                try union.closeAgreed(person, fiscalYear: nil, kinds: ["unknown-to-koki"], on: day)
+                try union.open(.init(atenaNo: person, fiscalYear: nil, kind: "qualification", kokiValue: ours.joined(separator: ","),
+                                     unionValue: theirs.joined(separator: ",")), on: day, eventID: eventID)
+            } else {
+                try union.closeAgreed(person, fiscalYear: nil, kinds: ["qualification", "unknown-to-koki"], on: day)
+            }
+        }
+    }
+
+    static func text(_ from: LocalDate, _ to: LocalDate?) -> String { "\(from)..\(to.map(\.description) ?? "")" }
+}
