@@ -123,6 +123,29 @@ struct UnionDecisionTests {
         #expect(try await stack.count("SELECT count(*) FROM discrepancies WHERE id = \(id) AND closed_by LIKE 'clerk-1 (%'") == 1)
     }
 
+    /// A 年度 configured to wait for the union (`assessment_sources.source = 'union'`): koki assesses
+    /// (the check) but bills nothing until the union decides.
+    @Test func aYearThatWaitsForTheUnionBillsNothingBeforeIt() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        _ = try await stack.query("INSERT INTO assessment_sources VALUES (2026, 'union') RETURNING 1")
+        try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
+        let p = "0000000161"
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
+        try await stack.send([tax.resident(p, household: "0000009061", born: "1946-05-05", relationship: .head),
+                              tax.income(p, pension: 1_970_000, id: "inc-w-p")])
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods")
+        try await stack.waitFor("income", "SELECT count(*) FROM incomes")
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        #expect(try await stack.count("SELECT count(*) FROM assessment_history WHERE atena_no = \(p)") == 1, "koki's check is there")
+        #expect(try await plan(stack, p) == ("none", 0), "nothing billed before the union decides")
+        try await stack.send([assessment(p, revision: 1, on: "2026-07-10", premium: 62_600, reduction: "50", id: "w-p-1")])
+        try await stack.waitFor("union plan", "SELECT count(*) FROM installment_plans WHERE atena_no = \(p) AND basis = 'union'")
+        #expect(try await plan(stack, p) == ("union", 62_600))
+        #expect(try await open(stack, p).isEmpty)
+    }
+
     @Test func theUnionsQualificationGivesTheInsuredNumberAndIsChecked() async throws {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }
