@@ -166,6 +166,10 @@ INTERNAL = {
     "notice.dunning": COLLECTION, "notice.reminder": COLLECTION,
     "notice.appropriation": MONEY_NOTICE, "notice.refund": REFUND_NOTICE, "notice.late-fee": MONEY_NOTICE,
     "notice.suspense": MONEY_NOTICE,
+    "notice.reconciliation-summary": obj({
+        "date": DATE, "openedToday": integer(minimum=0), "closedToday": integer(minimum=0),
+        "open": {"type": "array", "items": obj({"kind": string(), "open": integer(minimum=0)})}},
+        description="The office's daily 突合 summary, sent as the next business day begins: open discrepancies by kind, and how many opened and closed on `date` (counts only, no person; key `office`)"),
 }
 PREMIUM_NOTICE = obj({"atenaNo": ATENA, "insuredNumber": nullable(string()), "fiscalYear": integer(), "reason": string(),
                       "decidedOn": string(), "premium": YEN, "previousPremium": nullable(integer()), "months": integer(),

@@ -164,6 +164,15 @@ public struct UnionStore {
         return result
     }
 
+    /// How many discrepancies opened and closed on `day`.
+    public func movement(on day: LocalDate) throws -> (opened: Int, closed: Int) {
+        let row = try tx.query("""
+            SELECT count(*) FILTER (WHERE opened_on = \(day))::int, count(*) FILTER (WHERE closed_on = \(day))::int FROM discrepancies
+            WHERE opened_on = \(day) OR closed_on = \(day)
+            """)[0]
+        return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1))
+    }
+
     /// A clerk closes one open discrepancy with a reason. Returns false if it is not open.
     public func close(id: Int, reason: String, by clerk: String, on day: LocalDate) throws -> Bool {
         !(try tx.query("""

@@ -117,8 +117,12 @@ public struct TaxHandler: EventHandler {
         if let after, let reason = try CalendarStore.behind(after, reaching: days, in: tx) { throw NotYet(reason) }
         let calendar = CalendarStore(tx, worker: .tax)
         var businessDate = try calendar.businessDate()
+        /// The business date each clock step closes (the one before it).
+        var closes: [Int: LocalDate] = [:]
         for step in steps {
-            if case .clock(let date) = step.command { businessDate = try calendar.advance(to: date) }
+            guard case .clock(let date) = step.command else { continue }
+            if let previous = businessDate, previous < date { closes[step.index] = previous }
+            businessDate = try calendar.advance(to: date)
         }
         let assessed = try tax.assessedYears()
         let currentYear = businessDate.map(FiscalMonths.fiscalYear(of:))
@@ -179,6 +183,18 @@ public struct TaxHandler: EventHandler {
             try tax.lockAssessments(fiscalYear: decision.fiscalYear)
             derived[step.index] += try UnionAssessmentApplication(tx: tx, businessDate: businessDate)
                 .apply(decision, eventID: step.event.id)
+        }
+        // Each business day opens with the office's 突合 summary of the day before (counts only):
+        // the open discrepancies by kind, and what opened and closed that day.
+        for step in steps {
+            guard case .clock = step.command, let date = closes[step.index] else { continue }
+            let union = UnionStore(tx)
+            let counts = try union.openCounts()
+            let movement = try union.movement(on: date)
+            derived[step.index].append(try DerivedEvent(
+                topic: Topics.notices, key: "office", type: TransferType.reconciliationSummary,
+                body: ReconciliationSummary(date: date, open: counts.sorted { $0.key < $1.key }.map { .init(kind: $0.key, open: $0.value) },
+                                            openedToday: movement.opened, closedToday: movement.closed)))
         }
         return events.indices.map { rejected[$0].map(EventOutcome.rejected) ?? .applied(derived[$0]) }
     }

@@ -18,7 +18,10 @@ struct UnionAssessmentApplication {
     func apply(_ decision: UnionAssessmentDecision, eventID: String) throws -> [DerivedEvent] {
         let store = AssessmentStore(tx), union = UnionStore(tx), tax = TaxStore(tx)
         let person = decision.atenaNo, fiscalYear = decision.fiscalYear
+        // The plan is decided no earlier than the union's decision; the work items are dated by
+        // the business day they are found on (the office's daily summary counts by it).
         let day = max(businessDate ?? decision.decidedOn, decision.decidedOn)
+        let found = businessDate ?? decision.decidedOn
         if let last = try union.lastRevision(of: person, fiscalYear: fiscalYear), last >= decision.revision {
             try union.insert(decision, applied: false, refusedReason: "superseded", eventID: eventID, on: businessDate)
             return []
@@ -32,14 +35,14 @@ struct UnionAssessmentApplication {
             try union.insert(decision, applied: false, refusedReason: "beyond-limit", eventID: eventID, on: businessDate)
             let billed = plan.map { String($0.installments.reduce(0) { $0 + $1.amount }) }
             try union.open(.init(atenaNo: person, fiscalYear: fiscalYear, kind: "beyond-limit", kokiValue: billed,
-                                 unionValue: String(decision.annualPremium)), on: day, eventID: eventID)
+                                 unionValue: String(decision.annualPremium)), on: found, eventID: eventID)
             return []
         }
         try union.insert(decision, applied: true, refusedReason: nil, eventID: eventID, on: businessDate)
         let applied = UnionStore.Applied(revision: decision.revision, annualPremium: decision.annualPremium,
                                          reduction: decision.kokiReduction, insuredNo: decision.insuredNo)
         try union.reconcile(person, fiscalYear: fiscalYear, koki: koki.map { ($0.premium, $0.reduction) }, union: applied,
-                            on: day, eventID: eventID)
+                            on: found, eventID: eventID)
 
         // Money follows the union.
         let previous = plan.map { $0.installments.reduce(0) { $0 + $1.amount } }

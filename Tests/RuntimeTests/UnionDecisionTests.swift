@@ -92,11 +92,23 @@ struct UnionDecisionTests {
         #expect(try await plan(stack, p) == ("union", 50_000))
 
         // The union decides again as koki computed: the work items close by themselves.
-        try await stack.send([assessment(p, revision: 3, on: "2026-11-02", premium: 62_600, reduction: "50", id: "u-p-3"),
-                              factory.businessDay(LocalDate(iso: "2026-11-04")!)])
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-11-04")!)])
+        try await stack.waitFor("11/04", "SELECT count(*) FROM worker_calendars WHERE worker = 'tax' AND business_date = '2026-11-04'")
+        try await stack.send([assessment(p, revision: 3, on: "2026-11-02", premium: 62_600, reduction: "50", id: "u-p-3")])
         try await stack.waitFor("agreed", "SELECT count(*) FROM discrepancies WHERE atena_no = \(p) AND closed_reason = 'agreed'", atLeast: 2)
         #expect(try await open(stack, p).isEmpty)
         #expect(try await plan(stack, p) == ("union", 62_600))
+        // The office's summary of the day, as the next one begins: counts only.
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-11-05")!)])
+        try await stack.waitFor("summary", """
+            SELECT count(*) FROM outbox WHERE ce_type = 'notice.reconciliation-summary' AND message_key = 'office'
+              AND convert_from(payload, 'UTF8') LIKE '%"date":"2026-11-04"%'
+            """)
+        let summary = try await stack.strings("""
+            SELECT convert_from(payload, 'UTF8') FROM outbox WHERE ce_type = 'notice.reconciliation-summary'
+              AND convert_from(payload, 'UTF8') LIKE '%"date":"2026-11-04"%'
+            """).first ?? ""
+        #expect(summary.contains("\"closedToday\":2") && !summary.contains(p), "\(summary)")
 
         // A decision for a 年度 beyond the 2-year limit (first 納期限 2023-07-31: closed from 2025-08-01): refused, a work item.
         try await stack.send([assessment(p, year: 2023, revision: 1, on: "2026-11-02", premium: 10_000, reduction: "70", id: "u-p-2023")])

@@ -167,3 +167,31 @@ public struct BurdenRatioTransfer: Codable, Sendable {
         self.ratio = ratio
     }
 }
+
+extension TransferType {
+    /// The office's daily 突合 summary (counts only, no person).
+    public static let reconciliationSummary = "notice.reconciliation-summary"
+}
+
+/// The daily 突合 summary for the office (`koki.notices.v1`, key `office`), sent as the next business
+/// day begins: the discrepancies open by kind, and how many opened and closed on `date`.
+public struct ReconciliationSummary: Codable, Sendable {
+    public struct Count: Codable, Sendable, Hashable {
+        public let kind: String
+        public let open: Int
+
+        public init(kind: String, open: Int) {
+            self.kind = kind
+            self.open = open
+        }
+    }
+
+    public let date: LocalDate
+    public let open: [Count]
+    public let openedToday: Int
+    public let closedToday: Int
+
+    public init(date: LocalDate, open: [Count], openedToday: Int, closedToday: Int) {
+        (self.date, self.open, self.openedToday, self.closedToday) = (date, open, openedToday, closedToday)
+    }
+}
