@@ -9,7 +9,7 @@ struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile",
         abstract: "The discrepancies between the union's decisions and koki's computation (KOKI_DATABASE_URL).",
-        subcommands: [List.self, Close.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Close.self, Interfaces.self], defaultSubcommand: List.self)
 
     static let kinds = ["annual-premium", "reduction", "beyond-limit", "qualification", "burden-ratio", "unknown-to-union",
                         "unknown-to-koki"]
@@ -65,6 +65,44 @@ struct Reconcile: AsyncParsableCommand {
             let closed = try await withDatabase { try UnionStore($0).close(id: id, reason: reason, by: clerk, on: day) }
             guard closed else { throw fail("no open discrepancy #\(id)") }
             print("koki reconcile: #\(id) closed")
+        }
+    }
+
+    struct Interfaces: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The daily interface reconciliation of a business day: per inbound source applied and dead-lettered, per destination sent, the ledger's money by entry.",
+            discussion: "Run it once each business day for the day before, with --record: the relay's koki_interface_reconciliation_behind_days gauge counts the business days not recorded.")
+        @Option(help: "The business day, YYYY-MM-DD.") var date: String
+        @Flag(help: "Record the report as the day's reconciliation.") var record = false
+        @Flag(help: "JSON: an array of {direction, interface, party, received, applied, deadLettered, amount}.") var json = false
+
+        func validate() throws {
+            guard LocalDate(iso: date) != nil else { throw ValidationError("--date must be a date YYYY-MM-DD") }
+        }
+
+        mutating func run() async throws {
+            let (day, record) = (LocalDate(iso: date)!, self.record)
+            let lines = try await withDatabase { conn -> [InterfaceReconciliation.Line]? in
+                guard let lines = try InterfaceReconciliation.report(day, on: conn) else { return nil }
+                if record { try InterfaceReconciliation.record(day, lines, on: conn) }
+                return lines
+            }
+            guard let lines else { throw fail("no worker reached \(day): nothing to reconcile") }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(lines), as: UTF8.self))
+                return
+            }
+            print("== interface reconciliation \(day) ==")
+            for l in lines {
+                switch l.direction {
+                case "inbound": print("in   \(l.interface)  \(l.party)  received \(l.received)  applied \(l.applied)  dead-lettered \(l.deadLettered)")
+                case "outbound": print("out  \(l.interface)  \(l.party)  sent \(l.applied)")
+                default: print("yen  \(l.interface)  \(l.applied) entries  \((l.amount ?? 0).formatted()) 円")
+                }
+            }
+            if record { print("recorded") }
         }
     }
 }

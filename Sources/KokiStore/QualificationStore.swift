@@ -154,7 +154,11 @@ public struct CalendarStore {
 
     /// Moves the business date forward (never back: a late or replayed tick changes nothing).
     public func advance(to date: LocalDate) throws -> LocalDate {
-        try tx.query("""
+        // The moment the worker reached the day: the boundary of its days for the interface reconciliation.
+        try tx.execute("""
+            INSERT INTO business_day_marks (worker, business_date) VALUES (\(worker.rawValue), \(date)) ON CONFLICT DO NOTHING
+            """)
+        return try tx.query("""
             INSERT INTO worker_calendars (worker, business_date) VALUES (\(worker.rawValue), \(date))
             ON CONFLICT (worker) DO UPDATE SET business_date = greatest(worker_calendars.business_date, EXCLUDED.business_date)
             RETURNING business_date

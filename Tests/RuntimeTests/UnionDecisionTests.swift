@@ -195,4 +195,39 @@ struct UnionDecisionTests {
         try await stack.waitFor("agreed", "SELECT count(*) FROM discrepancies WHERE atena_no = \(p) AND closed_reason = 'agreed'")
         #expect(try await open(stack, p).isEmpty)
     }
+
+    /// The daily interface reconciliation: a business day's inbound events per source and group
+    /// (applied, dead-lettered), its transfers per destination, recorded; the gauge says how many
+    /// business days are not recorded.
+    @Test func theDailyInterfaceReconciliation() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("07/01", "SELECT count(*) FROM business_day_marks WHERE business_date = '2026-07-01'", atLeast: 2)
+        try await stack.send([assessment("0000000171", revision: 1, on: "2026-07-01", premium: 30_000, reduction: "50", id: "r-1"),
+                              assessment("0000000172", revision: 1, on: "2026-07-01", premium: 40_000, reduction: "20", id: "r-2"),
+                              assessment("0000000173", revision: 1, on: "2026-07-01", premium: 40_000, reduction: "9", id: "r-bad")])
+        try await stack.waitFor("applied", "SELECT count(*) FROM inbox WHERE topic = 'koiki.decisions.v1'", atLeast: 4)
+        try await stack.waitFor("dead-lettered", "SELECT count(*) FROM dead_letters WHERE topic = 'koiki.decisions.v1'", atLeast: 2)
+        try await stack.waitFor("sent", "SELECT count(*) FROM audit_log WHERE event_type = 'koiki.installments'", atLeast: 2)
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-02")!)])
+        try await stack.waitFor("07/02", "SELECT count(*) FROM business_day_marks WHERE business_date = '2026-07-02'", atLeast: 2)
+        let behind = "SELECT value::int FROM store_gauges WHERE name = 'koki_interface_reconciliation_behind_days'"
+        #expect(try await stack.count(SQL(unsafeSQL: behind)) == 1, "07/01 is not recorded yet")
+
+        let env = ["KOKI_DATABASE_URL": stack.databaseURL]
+        let (status, output) = try await runCommand("koki", ["reconcile", "interfaces", "--date", "2026-07-01", "--json", "--record"],
+                                                    environment: env)
+        #expect(status == 0, "\(output)")
+        let lines = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
+        let tax = lines.first { $0["interface"] as? String == "koiki.decisions.v1" && ($0["party"] as? String)?.hasPrefix("koki-tax-worker") == true }
+        #expect(tax?["applied"] as? Int == 2 && tax?["deadLettered"] as? Int == 1 && tax?["received"] as? Int == 3, "\(output)")
+        let sent = lines.first { $0["direction"] as? String == "outbound" && $0["party"] as? String == "koiki.installments" }
+        #expect(sent?["applied"] as? Int == 2, "\(output)")
+        #expect(try await stack.count("SELECT count(*) FROM interface_reconciliations WHERE business_date = '2026-07-01'") == lines.count)
+        #expect(try await stack.count(SQL(unsafeSQL: behind)) == 0)
+        let (missing, message) = try await runCommand("koki", ["reconcile", "interfaces", "--date", "2026-06-30"], environment: env)
+        #expect(missing != 0 && message.contains("nothing to reconcile"), "\(message)")
+    }
 }
