@@ -223,6 +223,10 @@ enum DevReport {
         for l in s.transfers { lines.append("  \(l.label)　\(l.count)") }
         lines.append("保留中の提供（held）　\(s.held.reduce(0) { $0 + $1.count })")
         for l in s.held { lines.append("  \(l.label)　\(l.count)") }
+        lines.append("広域連合の決定　\(s.unionDecisions.reduce(0) { $0 + $1.count }) 件")
+        for l in s.unionDecisions { lines.append("  \(l.label)　\(l.count)") }
+        lines.append("突合（未解決）　\(s.discrepanciesOpen.reduce(0) { $0 + $1.count }) 件（開始 \(s.discrepanciesOpened) 件）")
+        for l in s.discrepanciesOpen { lines.append("  \(l.label)　\(l.count)") }
         lines.append("dead letters　\(s.deadLetters.reduce(0) { $0 + $1.count })")
         for l in s.deadLetters { lines.append("  \(l.label)　\(l.count)") }
         lines.append("koki ledger verify: \(ledgerProblems.isEmpty ? "balanced" : "\(ledgerProblems.count) problem(s)")")

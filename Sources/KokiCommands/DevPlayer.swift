@@ -25,6 +25,7 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
     private(set) var sent: [String: Int] = [:]
     private(set) var published = 0
     private var payments = PaymentSchedule()
+    private var union = UnionPlayer()
     private var holidays: Set<LocalDate> = []
 
     /// Each worker's consumer group and the topics it reads.
@@ -42,6 +43,7 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
         self.stop = stop
         self.progress = progress
         payments.seed = city.options.seed
+        union.seed = city.options.seed
     }
 
     /// Plays until the 年度's last day (or a stop); returns the last day played.
@@ -51,6 +53,7 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
         var index = 0
         var day = city.start.adding(days: -1)
         var lastPlans = day
+        var qualificationsSince = "-infinity"
         let total = city.end.daysSinceEpoch - day.daysSinceEpoch + 1
         var played = day
         while day <= city.end, !stop.isRequested {
@@ -59,13 +62,20 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
                 batch.append(city.events[index].message)
                 index += 1
             }
-            batch += payments.take(through: day)
+            batch += payments.take(through: day) + union.take(through: day)
             try await publish(batch)
             if day.isBusinessDay(holidays: holidays) {
                 try await publish([factory.businessDay(day)])
                 let (after, today) = (lastPlans, day)
                 let decided = try await conn.run { conn in try PaymentSchedule.newInstallments(after: after, through: today, on: conn) }
                 payments.schedule(decided, today: day)
+                // The union's side: it decides a few days after koki's facts.
+                let assessed = try await conn.run { try UnionPlayer.assessments(after: after, through: today, on: $0) }
+                union.decide(assessed, today: day)
+                let since = qualificationsSince
+                let (changed, until) = try await conn.run { try UnionPlayer.qualifications(since: since, on: $0) }
+                union.decide(changed, today: day)
+                qualificationsSince = until
                 lastPlans = day
                 if day.weekday == 5 {  // Fridays: the refunds decided a week or more ago are paid, that day
                     let refunds = try await conn.run { try PaymentSchedule.unpaidRefunds(before: today.adding(days: -7), on: $0) }
@@ -164,6 +174,7 @@ struct PaymentSchedule: Sendable {
     private var scheduled: [String: Int] = [:]
     private var pending: [LocalDate: [OutgoingMessage]] = [:]
     private var serial = 0
+    private var references = 0
     private let factory = EventFactory(source: "urn:kawaguchi:shuno")
 
     /// The messages due on or before `day`, in date order.
@@ -235,7 +246,9 @@ struct PaymentSchedule: Sendable {
             case "unnamed":
                 add(early, kind: .received, atenaNo: i.atenaNo, fiscalYear: nil, no: nil, amount: more, channel: .bank)
             case "failed":
-                let reference = "AT-\(i.atenaNo)-\(i.fiscalYear)-\(i.no)"
+                // One reference per debit (a 期 raised later is debited again, under its own reference).
+                references += 1
+                let reference = "AT-\(i.atenaNo)-\(i.fiscalYear)-\(i.no)-\(references)"
                 let due = onOrAfterTomorrow(i.dueDate)
                 add(due, kind: .received, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more,
                     channel: .accountTransfer, paymentID: reference)

@@ -32,6 +32,11 @@ public struct CitySummary: Sendable {
     public let transfers: [Line]
     public let held: [Line]
     public let deadLetters: [Line]
+    /// The union's decisions received, by type (`applied` for 賦課 that govern billing).
+    public let unionDecisions: [Line]
+    /// 突合: open discrepancies by kind, and how many were opened in all.
+    public let discrepanciesOpen: [Line]
+    public let discrepanciesOpened: Int
 
     public var collectionRate: Double { chargedDue == 0 ? 0 : Double(collected) / Double(chargedDue) }
 
@@ -106,6 +111,16 @@ public struct CitySummary: Sendable {
             deadLetters: try lines("""
                 SELECT consumer_group || '  ' || error_kind || ': ' || reason, count(*)::bigint, NULL::bigint FROM dead_letters
                 GROUP BY 1 ORDER BY 2 DESC
-                """, amounts: false))
+                """, amounts: false),
+            unionDecisions: try lines("""
+                SELECT label, count(*)::bigint, NULL::bigint FROM (
+                    SELECT CASE WHEN applied THEN 'assessment-decided' ELSE 'assessment-decided (' || refused_reason || ')' END AS label
+                    FROM union_assessments
+                    UNION ALL SELECT 'qualification-decided' FROM union_qualifications) d GROUP BY 1 ORDER BY 1
+                """, amounts: false),
+            discrepanciesOpen: try lines("""
+                SELECT kind, count(*)::bigint, NULL::bigint FROM discrepancies WHERE closed_on IS NULL GROUP BY 1 ORDER BY 1
+                """, amounts: false),
+            discrepanciesOpened: try int("SELECT count(*) FROM discrepancies"))
     }
 }

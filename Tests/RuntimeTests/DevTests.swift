@@ -22,7 +22,8 @@ struct DevTests {
         for line in ["被保険者（2027-03-31 現在）", "賦課", "期割 普通徴収", "収納率", "督促", "延滞金", "提供（宛先・種別）",
                      "koiki  koiki.qualification-acquired", "koiki  koiki.assessment", "koiki  koiki.receipt",
                      "municipal-tax  municipal-tax.premiums-paid", "dead letters　0", "保留中の提供（held）　0",
-                     "koki ledger verify: balanced", "chain intact"] {
+                     "koki ledger verify: balanced", "chain intact", "広域連合の決定", "assessment-decided", "qualification-decided",
+                     "突合（未解決）"] {
             #expect(output.contains(line), "the summary shows \(line)")
         }
         // The year's events reached every worker: the store holds a year of each.
@@ -37,6 +38,18 @@ struct DevTests {
         #expect(try counts.decode(Int.self, at: 0) > 100 && (try counts.decode(Int.self, at: 1)) > 100)
         #expect(try counts.decode(Int.self, at: 2) > 500 && (try counts.decode(Int.self, at: 3)) > 0)
         #expect(try counts.decode(Int.self, at: 4) == 242, "every business day of 年度 2026, holidays and 年末年始 skipped")
+        // The union's side was played: its decisions govern billing, and some disagree (突合).
+        let union = try await conn.run { conn in
+            try conn.query("""
+                SELECT (SELECT count(*) FROM union_assessments WHERE applied), (SELECT count(*) FROM union_qualifications),
+                       (SELECT count(*) FROM installment_plans WHERE current AND basis = 'union'),
+                       (SELECT count(*) FROM discrepancies WHERE kind = 'annual-premium'),
+                       (SELECT count(*) FROM discrepancies WHERE kind = 'qualification')
+                """)[0]
+        }
+        #expect(try union.decode(Int.self, at: 0) > 100 && (try union.decode(Int.self, at: 1)) > 100)
+        #expect(try union.decode(Int.self, at: 2) > 100)
+        #expect(try union.decode(Int.self, at: 3) > 0 && (try union.decode(Int.self, at: 4)) > 0, "the queue is exercised")
         // And no personal data in any process's log.
         for file in (try? FileManager.default.contentsOfDirectory(atPath: logs.path)) ?? [] where file.hasSuffix(".log") {
             let text = (try? String(contentsOf: logs.appendingPathComponent(file), encoding: .utf8)) ?? ""
