@@ -51,7 +51,8 @@ def application(extra, required_extra=None):
 INBOUND = {
     "resident.changes.v1": {t: RESIDENT_CHANGE for t in [
         "resident.moved-in", "resident.moved-out", "resident.moved-within", "resident.died", "resident.born",
-        "resident.household-changed", "resident.name-changed", "resident.corrected", "resident.nonresident-registered"]},
+        "resident.household-changed", "resident.name-changed", "resident.corrected", "resident.nonresident-registered",
+        "resident.removed"]},
     "welfare.public-assistance.v1": {t: obj({"atenaNo": ATENA, "householdNo": nullable(string(pattern=r"^[0-9]{10}$")),
                                              "caseNo": string(minLength=1), "effectiveDate": DATE},
                                             required=["atenaNo", "caseNo", "effectiveDate"]) for t in [

@@ -40,8 +40,18 @@ struct PersonFile {
         case .movedIn:
             return .movedIn(fromSaitama: row.previousAddress?.isInSaitama ?? false)
         case .movedOut:
-            return .movedOut(toSaitama: row.nextAddress?.isInSaitama ?? false,
-                             newAddressStartsSameDay: row.nextAddress?.startsOn == row.effectiveDate)
+            // EVENTS.md: the effective date is the 転出日, the day the new address starts. A move to
+            // another union's area (another prefecture) loses on that day; a move abroad (no city,
+            // no prefecture: no other union) the day after (高確法 53条, DOMAIN.md 喪失日). An
+            // explicit `startsOn` says when the new address starts.
+            let next = row.nextAddress
+            let domestic = !(next?.prefecture ?? "").isEmpty || !(next?.cityCode ?? "").isEmpty
+            return .movedOut(toSaitama: next?.isInSaitama ?? false,
+                             newAddressStartsSameDay: next?.startsOn.map { $0 == row.effectiveDate } ?? domestic)
+        case .removed:
+            // 職権消除: the register found the person no longer lives here, from the date it sets;
+            // no other union's area is known, so the loss is the day after [verify the union's practice].
+            return .movedOut(toSaitama: false, newAddressStartsSameDay: false)
         case .born:
             return .born
         default:

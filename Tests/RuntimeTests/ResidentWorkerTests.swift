@@ -113,11 +113,12 @@ struct ResidentWorkerTests {
         try await stack.waitApplied(29, deadLetters: 2)
 
         #expect(try await stack.periods(a) == [["2026-05-20", "age-75", nil, nil]], "insured on the 75th birthday")
-        #expect(try await stack.periods(b) == [["2026-04-01", "moved-in", "2026-05-11", "moved-out"]])
+        // Moved to Tokyo (another union's area) on 5/10: lost that day (高確法 53条).
+        #expect(try await stack.periods(b) == [["2026-04-01", "moved-in", "2026-05-10", "moved-out"]])
         #expect(try await stack.periods(c) == [["2021-01-01", "age-75", "2026-05-06", "died"]])
         #expect(try await stack.periods(dd) == [["2023-02-02", "age-75", "2026-04-15", "assistance-started"],
                                                 ["2026-05-01", "assistance-ended", nil, nil]])
-        #expect(try await stack.periods(i) == [["2015-10-10", "age-75", "2026-05-21", "moved-out"]],
+        #expect(try await stack.periods(i) == [["2015-10-10", "age-75", "2026-05-20", "moved-out"]],
                 "effective dates decide, not arrival order")
         #expect(try await stack.periods(g) == [["2026-04-20", "disability-certified", "2026-06-01", "disability-withdrawn"]],
                 "障害認定 at 70, then withdrawn")
@@ -163,7 +164,7 @@ struct ResidentWorkerTests {
         #expect(periods?.count == 1 && periods?[0]["acquiredOn"] as? String == "2026-05-20"
                 && periods?[0]["acquisitionReason"] as? String == "age-75" && periods?[0]["lostOn"] is NSNull)
         let (humanStatus, human) = try await runCommand("koki", ["person", b, "--purpose", "T-1"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
-        #expect(humanStatus == 0 && human.contains("取得 令和8年4月1日（転入）") && human.contains("喪失 令和8年5月11日（転出）"), "\(human)")
+        #expect(humanStatus == 0 && human.contains("取得 令和8年4月1日（転入）") && human.contains("喪失 令和8年5月10日（転出）"), "\(human)")
         // M5: each read above is in the access log, with its purpose and the database login; a read
         // without a purpose is refused before anything is read.
         #expect(try await stack.count("""
@@ -383,5 +384,32 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
     func stopAll() {
         for child in children { child.signal(SIGKILL) }
         LogScan.check(children)
+    }
+}
+
+extension ResidentWorkerTests {
+    /// 喪失日 by where the person went (高確法 53条, DOMAIN.md; EVENTS.md: a moved-out's effective date
+    /// is the 転出日, the day the new address starts): to another prefecture (another union's area)
+    /// lost that day; abroad (no other union) the day after; 職権消除 the day after its date.
+    @Test func theLossDateFollowsWhereThePersonWent() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        try stack.start()
+        let t = "0000000301", u = "0000000302", v = "0000000303"
+        let abroad = ResidentChange.Address(postalCode: nil, cityCode: nil, prefecture: nil, line: "Honolulu, HI, USA", katagaki: nil)
+        try await stack.send([factory.businessDay(d("2026-04-01"))])
+        try await stack.send([person(t, household: "0000000301", born: "1940-01-01", .corrected, on: "2026-03-31"),
+                              person(u, household: "0000000302", born: "1940-01-01", .corrected, on: "2026-03-31"),
+                              person(v, household: "0000000303", born: "1940-01-01", .corrected, on: "2026-03-31")])
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods", atLeast: 3)
+        try await stack.send([person(t, household: "0000000301", born: "1940-01-01", .movedOut, on: "2026-06-10", next: Self.tokyo),
+                              person(u, household: "0000000302", born: "1940-01-01", .movedOut, on: "2026-06-10", next: abroad),
+                              person(v, household: "0000000303", born: "1940-01-01", .removed, on: "2026-06-10"),
+                              factory.businessDay(d("2026-06-15"))])
+        try await stack.waitFor("lost", "SELECT count(*) FROM qualification_periods WHERE lost_on IS NOT NULL", atLeast: 3)
+        #expect(try await stack.periods(t).first?[2] == "2026-06-10", "to Tokyo: lost on the 転出日")
+        #expect(try await stack.periods(u).first?[2] == "2026-06-11", "abroad: lost the day after")
+        #expect(try await stack.periods(v).first?[2] == "2026-06-11", "職権消除: lost the day after its date")
+        #expect(try await stack.count("SELECT count(*) FROM dead_letters") == 0, "resident.removed is in the contract")
     }
 }

@@ -14,6 +14,7 @@ public struct ResidentChange: Codable, Sendable, Equatable {
         case nameChanged = "resident.name-changed"                // 氏名変更
         case corrected = "resident.corrected"                     // 職権修正
         case nonresidentRegistered = "resident.nonresident-registered"  // 住登外登録
+        case removed = "resident.removed"                         // 職権消除
     }
 
     public struct Change: Codable, Sendable, Equatable {
