@@ -250,7 +250,7 @@ public struct LedgerStore {
             SELECT greatest(
                 (SELECT max(l.on_date) FROM ledger l
                  WHERE l.receivable_id = \(receivable) AND l.entry = 'payment' AND l.amount > 0 AND l.on_date <= \(day)
-                   AND (l.payment_event IS NULL OR NOT EXISTS (
+                   AND l.payment_event IS NOT NULL AND (NOT EXISTS (
                         SELECT 1 FROM ledger x WHERE x.receivable_id = l.receivable_id AND x.payment_event = l.payment_event
                           AND x.entry = 'payment' AND x.amount < 0))),
                 (SELECT max(m.from_date) FROM receivables r JOIN collection_markers m ON m.atena_no = r.atena_no
@@ -383,12 +383,14 @@ public struct LedgerStore {
     /// per person. Payments settle the oldest refunds first, so what is unpaid is the newest:
     /// the lapsed part is what is unpaid beyond the refunds still claimable.
     public func lapsingRefunds(on day: LocalDate) throws -> [(atenaNo: String, amount: Int)] {
-        let cutoff = day.adding(months: -24).adding(days: -1)
-        return try tx.query("""
-            WITH decided AS (
-                SELECT atena_no, sum(amount + interest) FILTER (WHERE decided_on > \(cutoff)) AS claimable
-                FROM refunds WHERE cancelled_on IS NULL GROUP BY atena_no
-                HAVING bool_or(decided_on <= \(cutoff))),
+        // Lapsed on `day` when `RefundInterest.lapsesOn(decided_on)` (the day after + 24 months) is not later.
+        try tx.query("""
+            WITH r AS (
+                SELECT atena_no, amount + interest AS owed,
+                       ((decided_on + 1) + interval '24 months')::date <= \(day)::date AS lapsed
+                FROM refunds WHERE cancelled_on IS NULL),
+            decided AS (
+                SELECT atena_no, sum(owed) FILTER (WHERE NOT lapsed) AS claimable FROM r GROUP BY atena_no HAVING bool_or(lapsed)),
             unpaid AS (
                 SELECT l.atena_no, sum(CASE WHEN l.entry IN ('refund', 'refund-interest') THEN l.amount ELSE -l.amount END) AS unpaid
                 FROM ledger l JOIN decided d ON d.atena_no = l.atena_no

@@ -209,7 +209,9 @@ struct Book {
             guard let (person, r) = receivables.lazy.compactMap({ person, list in
                 list.first { $0.open.id == receivable }.map { (person, $0) }
             }).first else { continue }
-            if hasLateFee(person, r.open) {
+            // Already charged, or no longer settled (a 口座振替不能 undid the payment): the hold goes;
+            // the payment that settles it again assesses the fee.
+            if hasLateFee(person, r.open) || r.open.balance != 0 {
                 try LedgerStore(tx).releaseLateFee(receivable: receivable)
                 continue
             }
@@ -301,8 +303,8 @@ struct Book {
     /// The 還付加算金 on a refund decided today: the over-payments of the batch are taken in the
     /// order they came, the appropriated part first; the refund's interest runs from the day after
     /// the latest "last day without interest" among the over-payments it refunds (one base, so the
-    /// statute's rounding applies once). Over-payments from an earlier batch carry none (their
-    /// refund would have been decided then). A year without a rate decides the refund without
+    /// statute's rounding applies once). Credit from an earlier batch carries none (its refund
+    /// would have been decided then; its day is not kept). A year without a rate decides the refund without
     /// interest and says so in the log — add the rate and the clerk corrects it.
     func refundInterest(_ person: String, refund: Int, appropriated: Int) throws -> (amount: Int, from: LocalDate) {
         var skip = appropriated
@@ -315,10 +317,12 @@ struct Book {
             covered += origin.amount - used
             latest = max(latest ?? origin.after, origin.after)
         }
-        guard let latest, covered >= refund else { return (0, today) }
+        guard let latest, covered > 0 else { return (0, today) }
         let settings = try settingsCache[today] ?? LedgerStore(tx).settings(on: today)
         do {
-            let result = try RefundInterest.compute(amount: refund, after: latest, decidedOn: today, schedule: settings.refundInterest)
+            // On the part this batch's over-payments cover (an older credit's day is not kept).
+            let result = try RefundInterest.compute(amount: min(refund, covered), after: latest, decidedOn: today,
+                                                    schedule: settings.refundInterest)
             return (result.interest, latest.adding(days: 1))
         } catch {
             Book.log.error("a refund was decided without its interest: add the year to refund_interest_rates",
@@ -329,7 +333,11 @@ struct Book {
 
     /// Refunds nobody claimed within two years lapse (時効): the unpaid part goes off the books.
     mutating func lapseRefunds(on day: LocalDate) throws {
-        for (person, amount) in try LedgerStore(tx).lapsingRefunds(on: day) {
+        for (person, lapsing) in try LedgerStore(tx).lapsingRefunds(on: day) {
+            // A batch with several business days: what an earlier day of it lapsed is not stored yet.
+            let already = entries.filter { $0.atenaNo == person && $0.entry == "refund-lapsed" }.reduce(0) { $0 + $1.amount }
+            let amount = lapsing - already
+            guard amount > 0 else { continue }
             entries.append(.init(atenaNo: person, receivableID: nil, entry: "refund-lapsed", amount: amount, onDate: day,
                                  bookedOn: day, paymentEvent: nil, eventID: "business-day:\(day)"))
         }
@@ -411,8 +419,11 @@ struct Book {
     /// undone by a 口座振替不能), or a 分納誓約 covering it. Asked only of a receivable whose 時効
     /// would otherwise be complete.
     func acknowledged(_ receivable: Int, by day: LocalDate) throws -> LocalDate? {
-        let pending = entries.filter { $0.receivableID == receivable && $0.entry == "payment" && $0.amount > 0 && $0.onDate <= day }
-            .map(\.onDate).max()
+        let reversed = Set(entries.filter { $0.entry == "payment" && $0.amount < 0 }.compactMap(\.paymentEvent))
+        let pending = entries.filter {
+            $0.receivableID == receivable && $0.entry == "payment" && $0.amount > 0 && $0.onDate <= day
+                && $0.paymentEvent.map { !reversed.contains($0) } == true
+        }.map(\.onDate).max()
         let stored = try LedgerStore(tx).acknowledged(receivable: receivable, by: day)
         return [pending, stored].compactMap { $0 }.max()
     }

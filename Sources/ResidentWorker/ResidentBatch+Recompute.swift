@@ -51,7 +51,9 @@ extension ResidentBatch {
             // register: the person is recomputed when their first resident event arrives.
             guard let facts = file.facts, let record = file.current,
                   let computedAsOf = file.asOf(businessDate: businessDate) else { continue }
-            let asOf = max(computedAsOf, known[atenaNo]?.asOf ?? computedAsOf)
+            // Once the clock ticks, everyone is as of its day (the calendar never goes back); before it,
+            // as of the latest date their facts carry, never earlier than before.
+            let asOf = businessDate != nil ? computedAsOf : max(computedAsOf, known[atenaNo]?.asOf ?? computedAsOf)
             let periods = Eligibility.periods(facts, asOf: asOf)
             let before = stored[atenaNo] ?? []
             let changes = QualificationChange.between(stored: before.map(\.period), computed: periods)
@@ -70,7 +72,11 @@ extension ResidentBatch {
             projections.append(.init(atenaNo: atenaNo, currentHistoryNo: record.historyNo, householdNo: record.householdNo,
                                      birthDate: facts.birthDate, deathDate: facts.deathDate, livesHere: livesHere,
                                      insured: insured, insuredNumber: insuredNumber, asOf: asOf,
-                                     nextReviewOn: Eligibility.nextChange(facts, after: asOf),
+                                     // Before the clock ever ticked, the person is computed as of the latest
+                                     // date the facts carry — perhaps ahead of the first business date: the
+                                     // first tick computes them again, as of its day (the arrival order of
+                                     // facts dated ahead must not decide what the store holds).
+                                     nextReviewOn: businessDate == nil ? LocalDate.earliest : Eligibility.nextChange(facts, after: asOf),
                                      myNumber: myNumbers[atenaNo]))
             memberships += file.memberships()
             if record.relationshipToHead == ResidentChange.Relationship.head.rawValue, livesHere {

@@ -45,25 +45,36 @@ struct UnionQualifications {
         }
     }
 
-    /// Compares the union's periods with koki's, as recomputed in this batch: the same periods
-    /// (取得日 and 喪失日) close the person's open `qualification` and `unknown-to-koki` items;
-    /// otherwise one is opened (or brought up to date) with both values.
+    /// Compares the union's latest periods with koki's, as recomputed in this batch — for everyone
+    /// the batch recomputed who has a union decision, so a later fact of koki's that makes them
+    /// agree closes the item as surely as a later decision of the union's: the same periods (取得日
+    /// and 喪失日) close the person's open `qualification` and `unknown-to-koki` items; otherwise one
+    /// is opened (or brought up to date) with both values.
     func reconcile(_ decisions: [(eventID: String, decision: UnionQualificationDecision)], periods: [String: [QualificationPeriod]],
                    on businessDate: LocalDate?) throws {
+        let people = Set(periods.keys).union(decisions.map(\.decision.atenaNo)).sorted()
+        guard !people.isEmpty else { return }
+        var latest: [String: (eventID: String, decidedOn: LocalDate, periods: [UnionQualificationDecision.Period])] = [:]
+        let decoder = JSONDecoder()
+        for row in try tx.query("""
+            SELECT DISTINCT ON (atena_no) atena_no, event_id, decided_on, periods::text FROM union_qualifications
+            WHERE atena_no = ANY(\(people)::text[]) ORDER BY atena_no, seq DESC
+            """) {
+            let union = try decoder.decode([UnionQualificationDecision.Period].self, from: Data(try row.decode(String.self, at: 3).utf8))
+            latest[try row.decode(String.self, at: 0)] = (try row.decode(at: 1), try row.decode(at: 2), union)
+        }
         let union = UnionStore(tx)
-        var latest: [String: (String, UnionQualificationDecision)] = [:]
-        for (eventID, d) in decisions { latest[d.atenaNo] = (eventID, d) }
-        for (person, (eventID, d)) in latest.sorted(by: { $0.key < $1.key }) {
-            let day = businessDate ?? d.decidedOn
-            let theirs = d.periods.map { Self.text($0.acquiredOn, $0.lostOn) }.sorted()
+        for (person, decision) in latest.sorted(by: { $0.key < $1.key }) {
+            let day = businessDate ?? decision.decidedOn
+            let theirs = decision.periods.map { Self.text($0.acquiredOn, $0.lostOn) }.sorted()
             let ours = (periods[person] ?? []).map { Self.text($0.acquiredOn, $0.lostOn) }.sorted()
             if ours.isEmpty && !theirs.isEmpty {
                 try union.open(.init(atenaNo: person, fiscalYear: nil, kind: "unknown-to-koki", kokiValue: nil,
-                                     unionValue: theirs.joined(separator: ",")), on: day, eventID: eventID)
+                                     unionValue: theirs.joined(separator: ",")), on: day, eventID: decision.eventID)
             } else if ours != theirs {
                 try union.closeAgreed(person, fiscalYear: nil, kinds: ["unknown-to-koki"], on: day)
                 try union.open(.init(atenaNo: person, fiscalYear: nil, kind: "qualification", kokiValue: ours.joined(separator: ","),
-                                     unionValue: theirs.joined(separator: ",")), on: day, eventID: eventID)
+                                     unionValue: theirs.joined(separator: ",")), on: day, eventID: decision.eventID)
             } else {
                 try union.closeAgreed(person, fiscalYear: nil, kinds: ["qualification", "unknown-to-koki"], on: day)
             }

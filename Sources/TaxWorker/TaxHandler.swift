@@ -144,9 +144,12 @@ public struct TaxHandler: EventHandler {
             case .exemption(let application, let body): recompute(application.atenaNo, body.fiscalYear, "exemption", step.index)
             case .formerDependent(let application, _): recompute(application.atenaNo, currentYear, "former-dependent", step.index)
             case .residentUpdate(let update):
+                // A change of household re-judges the 負担割合 from the next month; a 資格 change of the
+                // person's own is its 取得日 / 喪失日.
+                let changed = update.previousHouseholdNo != nil ? update.effectiveDate : nil
                 recompute(update.atenaNo, FiscalMonths.fiscalYear(of: update.effectiveDate), "resident", step.index,
-                          householdChangedOn: update.effectiveDate)
-                recompute(update.atenaNo, currentYear, "resident", step.index, householdChangedOn: update.effectiveDate)
+                          householdChangedOn: changed)
+                recompute(update.atenaNo, currentYear, "resident", step.index, householdChangedOn: changed)
             case .clock(let date):
                 // The July business day runs the 本算定 of the 年度, once.
                 let year = FiscalMonths.fiscalYear(of: date)
@@ -157,6 +160,9 @@ public struct TaxHandler: EventHandler {
                 break
             }
         }
+        // Every 年度 this batch writes, locked in one order (two batches never wait for each other in a circle).
+        let unionYears = steps.compactMap { step -> Int? in if case .unionAssessment(let d) = step.command { d.fiscalYear } else { nil } }
+        for year in Set(yearly.map(\.year) + work.keys + unionYears).sorted() { try tax.lockAssessments(fiscalYear: year) }
         for (year, date, owner) in yearly {
             // Not on rates the union has not decided, unless approved on the record: the run waits
             // (each business day asks again) — a 本算定 billed on guessed rates is a 更正 for everyone.

@@ -136,8 +136,10 @@ extension PaymentWorkerTests {
         try await stack.send([factory.businessDay(LocalDate(iso: "2028-12-01")!)])
         try await stack.waitFor("the day before", "SELECT count(*) FROM worker_calendars WHERE worker = 'payment' AND business_date = '2028-12-01'")
         #expect(try await stack.count("SELECT count(*) FROM ledger WHERE entry = 'refund-lapsed'") == 0)
-        try await stack.send([factory.businessDay(LocalDate(iso: "2028-12-02")!)])
+        // Two business days at once (one batch, likely): the refund lapses once.
+        try await stack.send([factory.businessDay(LocalDate(iso: "2028-12-02")!), factory.businessDay(LocalDate(iso: "2028-12-04")!)])
         try await stack.waitFor("lapsed", "SELECT count(*) FROM ledger WHERE entry = 'refund-lapsed'")
+        try await stack.waitFor("both days", "SELECT count(*) FROM worker_calendars WHERE worker = 'payment' AND business_date = '2028-12-04'")
         #expect(try await stack.count("SELECT sum(amount)::int FROM ledger WHERE entry = 'refund-lapsed' AND atena_no = \(n)") == 50_000)
         #expect(try await stack.count("SELECT count(*) FROM ledger WHERE entry = 'refund-lapsed' AND atena_no = \(m)") == 0)
         let (status, output) = try await verify(stack)
