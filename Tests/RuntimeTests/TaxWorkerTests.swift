@@ -33,6 +33,20 @@ struct TaxWorkerTests {
             residentTaxExempt: total <= 430_000))
     }
 
+    /// One insured pensioner (born 1946-05-05) heading a household of their own, known to the register
+    /// and to 市民税課 before the 年度's July; with `honsantei`, the July 本算定 has run.
+    func assessedPensioner(_ stack: ResidentStack, _ p: String, household: String, pension: Int = 1_970_000,
+                           honsantei: Bool = true) async throws {
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
+        try await stack.send([resident(p, household: household, born: "1946-05-05", relationship: .head),
+                              income(p, pension: pension, id: "inc-\(p)")])
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods WHERE atena_no = \(p)")
+        try await stack.waitFor("income", "SELECT count(*) FROM incomes WHERE atena_no = \(p)")
+        guard honsantei else { return }
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+    }
+
     /// The July 本算定 does not run on rates the union has not decided (R8 is provisional) until an
     /// approval is on record; then the next business day runs it.
     @Test func honsanteiWaitsForDecidedOrApprovedRates() async throws {
@@ -40,11 +54,7 @@ struct TaxWorkerTests {
         defer { stack.stopAll() }
         _ = try await stack.query("DELETE FROM provisional_rate_approvals WHERE fiscal_year = 2026 RETURNING 1")
         try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
-        let p = "0000000111"
-        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
-        try await stack.send([resident(p, household: "0000009011", born: "1946-05-05", relationship: .head),
-                              income(p, pension: 1_970_000, id: "inc-wait")])
-        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods")
+        try await assessedPensioner(stack, "0000000111", household: "0000009011", honsantei: false)
         try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
         try await stack.waitFor("the July day applied", "SELECT count(*) FROM worker_calendars WHERE worker = 'tax' AND business_date = '2026-07-01'")
         #expect(try await stack.count("SELECT count(*) FROM assessment_runs") == 0, "no 本算定 on provisional rates")
@@ -98,13 +108,7 @@ struct TaxWorkerTests {
         defer { stack.stopAll() }
         try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
         let p = "0000000131"
-        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
-        try await stack.send([resident(p, household: "0000009031", born: "1946-05-05", relationship: .head),
-                              income(p, pension: 1_970_000, id: "inc-ex")])
-        try await stack.waitFor("income", "SELECT count(*) FROM incomes")
-        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods")
-        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
-        try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        try await assessedPensioner(stack, p, household: "0000009031")
         #expect(try await stack.installments(p).map(\.1) == [8_000] + Array(repeating: 7_800, count: 7))
         try await stack.send([
             factory.message(topic: "counter.applications.v1", type: "application.premium-reduction", id: "reduction-1", key: p,

@@ -43,13 +43,7 @@ struct UnionDecisionTests {
         defer { stack.stopAll() }
         try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
         let p = "0000000141", q = "0000000142"
-        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
-        try await stack.send([tax.resident(p, household: "0000009041", born: "1946-05-05", relationship: .head),
-                              tax.income(p, pension: 1_970_000, id: "inc-u-p")])
-        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods")
-        try await stack.waitFor("income", "SELECT count(*) FROM incomes")
-        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
-        try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        try await tax.assessedPensioner(stack, p, household: "0000009041")
         #expect(try await plan(stack, p) == ("koki", 62_600), "koki's own figure bills, provisional, until the union decides")
         let (_, before) = try await runCommand("koki", ["person", p, "--json", "--purpose", "T-1"],
                                                environment: ["KOKI_DATABASE_URL": stack.databaseURL])
@@ -143,13 +137,7 @@ struct UnionDecisionTests {
         _ = try await stack.query("INSERT INTO assessment_sources VALUES (2026, 'union') RETURNING 1")
         try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
         let p = "0000000161"
-        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
-        try await stack.send([tax.resident(p, household: "0000009061", born: "1946-05-05", relationship: .head),
-                              tax.income(p, pension: 1_970_000, id: "inc-w-p")])
-        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods")
-        try await stack.waitFor("income", "SELECT count(*) FROM incomes")
-        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
-        try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        try await tax.assessedPensioner(stack, p, household: "0000009061")
         #expect(try await stack.count("SELECT count(*) FROM assessment_history WHERE atena_no = \(p)") == 1, "koki's check is there")
         #expect(try await plan(stack, p) == ("none", 0), "nothing billed before the union decides")
         try await stack.send([assessment(p, revision: 1, on: "2026-07-10", premium: 62_600, reduction: "50", id: "w-p-1")])
