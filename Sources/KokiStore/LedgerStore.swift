@@ -305,6 +305,24 @@ public struct LedgerStore {
             """).first.map { try $0.decode(String.self, at: 0) }
     }
 
+    /// Per (paymentId, 宛名番号, amount): received payments not yet undone by a 口座振替不能.
+    public func reversible(_ keys: [(paymentID: String, atenaNo: String)]) throws -> [String: Int] {
+        guard !keys.isEmpty else { return [:] }
+        var result: [String: Int] = [:]
+        for row in try tx.query("""
+            SELECT payment_id, atena_no, amount,
+                   (count(*) FILTER (WHERE kind = 'received') - count(*) FILTER (WHERE kind = 'transfer-failed'))::int
+            FROM payments
+            WHERE (payment_id, atena_no) IN (SELECT * FROM unnest(\(keys.map(\.paymentID))::text[], \(keys.map(\.atenaNo))::text[]))
+              AND kind IN ('received', 'transfer-failed')
+            GROUP BY payment_id, atena_no, amount
+            """) {
+            let (id, person, amount, open) = try row.decode(String.self, String.self, Int.self, Int.self)
+            result["\(id)|\(person)|\(amount)"] = open
+        }
+        return result
+    }
+
     /// People the register knows (a payment for anyone else is held in suspense).
     public func known(_ people: [String]) throws -> Set<String> {
         guard !people.isEmpty else { return [] }

@@ -59,6 +59,26 @@ public struct PaymentHandler: EventHandler {
             unpaidRefunds[payment.atenaNo, default: 0] -= payment.amount
             return true
         }
+        // A 口座振替不能 must name a payment received (with the same amount) and not undone yet —
+        // this batch's included, in order; otherwise it is refused by name, never a silent no-op.
+        let failed = steps.compactMap { $0.kind == .transferFailed ? $0.payment : nil }
+        if !failed.isEmpty {
+            var open = try ledger.reversible(failed.map { ($0.paymentId, $0.atenaNo) })
+            steps = steps.filter { step in
+                guard let payment = step.payment, step.kind == .received || step.kind == .transferFailed else { return true }
+                let key = "\(payment.paymentId)|\(payment.atenaNo)|\(payment.amount)"
+                if step.kind == .received {
+                    open[key, default: 0] += 1
+                    return true
+                }
+                guard (open[key] ?? 0) > 0 else {
+                    rejected[step.index] = Rejection(.validation, "no received payment with this paymentId and amount is open to reverse")
+                    return false
+                }
+                open[key, default: 0] -= 1
+                return true
+            }
+        }
         try ledger.insert(steps.compactMap { step in
             step.payment.map { p in
                 LedgerStore.Payment(eventID: step.event.id, paymentID: p.paymentId, kind: step.kind!.stored, atenaNo: p.atenaNo,

@@ -56,6 +56,19 @@ extension PaymentWorkerTests {
         // Paying it out now is refused: there is no unpaid refund.
         try await stack.send([pay(i, 10_000, on: "2026-08-10", id: "i-refund", year: nil, no: nil, kind: .refundPaid, channel: .bank)])
         try await stack.waitFor("refused", "SELECT count(*) FROM dead_letters WHERE ce_id = 'i-refund'")
+        // A 口座振替不能 must name a payment still open to reverse: the same one twice, one nobody received,
+        // or one with another amount is refused by name — never a silent no-op.
+        try await stack.send([pay(i, 10_000, on: "2026-08-04", id: "i-fail-again", kind: .transferFailed, channel: .accountTransfer,
+                                  paymentID: "AT-I"),
+                              pay(i, 10_000, on: "2026-08-04", id: "i-fail-unknown", kind: .transferFailed, channel: .accountTransfer,
+                                  paymentID: "AT-NOBODY"),
+                              pay(i, 9_000, on: "2026-08-04", id: "i-fail-amount", kind: .transferFailed, channel: .accountTransfer,
+                                  paymentID: "P-i-1")])
+        try await stack.waitFor("refused", """
+            SELECT count(*) FROM dead_letters WHERE ce_id IN ('i-fail-again', 'i-fail-unknown', 'i-fail-amount')
+              AND reason = 'no received payment with this paymentId and amount is open to reverse'
+            """, atLeast: 3)
+        #expect(try await balance(stack, i) == 0)
         let (status, output) = try await verify(stack)
         #expect(status == 0, "\(output)")
     }
