@@ -375,7 +375,10 @@ struct Book {
         let eventID = "business-day:\(day)"
         try retryHeldLateFees(eventID: eventID, owner: owner)
         for (person, list) in receivables.sorted(by: { $0.key < $1.key }) {
-            for (index, r) in list.enumerated() where r.open.balance > 0 {
+            // A pension 期 is the 年金保険者's to collect (特別徴収義務者): never dunned, never reminded, never
+            // written off as the person's arrears (DOMAIN.md 徴収). A deduction that did not happen is moved
+            // to 普通徴収 when its result says so.
+            for (index, r) in list.enumerated() where r.open.balance > 0 && r.open.method == .ordinary {
                 let deadline = r.dunnedOn.map { $0.adding(days: settings.dunningDeadlineDays) }
                 if day >= Prescription.completesOn(dueDate: r.open.dueDate, dunningDeadline: deadline),
                    try day >= Prescription.completesOn(dueDate: r.open.dueDate, dunningDeadline: deadline,

@@ -21,7 +21,8 @@ struct PaymentWorkerTests {
     }
 
     /// A person the register knows, with an ordinary plan of these (no, due, amount).
-    static func seed(_ conn: PostgresConnection, _ atenaNo: String, year: Int = 2026, _ installments: [(Int, String, Int)]) throws {
+    static func seed(_ conn: PostgresConnection, _ atenaNo: String, year: Int = 2026, _ installments: [(Int, String, Int)],
+                     method: String = "ordinary") throws {
         try conn.execute("""
             INSERT INTO residents (atena_no, current_history_no, birth_date, lives_here, insured)
             VALUES (\(atenaNo), 1, '1945-01-01', true, true) ON CONFLICT (atena_no) DO NOTHING
@@ -33,7 +34,7 @@ struct PaymentWorkerTests {
         for (no, due, amount) in installments {
             try conn.execute("""
                 INSERT INTO installments (atena_no, fiscal_year, revision, method, installment_no, due_date, amount)
-                VALUES (\(atenaNo), \(year), 1, 'ordinary', \(no), \(LocalDate(iso: due)!), \(amount))
+                VALUES (\(atenaNo), \(year), 1, \(method), \(no), \(LocalDate(iso: due)!), \(amount))
                 """)
         }
     }
@@ -67,6 +68,8 @@ struct PaymentWorkerTests {
                 INSERT INTO collection_markers (atena_no, marker, from_date) VALUES (\(g), 'dunning-stopped', '2026-08-01')
                 """)
             try Self.seed(conn, b, year: 2025, [(1, "2025-07-31", 100_000)])
+            // M pays by pension: the 年金保険者's 期 that has not come in is never dunned nor written off.
+            try Self.seed(conn, "0000000215", [(1, "2026-08-14", 10_000)], method: "pension")
             // L signed a 分納誓約 (承認 of every installment) in January.
             try conn.execute("""
                 INSERT INTO collection_markers (atena_no, marker, from_date) VALUES (\(l), 'installment-pledge', '2027-01-10')
@@ -128,6 +131,9 @@ struct PaymentWorkerTests {
         try await stack.send([factory.businessDay(LocalDate(iso: "2028-08-31")!)])
         try await stack.waitFor("不納欠損", "SELECT count(*) FROM ledger WHERE atena_no = \(c) AND entry = 'write-off'")
         #expect(try await balance(stack, c) == 0)
+        #expect(try await stack.count("""
+            SELECT count(*) FROM ledger WHERE atena_no = '0000000215' AND entry IN ('dunning', 'reminder', 'write-off')
+            """) == 0, "a pension 期 is never dunned, reminded or written off as the person's arrears")
         // A partial payment (9/15) and a 分納誓約 (1/10) renew the 時効 (民法152条): nothing of K's or L's is written off.
         #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no IN (\(k), \(l)) AND entry = 'write-off'") == 0)
         let (k1, l1) = (try await balance(stack, k), try await balance(stack, l))
