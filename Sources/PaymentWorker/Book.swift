@@ -158,7 +158,7 @@ struct Book {
             $0.open.kind == .premium && $0.open.method == .ordinary && $0.open.balance == 0 && $0.open.dueDate < paidOn
         }
         for r in late where !hasLateFee(person, r.open) {
-            try chargeLateFee(person, r, paidOn: paidOn, eventID: eventID, owner: owner, held: true)
+            try chargeLateFee(person, r, paidOn: paidOn, eventID: eventID, owner: owner)
         }
     }
 

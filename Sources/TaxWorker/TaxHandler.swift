@@ -171,24 +171,23 @@ public struct TaxHandler: EventHandler {
                                        metadata: ["fiscalYear": "\(year)", "businessDate": "\(date)"])
                 continue
             }
-            try tax.lockAssessments(fiscalYear: year)
             let run = AssessmentRun(tx: tx, fiscalYear: year, decidedOn: date, reason: "honsantei", eventID: events[owner].id)
             let result = try run.run(people: nil)
             try tax.recordRun(fiscalYear: year, on: date, assessed: result.assessed)
             derived[owner] += result.derived
         }
         for (year, entry) in work.sorted(by: { $0.key < $1.key }) {
-            try tax.lockAssessments(fiscalYear: year)
             let run = AssessmentRun(tx: tx, fiscalYear: year, decidedOn: businessDate ?? LocalDate(year: year, month: 7, day: 1)!,
                                     reason: entry.reasons.sorted().joined(separator: ","), eventID: events[entry.owner].id)
             derived[entry.owner] += try run.run(people: entry.people.sorted(), householdChanges: entry.changes).derived
         }
         // The union's 賦課: kept with its revision; the latest governs billing (DOMAIN.md "Who does what").
-        for step in steps {
-            guard case .unionAssessment(let decision) = step.command else { continue }
-            try tax.lockAssessments(fiscalYear: decision.fiscalYear)
-            derived[step.index] += try UnionAssessmentApplication(tx: tx, businessDate: businessDate)
-                .apply(decision, eventID: step.event.id)
+        if !unionYears.isEmpty {
+            let application = try UnionAssessmentApplication(tx: tx, businessDate: businessDate)
+            for step in steps {
+                guard case .unionAssessment(let decision) = step.command else { continue }
+                derived[step.index] += try application.apply(decision, eventID: step.event.id)
+            }
         }
         // Each business day opens with the office's 突合 summary of the day before (counts only):
         // the open discrepancies by kind, and what opened and closed that day.

@@ -14,6 +14,16 @@ import WorkerRuntime
 struct UnionAssessmentApplication {
     let tx: PostgresConnection
     let businessDate: LocalDate?
+    /// Read once per batch: every decision of it needs them.
+    let schedule: Installments.OrdinarySchedule
+    let holidays: Set<LocalDate>
+
+    init(tx: PostgresConnection, businessDate: LocalDate?) throws {
+        self.tx = tx
+        self.businessDate = businessDate
+        schedule = try TaxStore(tx).ordinarySchedule()
+        holidays = try TaxStore(tx).holidays()
+    }
 
     func apply(_ decision: UnionAssessmentDecision, eventID: String) throws -> [DerivedEvent] {
         let store = AssessmentStore(tx), union = UnionStore(tx), tax = TaxStore(tx)
@@ -27,7 +37,6 @@ struct UnionAssessmentApplication {
             return []
         }
         let plan = try store.plans(of: [person], fiscalYear: fiscalYear)[person]
-        let schedule = try tax.ordinarySchedule(), holidays = try tax.holidays()
         let firstDue = AssessmentLimit.firstDueDate(plan: plan?.installments ?? [], fiscalYear: fiscalYear, schedule: schedule,
                                                     holidays: holidays)
         let koki = try store.current(of: [person], fiscalYear: fiscalYear)[person]
