@@ -172,17 +172,13 @@ struct PaymentSchedule: Sendable {
     var seed: UInt64 = 1
     /// Amount already scheduled per person, 年度, method and 期.
     private var scheduled: [String: Int] = [:]
-    private var pending: [LocalDate: [OutgoingMessage]] = [:]
+    private var pending = DatedMessages()
     private var serial = 0
     private var references = 0
     private let factory = EventFactory(source: "urn:kawaguchi:shuno")
 
     /// The messages due on or before `day`, in date order.
-    mutating func take(through day: LocalDate) -> [OutgoingMessage] {
-        let due = pending.keys.filter { $0 <= day }.sorted()
-        defer { for d in due { pending[d] = nil } }
-        return due.flatMap { pending[$0]! }
-    }
+    mutating func take(through day: LocalDate) -> [OutgoingMessage] { pending.take(through: day) }
 
     /// The installments of plans decided in (after, through].
     static func newInstallments(after: LocalDate, through: LocalDate, on conn: PostgresConnection) throws -> [Installment] {
@@ -269,7 +265,23 @@ struct PaymentSchedule: Sendable {
         let record = PaymentRecord(paymentId: paymentID ?? "P-\(day)-\(String(serial).leftPadded(6))", atenaNo: atenaNo,
                                    fiscalYear: fiscalYear, installmentNo: no, amount: amount, paidOn: day,
                                    creditedOn: day.adding(days: 2), channel: channel)
-        pending[day, default: []].append(factory.message(topic: "collection.payments.v1", type: kind.rawValue, id: id, key: atenaNo,
+        pending.add(day, factory.message(topic: "collection.payments.v1", type: kind.rawValue, id: id, key: atenaNo,
                                                          body: record, time: day))
+    }
+}
+
+/// Messages the players schedule for later days, handed out in date order when their day comes.
+struct DatedMessages: Sendable {
+    private var pending: [LocalDate: [OutgoingMessage]] = [:]
+
+    mutating func add(_ day: LocalDate, _ message: OutgoingMessage) {
+        pending[day, default: []].append(message)
+    }
+
+    /// The messages due on or before `day`, in date order (each once).
+    mutating func take(through day: LocalDate) -> [OutgoingMessage] {
+        let due = pending.keys.filter { $0 <= day }.sorted()
+        defer { for d in due { pending[d] = nil } }
+        return due.flatMap { pending[$0]! }
     }
 }

@@ -14,7 +14,7 @@ struct UnionPlayer: Sendable {
     var seed: UInt64 = 1
     /// The union decides this many days after koki's fact.
     let delayDays = 5
-    private var pending: [LocalDate: [OutgoingMessage]] = [:]
+    private var pending = DatedMessages()
     private var revisions: [String: Int] = [:]
     private var serial = 0
     private let factory = EventFactory(source: "urn:saitama-koiki:decisions")
@@ -111,15 +111,11 @@ struct UnionPlayer: Sendable {
         return Array(all.suffix(max(0, min(12, count))))
     }
 
-    mutating func take(through day: LocalDate) -> [OutgoingMessage] {
-        let due = pending.keys.filter { $0 <= day }.sorted()
-        defer { for d in due { pending[d] = nil } }
-        return due.flatMap { pending[$0]! }
-    }
+    mutating func take(through day: LocalDate) -> [OutgoingMessage] { pending.take(through: day) }
 
     private mutating func add<Body: Encodable>(_ day: LocalDate, type: String, key: String, body: Body) {
         serial += 1
-        pending[day, default: []].append(factory.message(topic: UnionDecision.topic, type: type, id: "synth-\(seed)-koiki-\(serial)",
+        pending.add(day, factory.message(topic: UnionDecision.topic, type: type, id: "synth-\(seed)-koiki-\(serial)",
                                                          key: key, body: body, time: day))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KokiBase
+import KokiEvents
 import KokiDomain
 import KokiStore
 
@@ -44,9 +45,7 @@ struct Rates: AsyncParsableCommand {
 
         func validate() throws {
             guard (2008...2200).contains(fiscalYear) else { throw ValidationError("--fiscal-year must be between 2008 and 2200") }
-            guard (1...500).contains(reason.count), !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw ValidationError("--reason must be 1–500 characters without control characters")
-            }
+            try validateReason(reason)
         }
 
         mutating func run() async throws {

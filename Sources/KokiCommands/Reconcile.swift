@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KokiBase
+import KokiEvents
 import KokiStore
 
 /// `koki reconcile` — 突合: where the union's decisions and koki's own computation disagree, as a
@@ -52,16 +53,14 @@ struct Reconcile: AsyncParsableCommand {
         @Option(help: "Who closes it (default: $USER); the database login is recorded as well.") var operatorName: String?
 
         func validate() throws {
-            guard (1...500).contains(reason.count), !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw ValidationError("--reason must be 1–500 characters without control characters")
-            }
+            try validateReason(reason)
             if let on, LocalDate(iso: on) == nil { throw ValidationError("--on must be a date YYYY-MM-DD") }
         }
 
         mutating func run() async throws {
             let (id, reason) = (self.id, self.reason)
             let day = on.flatMap(LocalDate.init(iso:)) ?? LocalDate.todayInTokyo()
-            let clerk = operatorName ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            let clerk = operatorName ?? defaultOperator()
             let closed = try await withDatabase { try UnionStore($0).close(id: id, reason: reason, by: clerk, on: day) }
             guard closed else { throw fail("no open discrepancy #\(id)") }
             print("koki reconcile: #\(id) closed")
@@ -105,4 +104,10 @@ struct Reconcile: AsyncParsableCommand {
             if record { print("recorded") }
         }
     }
+}
+
+/// A reason an operator gives (recorded; no personal data): the contract's free-text rule — 1 to
+/// 500 characters, no control characters (`InboundRules.text`).
+func validateReason(_ reason: String) throws {
+    do { try InboundRules.text(reason, "--reason", max: 500) } catch { throw ValidationError(error.reason) }
 }
