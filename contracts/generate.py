@@ -178,6 +178,11 @@ PREMIUM_NOTICE = obj({"atenaNo": ATENA, "insuredNumber": nullable(string()), "fi
                       "provisional": {**BOOL, "description": "暫定: koki's own figure until the union decides"}},
                      required=["atenaNo", "fiscalYear", "premium", "provisional"])
 INTERNAL["notice.premium-decided"] = PREMIUM_NOTICE
+INTERNAL["notice.interim-collection"] = obj(
+    {"atenaNo": ATENA, "insuredNumber": nullable(string()), "fiscalYear": integer(), "decidedOn": string(),
+     "installments": {"type": "array", "items": INSTALLMENT},
+     "stopped": {**BOOL, "description": "the deductions after decidedOn stopped (資格喪失 before the 本算定)"}},
+    description="特別徴収（仮徴収）額決定通知書: the April, June and August pension deductions before the July 本算定")
 INTERNAL["notice.premium-changed"] = PREMIUM_NOTICE
 
 OUTBOUND_TOPICS = {

@@ -202,23 +202,95 @@ public enum Installments {
         return !overSum && !overDouble && twice <= pensionPerPayment
     }
 
-    /// 特別徴収 for a year: 仮徴収 in April, June and August at the previous February's
-    /// amount, 本徴収 in October, December and February sharing the rest (the remainder in
-    /// October). Due on the pension day, the 15th, moved back before weekends and holidays.
-    /// nil when there is nothing to carry over (no previous February amount) or the 仮徴収
-    /// already exceeds the year — then the year is collected by 普通徴収.
+    /// The 年金支払日 of a month of the 年度: the 15th, moved back before weekends and holidays.
+    public static func pensionPayday(fiscalYear: Int, month: Int, holidays: Set<LocalDate>) -> LocalDate {
+        let year = month >= 4 ? fiscalYear : fiscalYear + 1
+        return previousBusinessDay(onOrBefore: LocalDate(year: year, month: month, day: 15)!, holidays: holidays)
+    }
+
+    /// The months of the 仮徴収 and of the 本徴収.
+    public static let interimMonths = [4, 6, 8]
+    public static let finalMonths = [10, 12, 2]
+
+    /// 平準化 (介護保険法 140条2項 ただし書, applied by 高確法 110条): the city may set the June and
+    /// August 仮徴収 "by the circumstances" when the February amount would leave the 本徴収 far
+    /// from it. The rule (秋田市's published one; the 広域連合's own is configuration): a sixth of
+    /// the previous 年度's premium rounded down to 100, times three, less April's amount, halved and
+    /// rounded down to 100 — applied when it differs from April's by at least `threshold`.
+    public struct Leveling: Sendable, Hashable {
+        public let previousAnnual: Int
+        public let threshold: Int
+
+        public init(previousAnnual: Int, threshold: Int) {
+            self.previousAnnual = previousAnnual
+            self.threshold = threshold
+        }
+
+        /// The June and August amount, or nil when 平準化 does not apply.
+        public func leveled(april: Int, unit: Int = 100) -> Int? {
+            let sixth = previousAnnual / 6 / unit * unit
+            let each = max(0, sixth * 3 - april) / 2 / unit * unit
+            return abs(each - april) >= threshold ? each : nil
+        }
+    }
+
+    /// 仮徴収 (介護保険法 140条1項・2項, applied by 高確法 110条; DOMAIN.md 徴収): the April, June and
+    /// August deductions of a 年度 for someone whose pension paid the 本徴収 last October–February,
+    /// at that February's amount — decided before April, so they are receivables from April. With
+    /// `leveling`, the June and August amounts may be evened out (平準化).
+    public static func interim(previousFebruary: Int, fiscalYear: Int, leveling: Leveling? = nil,
+                               holidays: Set<LocalDate>, unit: Int = 100) -> [Installment] {
+        guard previousFebruary > 0 else { return [] }
+        let later = leveling?.leveled(april: previousFebruary, unit: unit) ?? previousFebruary
+        return zip(interimMonths, [previousFebruary, later, later]).enumerated().compactMap { index, pair in
+            pair.1 > 0 ? Installment(no: index + 1, dueDate: pensionPayday(fiscalYear: fiscalYear, month: pair.0, holidays: holidays),
+                                     amount: pair.1, method: .pension) : nil
+        }
+    }
+
+    /// The 本算定 of someone with 仮徴収 (DOMAIN.md 徴収): the 仮徴収 stands and the rest of the year is
+    /// the 本徴収, (annual − 仮徴収) ÷ 3 in October, December and February, rounded down to the unit
+    /// with the remainder in October — or, when the deduction does not continue (`continuing` false:
+    /// stopped, refused, no longer deductible), the rest is billed over the remaining 普通徴収 期.
+    /// When the 仮徴収 exceeds the year, the 本徴収 is 0 and the 仮徴収 期 are lowered to the year,
+    /// latest first: what the 年金保険者 deducts beyond them is an over-payment, refunded once collected.
+    public static func afterInterim(_ amount: Int, interim: [Installment], continuing: Bool, fiscalYear: Int,
+                                    decidedOn: LocalDate, schedule: OrdinarySchedule = .standard, holidays: Set<LocalDate>,
+                                    unit: Int = 100) -> [Installment] {
+        var kept = interim.sorted { $0.no < $1.no }
+        let interimTotal = kept.reduce(0) { $0 + $1.amount }
+        guard amount >= interimTotal else {
+            var excess = interimTotal - max(0, amount)
+            for index in kept.indices.reversed() where excess > 0 {
+                let cut = min(kept[index].amount, excess)
+                let old = kept[index]
+                kept[index] = Installment(no: old.no, dueDate: old.dueDate, amount: old.amount - cut, method: .pension)
+                excess -= cut
+            }
+            return kept
+        }
+        let rest = amount - interimTotal
+        guard continuing else {
+            return kept + ordinary(rest, fiscalYear: fiscalYear, schedule: schedule, decidedOn: decidedOn, holidays: holidays)
+        }
+        let each = rest / 3 / unit * unit
+        let amounts = [rest - each * 2, each, each]
+        return kept + zip(finalMonths, amounts).enumerated().compactMap { index, pair in
+            pair.1 > 0 ? Installment(no: interimMonths.count + index + 1,
+                                     dueDate: pensionPayday(fiscalYear: fiscalYear, month: pair.0, holidays: holidays),
+                                     amount: pair.1, method: .pension) : nil
+        }
+    }
+
+    /// 特別徴収 for a whole year decided at once (no 仮徴収 receivables yet): the 仮徴収 at the
+    /// previous February's amount and the 本徴収 after it. nil without a previous February amount
+    /// (a first year is collected by 普通徴収 until a 依頼 starts the deduction).
     public static func pension(_ amount: Int, fiscalYear: Int, previousFebruary: Int?, holidays: Set<LocalDate>,
                                unit: Int = 100) -> [Installment]? {
-        guard let previousFebruary, previousFebruary > 0, amount >= previousFebruary * 3 else { return nil }
-        func payday(_ month: Int) -> LocalDate {
-            let year = month >= 4 ? fiscalYear : fiscalYear + 1
-            return previousBusinessDay(onOrBefore: LocalDate(year: year, month: month, day: 15)!, holidays: holidays)
-        }
-        let rest = amount - previousFebruary * 3
-        let each = rest / 3 / unit * unit
-        let amounts = [previousFebruary, previousFebruary, previousFebruary, rest - each * 2, each, each]
-        return zip([4, 6, 8, 10, 12, 2], amounts).enumerated().map { index, pair in
-            Installment(no: index + 1, dueDate: payday(pair.0), amount: pair.1, method: .pension)
-        }
+        guard let previousFebruary, previousFebruary > 0 else { return nil }
+        return afterInterim(amount, interim: interim(previousFebruary: previousFebruary, fiscalYear: fiscalYear, holidays: holidays,
+                                                     unit: unit),
+                            continuing: true, fiscalYear: fiscalYear, decidedOn: LocalDate(year: fiscalYear, month: 7, day: 1)!,
+                            holidays: holidays, unit: unit)
     }
 }

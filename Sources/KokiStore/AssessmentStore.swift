@@ -172,28 +172,62 @@ public struct AssessmentStore {
             """)
     }
 
-    /// Each person's current 期割 plan for `fiscalYear`: its revision and installments.
-    public func plans(of people: [String], fiscalYear: Int) throws -> [String: (revision: Int, installments: [Installments.Installment])] {
+    /// A person's current 期割 plan: its revision, installments, and whose figure it bills
+    /// (`koki`, `union`, or `interim` — the 仮徴収 before the 本算定).
+    public struct CurrentPlan: Sendable {
+        public let revision: Int
+        public var installments: [Installments.Installment]
+        public let basis: String
+
+        public var isInterim: Bool { basis == "interim" }
+
+        public init(revision: Int, installments: [Installments.Installment], basis: String) {
+            self.revision = revision
+            self.installments = installments
+            self.basis = basis
+        }
+    }
+
+    /// Each person's current 期割 plan for `fiscalYear`.
+    public func plans(of people: [String], fiscalYear: Int) throws -> [String: CurrentPlan] {
         guard !people.isEmpty else { return [:] }
-        var result: [String: (Int, [Installments.Installment])] = [:]
+        var result: [String: CurrentPlan] = [:]
         for row in try tx.query("""
-            SELECT p.atena_no, p.revision, i.method, i.installment_no, i.due_date, i.amount, i.before_exemption
+            SELECT p.atena_no, p.revision, p.basis, i.method, i.installment_no, i.due_date, i.amount, i.before_exemption
             FROM installment_plans p LEFT JOIN installments i
               ON i.atena_no = p.atena_no AND i.fiscal_year = p.fiscal_year AND i.revision = p.revision
             WHERE p.current AND p.atena_no = ANY(\(people)::text[]) AND p.fiscal_year = \(fiscalYear)
             ORDER BY p.atena_no, i.due_date, i.method
             """) {
             let atenaNo = try row.decode(String.self, at: 0)
-            let revision = try row.decode(Int.self, at: 1)
-            var plan = result[atenaNo] ?? (revision, [])
-            if let method = try row.decode(String?.self, at: 2).flatMap(Installments.Method.init(rawValue:)) {
-                plan.1.append(Installments.Installment(no: try row.decode(at: 3), dueDate: try row.decode(at: 4),
-                                                       amount: try row.decode(at: 5), method: method,
-                                                       beforeExemption: try row.decode(at: 6)))
+            var plan = try result[atenaNo] ?? CurrentPlan(revision: row.decode(at: 1), installments: [], basis: row.decode(at: 2))
+            if let method = try row.decode(String?.self, at: 3).flatMap(Installments.Method.init(rawValue:)) {
+                plan.installments.append(Installments.Installment(no: try row.decode(at: 4), dueDate: try row.decode(at: 5),
+                                                                  amount: try row.decode(at: 6), method: method,
+                                                                  beforeExemption: try row.decode(at: 7)))
             }
             result[atenaNo] = plan
         }
         return result
+    }
+
+    /// Who gets 仮徴収 in `fiscalYear`: the people whose current plan of the year before had a
+    /// pension 期 in February, insured on 1 April, without a plan for the year yet — with that
+    /// February amount and the previous 年度's premium (for 平準化).
+    public func interimCandidates(fiscalYear: Int) throws -> [(atenaNo: String, february: Int, previousAnnual: Int)] {
+        let april = LocalDate(year: fiscalYear, month: 4, day: 1)!
+        return try tx.query("""
+            SELECT p.atena_no, f.amount, (SELECT coalesce(sum(amount), 0) FROM installments a
+                                          WHERE a.atena_no = p.atena_no AND a.fiscal_year = p.fiscal_year AND a.revision = p.revision)
+            FROM installment_plans p
+            JOIN installments f ON f.atena_no = p.atena_no AND f.fiscal_year = p.fiscal_year AND f.revision = p.revision
+                               AND f.method = 'pension' AND extract(month FROM f.due_date) = 2 AND f.amount > 0
+            WHERE p.current AND p.fiscal_year = \(fiscalYear - 1)
+              AND EXISTS (SELECT 1 FROM qualification_periods q WHERE q.atena_no = p.atena_no AND q.acquired_on <= \(april)
+                          AND (q.lost_on IS NULL OR q.lost_on > \(april)))
+              AND NOT EXISTS (SELECT 1 FROM installment_plans n WHERE n.atena_no = p.atena_no AND n.fiscal_year = \(fiscalYear))
+            ORDER BY p.atena_no
+            """).map { (try $0.decode(at: 0), try $0.decode(at: 1), try $0.decode(at: 2)) }
     }
 
     /// What each premium 期 of these people has received (payments and 充当), for a 減額更正 to

@@ -136,6 +136,27 @@ public struct TaxStore {
         Set(try tx.query("SELECT fiscal_year FROM assessment_runs").map { try $0.decode(Int.self, at: 0) })
     }
 
+    /// The 年度 whose 仮徴収 is set.
+    public func interimYears() throws -> Set<Int> {
+        Set(try tx.query("SELECT fiscal_year FROM interim_runs").map { try $0.decode(Int.self, at: 0) })
+    }
+
+    public func recordInterimRun(fiscalYear: Int, on date: LocalDate, persons: Int) throws {
+        try tx.execute("""
+            INSERT INTO interim_runs (fiscal_year, run_on, persons) VALUES (\(fiscalYear), \(date), \(persons))
+            ON CONFLICT (fiscal_year) DO NOTHING
+            """)
+    }
+
+    /// The 平準化 threshold of `fiscalYear`'s 仮徴収 (the latest setting from that 年度 back), nil
+    /// when the 仮徴収 is not evened out.
+    public func levelingThreshold(fiscalYear: Int) throws -> Int? {
+        try tx.query("""
+            SELECT enabled, threshold FROM pension_leveling WHERE from_fiscal_year <= \(fiscalYear)
+            ORDER BY from_fiscal_year DESC LIMIT 1
+            """).first.flatMap { try $0.decode(Bool.self, at: 0) ? try $0.decode(Int.self, at: 1) : nil }
+    }
+
     public func recordRun(fiscalYear: Int, on date: LocalDate, assessed: Int) throws {
         try tx.execute("""
             INSERT INTO assessment_runs (fiscal_year, run_on, assessed) VALUES (\(fiscalYear), \(date), \(assessed))

@@ -143,9 +143,13 @@ struct AssessmentRun {
             let assessed = Premium.assess(.init(birthDate: birth, income: income(person), months: months[person]!,
                                                 formerDependentSince: formerSince, disabilityCertifiedOn: certifiedOn),
                                           reduction: reduction, rates: rates)
-            var installments = Self.plan(for: assessed.premium, current: plans[person]?.installments.map(\.withoutExemption),
-                                         target: targets[person], previousFebruary: previousFebruary[person],
-                                         paid: settled[person] ?? [:], fiscalYear: fiscalYear, decidedOn: decidedOn,
+            let currentPlan = plans[person].map { plan in
+                AssessmentStore.CurrentPlan(revision: plan.revision, installments: plan.installments.map(\.withoutExemption),
+                                            basis: plan.basis)
+            }
+            var installments = Self.plan(for: assessed.premium, current: currentPlan, target: targets[person],
+                                         previousFebruary: previousFebruary[person], paid: settled[person] ?? [:],
+                                         continuing: InterimCollection.continuing(periods[person] ?? [], on: decidedOn), fiscalYear: fiscalYear, decidedOn: decidedOn,
                                          schedule: schedule, holidays: holidays)
             // 減免: the 期 due from its date are lowered; the premium is what the 期 then add up to.
             var assessment = assessed
@@ -193,20 +197,29 @@ struct AssessmentRun {
         return result
     }
 
-    /// The 期割 for `amount`: a revision of the current plan (the way a 更正 revises it), or a new
+    /// The 期割 for `amount`: after a 仮徴収, the 本徴収 (or, when the deduction does not continue,
+    /// 普通徴収 for the rest); a revision of the current plan (the way a 更正 revises it); or a new
     /// plan — 特別徴収 where the conditions hold and last February's amount exists, else 普通徴収.
-    static func plan(for amount: Int, current: [Installments.Installment]?, target: PensionDeductionTarget?, previousFebruary: Int?,
-                     paid: [Installments.Key: Int], fiscalYear: Int, decidedOn: LocalDate,
+    /// `continuing`: the person is still insured here, so the 年金保険者 may go on deducting.
+    static func plan(for amount: Int, current: AssessmentStore.CurrentPlan?, target: PensionDeductionTarget?, previousFebruary: Int?,
+                     paid: [Installments.Key: Int], continuing: Bool, fiscalYear: Int, decidedOn: LocalDate,
                      schedule: Installments.OrdinarySchedule, holidays: Set<LocalDate>) -> [Installments.Installment] {
-        if let current {
-            return Installments.revise(current, to: amount, fiscalYear: fiscalYear, decidedOn: decidedOn, paid: paid,
-                                       schedule: schedule, holidays: holidays)
+        let deductible = target.map {
+            Installments.pensionDeductible(annualPremium: amount, pensionAnnual: $0.pensionAnnualAmount,
+                                           pensionPerPayment: $0.pensionPerPayment,
+                                           longTermCareDeducted: $0.longTermCarePremiumDeducted,
+                                           longTermCarePerPayment: $0.longTermCarePremiumPerPayment)
         }
-        if let target,
-           Installments.pensionDeductible(annualPremium: amount, pensionAnnual: target.pensionAnnualAmount,
-                                          pensionPerPayment: target.pensionPerPayment,
-                                          longTermCareDeducted: target.longTermCarePremiumDeducted,
-                                          longTermCarePerPayment: target.longTermCarePremiumPerPayment),
+        if let current, current.isInterim {
+            // The 年金保険者 goes on from the 仮徴収 unless this year's 対象者情報 says it cannot.
+            return Installments.afterInterim(amount, interim: current.installments, continuing: continuing && deductible != false,
+                                             fiscalYear: fiscalYear, decidedOn: decidedOn, schedule: schedule, holidays: holidays)
+        }
+        if let current {
+            return Installments.revise(current.installments, to: amount, fiscalYear: fiscalYear,
+                                       decidedOn: decidedOn, paid: paid, schedule: schedule, holidays: holidays)
+        }
+        if continuing, deductible == true,
            let pension = Installments.pension(amount, fiscalYear: fiscalYear, previousFebruary: previousFebruary, holidays: holidays) {
             return pension
         }

@@ -137,6 +137,10 @@ public struct TaxHandler: EventHandler {
             work[year] = entry
         }
         var yearly: [(year: Int, date: LocalDate, owner: Int)] = []
+        // The first business day of a 年度 sets its 仮徴収, once (not after its 本算定: a store that
+        // starts mid-year has no 仮徴収 to carry).
+        let interimYears = try tax.interimYears()
+        var interim: [(year: Int, date: LocalDate, owner: Int)] = []
         for step in steps {
             switch step.command {
             case .income(let record, _): recompute(record.atenaNo, record.incomeYear + 1, "income", step.index)
@@ -153,6 +157,9 @@ public struct TaxHandler: EventHandler {
             case .clock(let date):
                 // The July business day runs the 本算定 of the 年度, once.
                 let year = FiscalMonths.fiscalYear(of: date)
+                if !interimYears.contains(year), !assessed.contains(year), !interim.contains(where: { $0.year == year }) {
+                    interim.append((year, date, step.index))
+                }
                 if (date.month >= 7 || date.month <= 3), !assessed.contains(year), !yearly.contains(where: { $0.year == year }) {
                     yearly.append((year, date, step.index))
                 }
@@ -162,7 +169,23 @@ public struct TaxHandler: EventHandler {
         }
         // Every 年度 this batch writes, locked in one order (two batches never wait for each other in a circle).
         let unionYears = steps.compactMap { step -> Int? in if case .unionAssessment(let d) = step.command { d.fiscalYear } else { nil } }
-        for year in Set(yearly.map(\.year) + work.keys + unionYears).sorted() { try tax.lockAssessments(fiscalYear: year) }
+        for year in Set(yearly.map(\.year) + work.keys + unionYears + interim.map(\.year)).sorted() {
+            try tax.lockAssessments(fiscalYear: year)
+        }
+        for (year, date, owner) in interim {
+            derived[owner] += try InterimCollection(tx: tx, fiscalYear: year, day: date, eventID: events[owner].id).start()
+        }
+        // Before the 本算定, a 資格喪失 stops the 仮徴収 not yet due.
+        if let currentYear, let businessDate, !assessed.contains(currentYear),
+           interimYears.contains(currentYear) || interim.contains(where: { $0.year == currentYear }) {
+            let lost = steps.compactMap { step -> (String, Int)? in
+                if case .residentUpdate(let update) = step.command { (update.atenaNo, step.index) } else { nil }
+            }
+            if let owner = lost.map(\.1).max() {
+                derived[owner] += try InterimCollection(tx: tx, fiscalYear: currentYear, day: businessDate, eventID: events[owner].id)
+                    .stop(Array(Set(lost.map(\.0))).sorted())
+            }
+        }
         for (year, date, owner) in yearly {
             // Not on rates the union has not decided, unless approved on the record: the run waits
             // (each business day asks again) — a 本算定 billed on guessed rates is a 更正 for everyone.

@@ -55,11 +55,13 @@ struct UnionAssessmentApplication {
 
         // Money follows the union.
         let previous = plan.map { $0.installments.reduce(0) { $0 + $1.amount } }
+        let continuing = InterimCollection.continuing(try store.periods(fiscalYear: fiscalYear, people: [person])[person] ?? [], on: day)
         let installments = AssessmentRun.plan(
-            for: decision.annualPremium, current: plan?.installments,
+            for: decision.annualPremium, current: plan,
             target: try tax.targets(of: [person], fiscalYear: fiscalYear)[person],
             previousFebruary: try store.previousFebruary(of: [person], fiscalYear: fiscalYear)[person],
-            paid: try store.settled(of: [person], fiscalYear: fiscalYear)[person] ?? [:], fiscalYear: fiscalYear, decidedOn: day,
+            paid: try store.settled(of: [person], fiscalYear: fiscalYear)[person] ?? [:], continuing: continuing,
+            fiscalYear: fiscalYear, decidedOn: day,
             schedule: schedule, holidays: holidays)
         if let plan, plan.installments == installments, try store.planBasis(of: person, fiscalYear: fiscalYear) == "union" {
             return []

@@ -85,8 +85,56 @@ struct InstallmentTests {
         #expect(plan.map(\.dueDate) == ["2026-04-15", "2026-06-15", "2026-08-14", "2026-10-15", "2026-12-15", "2027-02-15"].map(d))
         #expect(plan.map(\.amount) == [7_000, 7_000, 7_000, 12_700, 12_600, 12_600])
         #expect(Installments.pension(58_900, fiscalYear: 2026, previousFebruary: nil, holidays: holidays) == nil)
-        #expect(Installments.pension(15_000, fiscalYear: 2026, previousFebruary: 7_000, holidays: holidays) == nil,
-                "a decrease below the 仮徴収 stops the deduction")
+        // A year below the 仮徴収: no 本徴収, the August 仮徴収 lowered to what the year leaves.
+        #expect(Installments.pension(15_000, fiscalYear: 2026, previousFebruary: 7_000, holidays: holidays)!.map(\.amount)
+                == [7_000, 7_000, 1_000])
+    }
+
+    /// 仮徴収 (介護保険法 140条 via 高確法 110条): April, June and August at last February's amount,
+    /// on the pension paydays; the 本算定 sets the 本徴収 from what the 仮徴収 leaves.
+    @Test func interimThenFinalCollection() {
+        let interim = Installments.interim(previousFebruary: 7_000, fiscalYear: 2027, holidays: holidays)
+        #expect(interim.map(\.dueDate) == ["2027-04-15", "2027-06-15", "2027-08-13"].map(d), "8/15/2027 is a Sunday")
+        #expect(interim.map(\.amount) == [7_000, 7_000, 7_000] && interim.allSatisfy { $0.method == .pension })
+        let july = d("2027-07-01")
+        func final(_ amount: Int, continuing: Bool = true) -> [Installments.Installment] {
+            Installments.afterInterim(amount, interim: interim, continuing: continuing, fiscalYear: 2027, decidedOn: july,
+                                      holidays: holidays)
+        }
+        // (annual − 仮徴収) ÷ 3, rounded down to 100, the remainder in October.
+        #expect(final(58_900).map(\.amount) == [7_000, 7_000, 7_000, 12_700, 12_600, 12_600])
+        #expect(final(58_900).map(\.no) == [1, 2, 3, 4, 5, 6])
+        // The boundary: a year equal to the 仮徴収 has no 本徴収; one yen more is a 1-yen October.
+        #expect(final(21_000).map(\.amount) == [7_000, 7_000, 7_000])
+        #expect(final(21_001).map(\.amount) == [7_000, 7_000, 7_000, 1])
+        // Above the year: 本徴収 0, the 仮徴収 lowered latest first (what is deducted beyond is refunded).
+        #expect(final(20_999).map(\.amount) == [7_000, 7_000, 6_999])
+        #expect(final(9_000).map(\.amount) == [7_000, 2_000, 0])
+        #expect(final(0).reduce(0) { $0 + $1.amount } == 0)
+        // The deduction does not continue: the rest over the 普通徴収 期 still ahead.
+        let ordinary = final(58_900, continuing: false)
+        #expect(ordinary.filter { $0.method == .pension }.map(\.amount) == [7_000, 7_000, 7_000])
+        #expect(ordinary.filter { $0.method == .ordinary }.reduce(0) { $0 + $1.amount } == 37_900)
+        #expect(ordinary.filter { $0.method == .ordinary }.allSatisfy { $0.dueDate > july })
+    }
+
+    /// 平準化 (介護保険法 140条2項 ただし書): June and August become (a sixth of last year's premium,
+    /// rounded down to 100, × 3 − April) ÷ 2, rounded down to 100 — when that differs from April by
+    /// at least the threshold (秋田市's rule; the threshold is configuration).
+    @Test func levelingEvensOutJuneAndAugust() {
+        // 56,000 → a sixth 9,333 → 9,300; × 3 = 27,900 − 10,000 = 17,900 ÷ 2 = 8,950 → 8,900: 1,100 below April.
+        let leveled = { (threshold: Int) in
+            Installments.interim(previousFebruary: 10_000, fiscalYear: 2027,
+                                 leveling: .init(previousAnnual: 56_000, threshold: threshold), holidays: holidays).map(\.amount)
+        }
+        #expect(leveled(1_100) == [10_000, 8_900, 8_900])
+        #expect(leveled(1_101) == [10_000, 10_000, 10_000], "a difference under the threshold is not worth a notice")
+        // Upward too: 120,000 → 20,000 × 3 − 5,000 = 55,000 ÷ 2 = 27,500.
+        #expect(Installments.interim(previousFebruary: 5_000, fiscalYear: 2027, leveling: .init(previousAnnual: 120_000, threshold: 1_000),
+                                     holidays: holidays).map(\.amount) == [5_000, 27_500, 27_500])
+        // Half of last year already taken in April: June and August are not deducted.
+        #expect(Installments.interim(previousFebruary: 30_000, fiscalYear: 2027, leveling: .init(previousAnnual: 50_000, threshold: 0),
+                                     holidays: holidays).map(\.amount) == [30_000])
     }
 
     @Test func pensionDeductionConditions() {

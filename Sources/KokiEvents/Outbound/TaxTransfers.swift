@@ -13,6 +13,31 @@ extension TransferType {
     /// On `koki.notices.v1`: 保険料額決定通知書 / 変更通知書.
     public static let premiumDecidedNotice = "notice.premium-decided"
     public static let premiumChangedNotice = "notice.premium-changed"
+    /// On `koki.notices.v1`: 特別徴収（仮徴収）額決定通知書 — the April, June and August deductions
+    /// before the 本算定 (or a change of them: a deduction stopped).
+    public static let interimCollectionNotice = "notice.interim-collection"
+}
+
+/// 仮徴収額決定通知書: the deductions before the 本算定, for the person.
+public struct InterimCollectionNotice: Codable, Sendable {
+    public let atenaNo: String
+    public let insuredNumber: String?
+    public let fiscalYear: Int
+    /// e.g. 令和9年4月1日.
+    public let decidedOn: String
+    public let installments: [InstallmentBody]
+    /// The deductions stopped after this notice's date (資格喪失 before the 本算定).
+    public let stopped: Bool
+
+    public init(atenaNo: String, insuredNumber: String?, fiscalYear: Int, decidedOn: String, installments: [InstallmentBody],
+                stopped: Bool) {
+        self.atenaNo = atenaNo
+        self.insuredNumber = insuredNumber
+        self.fiscalYear = fiscalYear
+        self.decidedOn = decidedOn
+        self.installments = installments
+        self.stopped = stopped
+    }
 }
 
 /// 賦課 results for one person and 年度, with the 変更前 figures on a change.

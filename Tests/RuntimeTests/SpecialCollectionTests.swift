@@ -1,0 +1,139 @@
+import Foundation
+import Kafka
+import KokiBase
+import KokiEvents
+import KokiSynth
+import Postgres
+import Testing
+
+/// 特別徴収 as it runs over a year boundary, through the real topics and all three workers: the
+/// 仮徴収 is owed from April, the deductions pay it, the 本算定 sets the 本徴収 from what it leaves,
+/// and a pension 期 is never dunned.
+@Suite("特別徴収, end to end", .serialized)
+struct SpecialCollectionTests {
+    let factory = EventFactory(source: "urn:test:pension")
+    let tax = TaxWorkerTests()
+    let payments = PaymentWorkerTests()
+
+    /// Last 年度's plan as the store holds it: 本徴収 in February (the amount 仮徴収 repeats).
+    static func lastFebruary(_ conn: PostgresConnection, _ person: String, amount: Int) throws {
+        try conn.execute("""
+            INSERT INTO installment_plans (atena_no, fiscal_year, revision, decided_on, assessment_history_no, current)
+            VALUES (\(person), 2025, 1, '2025-07-01', 1, true)
+            """)
+        try conn.execute("""
+            INSERT INTO installments (atena_no, fiscal_year, revision, method, installment_no, due_date, amount)
+            VALUES (\(person), 2025, 1, 'pension', 6, '2026-02-13', \(amount))
+            """)
+    }
+
+    func deducted(_ person: String, _ amount: Int, on day: String, year: Int, no: Int) -> OutgoingMessage {
+        payments.pay(person, amount, on: day, id: "pd-\(person)-\(year)-\(no)", year: year, no: no, kind: .pensionDeducted,
+                     channel: .pension)
+    }
+
+    func plan(_ stack: ResidentStack, _ person: String, year: Int) async throws -> [String] {
+        try await stack.strings("""
+            SELECT i.method || ':' || i.installment_no || ':' || i.amount FROM installment_plans p
+              JOIN installments i ON i.atena_no = p.atena_no AND i.fiscal_year = p.fiscal_year AND i.revision = p.revision
+            WHERE p.current AND p.atena_no = \(person) AND p.fiscal_year = \(year) ORDER BY i.due_date, i.method
+            """)
+    }
+
+    func entries(_ stack: ResidentStack, _ person: String, _ kinds: [String]) async throws -> Int {
+        try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(person) AND entry = ANY(\(kinds)::text[])")
+    }
+
+    /// p is deducted 7,000 last February: 仮徴収 7,000 in April, June and August, owed from the
+    /// 年度's first business day; the 本算定 (62,600) leaves 41,600 for October–February — 14,000,
+    /// 13,800, 13,800; nothing is dunned, refunded or left over, and the next April carries 13,800.
+    /// q was deducted 30,000: the 仮徴収 (90,000) exceeds the year, so there is no 本徴収, August is
+    /// lowered to 2,600, and the 27,400 the 年金保険者 deducts beyond it in August is refunded.
+    /// r dies in May: the June and August 仮徴収 are stopped; the 本算定 finds one month insured
+    /// (5,200), less than April's deduction, and the rest is refunded to the heirs.
+    @Test func interimFromAprilFinalFromTheHonsanteiAndNoDunning() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        let p = "0000000401", q = "0000000402", r = "0000000403"
+        let conn = try await PostgresConnection.connect(stack.databaseURL)
+        try await conn.run { conn in
+            try Self.lastFebruary(conn, p, amount: 7_000)
+            try Self.lastFebruary(conn, q, amount: 30_000)
+            try Self.lastFebruary(conn, r, amount: 7_000)
+        }
+        try stack.start(workers: ["koki-resident-worker", "koki-tax-worker", "koki-payment-worker"])
+        try await stack.send([p, q, r].enumerated().flatMap { index, person in
+            [tax.resident(person, household: "000000950\(index)", born: "1946-05-05", relationship: .head),
+             tax.income(person, pension: 1_970_000, id: "inc-\(person)")]
+        })
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods", atLeast: 3)
+        try await stack.waitFor("incomes", "SELECT count(*) FROM incomes", atLeast: 3)
+
+        // The 年度's first business day: the 仮徴収 is owed.
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
+        try await stack.waitFor("仮徴収 set", "SELECT count(*) FROM interim_runs WHERE fiscal_year = 2026")
+        #expect(try await plan(stack, p, year: 2026) == ["pension:1:7000", "pension:2:7000", "pension:3:7000"])
+        #expect(try await plan(stack, q, year: 2026) == ["pension:1:30000", "pension:2:30000", "pension:3:30000"])
+        #expect(try await stack.count("""
+            SELECT count(*) FROM outbox WHERE ce_type = 'notice.interim-collection' AND convert_from(payload, 'UTF8') LIKE '%"stopped":false%'
+            """) == 3)
+        try await stack.send([deducted(p, 7_000, on: "2026-04-15", year: 2026, no: 1), deducted(q, 30_000, on: "2026-04-15", year: 2026, no: 1),
+                              deducted(r, 7_000, on: "2026-04-15", year: 2026, no: 1),
+                              factory.businessDay(LocalDate(iso: "2026-04-16")!)])
+        try await stack.waitFor("April deducted", "SELECT count(*) FROM ledger WHERE entry = 'payment'", atLeast: 3)
+        for person in [p, q, r] {
+            #expect(try await payments.balance(stack, person, no: 1) == 0, "April's deduction pays April's 仮徴収")
+        }
+
+        // r dies on 5/20 (lost on 5/21), registered on 5/22: no June or August deduction; a notice says so.
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-05-22")!),
+                              tax.resident(r, household: "0000009502", born: "1946-05-05", relationship: .head, .died, on: "2026-05-20",
+                                           death: "2026-05-20")])
+        try await stack.waitFor("r's 仮徴収 stopped", "SELECT count(*) FROM installment_plans WHERE atena_no = \(r) AND fiscal_year = 2026 AND revision = 2")
+        #expect(try await plan(stack, r, year: 2026) == ["pension:1:7000"])
+        #expect(try await stack.count("""
+            SELECT count(*) FROM outbox WHERE ce_type = 'notice.interim-collection' AND convert_from(payload, 'UTF8') LIKE '%"stopped":true%'
+            """) == 1)
+
+        try await stack.send([deducted(p, 7_000, on: "2026-06-15", year: 2026, no: 2), deducted(q, 30_000, on: "2026-06-15", year: 2026, no: 2),
+                              factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        #expect(try await plan(stack, p, year: 2026)
+                == ["pension:1:7000", "pension:2:7000", "pension:3:7000", "pension:4:14000", "pension:5:13800", "pension:6:13800"])
+        #expect(try await plan(stack, q, year: 2026) == ["pension:1:30000", "pension:2:30000", "pension:3:2600"])
+        // r: insured in April only (lost on 5/21): 5,200 for the year, below April's deduction —
+        // the April 期 is lowered to it and the 1,800 beyond is refunded to the heirs.
+        #expect(try await stack.count("SELECT premium::int FROM assessments WHERE atena_no = \(r) AND fiscal_year = 2026") == 5_200)
+        #expect(try await plan(stack, r, year: 2026) == ["pension:1:5200"])
+        try await stack.waitFor("r's refund", "SELECT count(*) FROM refunds WHERE atena_no = \(r) AND for_heirs AND amount = 1800")
+
+        // August: q's deduction beyond the lowered 期 is refunded, once collected.
+        try await stack.send([deducted(p, 7_000, on: "2026-08-14", year: 2026, no: 3), deducted(q, 30_000, on: "2026-08-14", year: 2026, no: 3),
+                              factory.businessDay(LocalDate(iso: "2026-08-17")!)])
+        try await stack.waitFor("q refunded", "SELECT count(*) FROM refunds WHERE atena_no = \(q)")
+        #expect(try await stack.count("SELECT amount::int FROM refunds WHERE atena_no = \(q)") == 27_400)
+        #expect(try await payments.balance(stack, q, no: 3) == 0)
+
+        for (day, no, amount, next) in [("2026-10-15", 4, 14_000, "2026-11-16"), ("2026-12-15", 5, 13_800, "2027-01-15"),
+                                        ("2027-02-15", 6, 13_800, "2027-03-17")] {
+            try await stack.send([deducted(p, amount, on: day, year: 2026, no: no), factory.businessDay(LocalDate(iso: next)!)])
+        }
+        try await stack.waitFor("p's year paid", "SELECT count(*) FROM ledger WHERE atena_no = \(p) AND entry = 'payment'", atLeast: 6)
+        // Over the year boundary: the next 年度's 仮徴収 carries February's 13,800.
+        try await stack.send([factory.businessDay(LocalDate(iso: "2027-04-01")!), factory.businessDay(LocalDate(iso: "2027-05-31")!)])
+        try await stack.waitFor("next 仮徴収", "SELECT count(*) FROM interim_runs WHERE fiscal_year = 2027")
+        #expect(try await plan(stack, p, year: 2027) == ["pension:1:13800", "pension:2:13800", "pension:3:13800"])
+        #expect(try await plan(stack, q, year: 2027) == [], "no 本徴収 last February: nothing to carry")
+        #expect(try await plan(stack, r, year: 2027) == [], "not insured on 1 April")
+        try await stack.waitFor("payment worker at 5/31", "SELECT count(*) FROM worker_calendars WHERE worker = 'payment' AND business_date = '2027-05-31'")
+        for person in [p, q] {
+            #expect(try await entries(stack, person, ["dunning", "reminder", "write-off"]) == 0,
+                    "a pension 期 is never dunned, reminded or written off")
+            #expect(try await stack.count("SELECT count(*) FROM receivables WHERE atena_no = \(person) AND kind <> 'premium'") == 0)
+        }
+        #expect(try await entries(stack, p, ["overpayment", "refund", "suspense"]) == 0, "every deduction met its 期")
+        for no in 1...6 { #expect(try await payments.balance(stack, p, no: no) == 0) }
+        let (status, output) = try await payments.verify(stack)
+        #expect(status == 0, "\(output)")
+    }
+}
