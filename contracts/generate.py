@@ -75,7 +75,13 @@ INBOUND = {
                       for t in ["tax.income-assessed", "tax.income-corrected"]},
     "pension.deduction-targets.v1": {"pension.deduction-target": obj({
         "atenaNo": ATENA, "fiscalYear": integer(minimum=2008), "pensionAnnualAmount": YEN, "pensionPerPayment": YEN,
-        "longTermCarePremiumDeducted": BOOL, "longTermCarePremiumPerPayment": YEN})},
+        "longTermCarePremiumDeducted": BOOL, "longTermCarePremiumPerPayment": YEN}),
+        "pension.request-result": obj({
+            "atenaNo": ATENA, "fiscalYear": integer(minimum=2008),
+            "requestId": string(minLength=1, maxLength=64, description="the requestId of the kokuhoren.pension-request answered"),
+            "accepted": BOOL, "reason": nullable(string(maxLength=64, description="why refused, e.g. pension-stopped, amount-over-half")),
+            "amounts": nullable({"type": "array", "maxItems": 12, "items": obj({"month": integer(minimum=1, maximum=12), "amount": YEN})})},
+            required=["atenaNo", "fiscalYear", "requestId", "accepted"])},
     "collection.payments.v1": {t: obj({
         "paymentId": string(minLength=1), "atenaNo": ATENA, "fiscalYear": nullable(integer(minimum=2008)),
         "installmentNo": nullable(integer(minimum=1)), "amount": YEN, "paidOn": DATE, "creditedOn": nullable(DATE),
@@ -159,6 +165,13 @@ OUTBOUND = {
     "premium.changed": obj({"atenaNo": ATENA, "fiscalYear": integer(), "premium": YEN, "months": integer(minimum=0, maximum=12)}),
     "burden-ratio.changed": obj({"atenaNo": ATENA, "effectiveFrom": DATE, "ratio": integer(enum=[10, 20, 30])}),
     "municipal-tax.premiums-paid": obj({"atenaNo": ATENA, "calendarYear": integer(), "amount": YEN}),
+    "kokuhoren.pension-request": obj({
+        "requestId": string(minLength=1, description="names no person; the answer (pension.request-result) quotes it"),
+        "atenaNo": ATENA, "fiscalYear": integer(), "kind": string(enum=["request", "change", "stop"], description="依頼, 変更 or 中止"),
+        "sentOn": DATE, "amounts": {"type": "array", "items": obj({"month": integer(minimum=1, maximum=12), "amount": YEN})},
+        "reason": nullable(string(description="lost, premium-decreased, premium-changed, leveling, payment-method-change"))},
+        required=["requestId", "atenaNo", "fiscalYear", "kind", "sentOn", "amounts"],
+        description="特別徴収 依頼・変更・中止 to the 年金保険者 through 国保連 (the 経由機関)"),
 }
 INTERNAL = {
     "koki.resident-update": obj({"atenaNo": ATENA, "householdNo": nullable(string()), "previousHouseholdNo": nullable(string()),
@@ -178,6 +191,11 @@ PREMIUM_NOTICE = obj({"atenaNo": ATENA, "insuredNumber": nullable(string()), "fi
                       "provisional": {**BOOL, "description": "暫定: koki's own figure until the union decides"}},
                      required=["atenaNo", "fiscalYear", "premium", "provisional"])
 INTERNAL["notice.premium-decided"] = PREMIUM_NOTICE
+INTERNAL["notice.collection-method-changed"] = obj(
+    {"atenaNo": ATENA, "insuredNumber": nullable(string()), "fiscalYear": integer(), "decidedOn": string(),
+     "reason": string(enum=["refused", "partly-accepted", "payment-method-change"]),
+     "installments": {"type": "array", "items": INSTALLMENT}},
+    description="The 特別徴収 ended (or shrank) for the year; what is left is billed by 普通徴収 on these 期")
 INTERNAL["notice.interim-collection"] = obj(
     {"atenaNo": ATENA, "insuredNumber": nullable(string()), "fiscalYear": integer(), "decidedOn": string(),
      "installments": {"type": "array", "items": INSTALLMENT},
@@ -194,6 +212,7 @@ OUTBOUND_TOPICS = {
     "transfer.child-development.v1": ("子ども育成課", ["qualification.acquired", "qualification.lost", "qualification.changed",
                                                     "qualification.current", "burden-ratio.changed"]),
     "transfer.municipal-tax.v1": ("市民税課", ["municipal-tax.premiums-paid"]),
+    "transfer.kokuhoren.v1": ("埼玉県国民健康保険団体連合会 (経由機関, for the 年金保険者)", ["kokuhoren.pension-request"]),
 }
 
 def write_schema(event_type, schema, direction, topic):

@@ -78,7 +78,7 @@ struct Audit: AsyncParsableCommand {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Counts per event type and legal basis sent to a destination.")
 
-        @Option(help: "The destination (koiki, welfare-livelihood, disability-welfare, child-development, municipal-tax).")
+        @Option(help: "The destination (koiki, welfare-livelihood, disability-welfare, child-development, municipal-tax, kokuhoren).")
         var destination: String
         @Option(help: "First day, YYYY-MM-DD (Asia/Tokyo).") var from: String
         @Option(help: "Last day, YYYY-MM-DD (Asia/Tokyo).") var to: String

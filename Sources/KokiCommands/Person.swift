@@ -125,6 +125,13 @@ struct Person: AsyncParsableCommand {
             lines.append("　\(i.fiscalYear)年度 第\(i.no)期（\(i.method == "pension" ? "特別徴収" : "普通徴収")）"
                          + "納期限 \(date(i.dueDate))　\(i.amount.formatted())円　\(state)")
         }
+        for r in p.pensionRequests {
+            let kind = ["request": "特別徴収依頼", "change": "特別徴収変更", "stop": "特別徴収中止"][r.kind] ?? r.kind
+            let result = ["accepted": "受理", "refused": "不能"][r.result] ?? "回答待ち"
+            lines.append("\(kind)　\(r.fiscalYear)年度　\(date(r.sentOn))　"
+                         + r.amounts.map { "\($0.month)月 \($0.amount.formatted())円" }.joined(separator: "・")
+                         + "　\(result)" + (r.resultReason.map { "（\($0)）" } ?? ""))
+        }
         for fee in p.lateFees {
             lines.append("延滞金　　　　\(fee.fiscalYear)年度 第\(fee.no)期 \(fee.amount.formatted())円（未納 \(fee.balance.formatted())円）")
         }

@@ -176,8 +176,12 @@ public enum Installments {
             }
             kept = kept.filter { $0.amount > 0 }
         }
-        let added = ordinary(remaining, fiscalYear: fiscalYear, schedule: schedule, decidedOn: decidedOn, holidays: holidays)
-        // A new ordinary 期 that shares its number with a kept one (the same month) is merged into it.
+        return merge(kept, ordinary(remaining, fiscalYear: fiscalYear, schedule: schedule, decidedOn: decidedOn, holidays: holidays))
+    }
+
+    /// `kept` with new 普通徴収 期 added: one that shares its number with a kept one (the same
+    /// month) is merged into it. In due-date order.
+    public static func merge(_ kept: [Installment], _ added: [Installment]) -> [Installment] {
         var result = kept
         for installment in added {
             if let index = result.firstIndex(where: { $0.method == .ordinary && $0.no == installment.no }) {

@@ -27,6 +27,7 @@ public enum Topics {
         Definition(name: "transfer.disability-welfare.v1", partitions: 3),
         Definition(name: "transfer.child-development.v1", partitions: 3),
         Definition(name: "transfer.municipal-tax.v1", partitions: 3),
+        Definition(name: "transfer.kokuhoren.v1", partitions: 3),
     ]
 
     /// koki's own topics between its workers (not for other departments): a resident change

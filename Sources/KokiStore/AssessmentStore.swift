@@ -230,6 +230,25 @@ public struct AssessmentStore {
             """).map { (try $0.decode(at: 0), try $0.decode(at: 1), try $0.decode(at: 2)) }
     }
 
+    /// Who may start 特別徴収 in April of `fiscalYear` by the 1/6 rule: a 特別徴収対象者情報 for the
+    /// year, insured on 1 April, no plan for the year yet, and a premium last 年度 that no pension
+    /// paid in February — with that premium.
+    public func newStartCandidates(fiscalYear: Int) throws -> [(atenaNo: String, previousAnnual: Int)] {
+        let april = LocalDate(year: fiscalYear, month: 4, day: 1)!
+        return try tx.query("""
+            SELECT p.atena_no, sum(i.amount)::bigint FROM installment_plans p
+            JOIN installments i ON i.atena_no = p.atena_no AND i.fiscal_year = p.fiscal_year AND i.revision = p.revision
+            WHERE p.current AND p.fiscal_year = \(fiscalYear - 1)
+              AND EXISTS (SELECT 1 FROM pension_deduction_targets t WHERE t.atena_no = p.atena_no AND t.fiscal_year = \(fiscalYear))
+              AND EXISTS (SELECT 1 FROM qualification_periods q WHERE q.atena_no = p.atena_no AND q.acquired_on <= \(april)
+                          AND (q.lost_on IS NULL OR q.lost_on > \(april)))
+              AND NOT EXISTS (SELECT 1 FROM installment_plans n WHERE n.atena_no = p.atena_no AND n.fiscal_year = \(fiscalYear))
+            GROUP BY p.atena_no
+            HAVING sum(i.amount) > 0 AND NOT bool_or(i.method = 'pension' AND extract(month FROM i.due_date) = 2 AND i.amount > 0)
+            ORDER BY p.atena_no
+            """).map { (try $0.decode(at: 0), try $0.decode(at: 1)) }
+    }
+
     /// What each premium 期 of these people has received (payments and 充当), for a 減額更正 to
     /// lower the unpaid 期 first. Read through `installment_settlements`, the one view of 収納 the
     /// tax worker has.

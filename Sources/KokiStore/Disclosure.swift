@@ -60,7 +60,9 @@ public struct Disclosure: Sendable {
         "assessments": "賦課（現在）", "assessment_history": "賦課履歴", "installment_plans": "期割計画",
         "installments": "期割", "burden_ratios": "負担割合", "income_transfers": "所得の提供",
         "payments": "収納", "receivables": "調定", "ledger": "収納台帳", "refunds": "還付・充当",
-        "collection_markers": "滞納整理の記録",
+        "collection_markers": "滞納整理の記録", "pension_requests": "特別徴収の依頼・変更・中止と結果",
+        "union_assessments": "広域連合の賦課決定", "union_qualifications": "広域連合の資格決定", "discrepancies": "突合",
+        "insured_number_history": "被保険者番号の履歴",
         "dead_letters": "適用できなかった受信（本文は含まない）", "outbox": "未送信・保留中の送信",
     ]
 

@@ -123,6 +123,24 @@ public struct PersonInquiry: Encodable, Sendable {
     /// Open 突合 items: where the union's decisions and koki's computation disagree.
     public let discrepancies: [UnionStore.Discrepancy]
 
+    /// A 特別徴収 依頼・変更・中止 sent to the 年金保険者 (through 国保連), and its answer.
+    public struct PensionRequestLine: Encodable, Sendable {
+        public let fiscalYear: Int
+        public let requestId: String
+        /// `request`, `change` or `stop`.
+        public let kind: String
+        public let sentOn: LocalDate
+        public let amounts: [PensionRequests.Amount]
+        public let reason: String?
+        /// `pending`, `accepted` or `refused`.
+        public let result: String
+        public let resultOn: LocalDate?
+        public let resultReason: String?
+    }
+
+    /// Every 特別徴収 request and its result, oldest first.
+    public let pensionRequests: [PensionRequestLine]
+
     /// nil when koki knows nothing about `atenaNo`. `maskMyNumber` turns the sealed 個人番号
     /// into what the inquiry shows (the masked digits when the keyring is at hand).
     public static func load(_ atenaNo: String, on conn: PostgresConnection,
@@ -219,6 +237,12 @@ public struct PersonInquiry: Encodable, Sendable {
             household: household.map { Member(atenaNo: $0.row.atenaNo, relationshipToHead: $0.row.relationshipToHead,
                                               nameKanji: $0.row.nameKanji, insured: $0.insured) },
             lateFees: lateFees, overpayments: overpayments, premiums: premiums, burdenRatio: burden,
-            installments: installments, discrepancies: discrepancies)
+            installments: installments, discrepancies: discrepancies,
+            pensionRequests: try PensionRequestStore(conn).requests(of: atenaNo).map {
+                PensionRequestLine(fiscalYear: $0.fiscalYear, requestId: $0.requestID, kind: $0.kind.rawValue, sentOn: $0.sentOn,
+                                   amounts: $0.resultAmounts ?? $0.amounts, reason: $0.reason,
+                                   result: $0.accepted.map { $0 ? "accepted" : "refused" } ?? "pending", resultOn: $0.resultOn,
+                                   resultReason: $0.resultReason)
+            })
     }
 }

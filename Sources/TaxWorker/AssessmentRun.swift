@@ -112,11 +112,16 @@ struct AssessmentRun {
         let enrollments = try NoticeStore(tx).dated(of: insured).enrollment
         let holidays = try tax.holidays()
         let schedule = try tax.ordinarySchedule()
+        let ended = try PensionRequestStore(tx).ended(of: insured, fiscalYear: fiscalYear)
+        let requests = PensionRequestFlow(tx: tx)
         let incomeAgeDay = LocalDate(year: fiscalYear - 1, month: 12, day: 31)!
 
         func income(_ person: String) -> PersonIncome? {
             guard let record = incomes[person], record.declared, let birth = facts[person]?.birthDate else { return nil }
             return Self.income(record, aged65: birth.legalAge(on: incomeAgeDay) >= 65)
+        }
+        func continuing(_ person: String) -> Bool {
+            InterimCollection.continuing(periods[person] ?? [], on: decidedOn) && !ended.contains(person)
         }
         var reductions: [String: LowIncomeReduction] = [:]
         var decisions: [AssessmentStore.Decision] = []
@@ -149,7 +154,7 @@ struct AssessmentRun {
             }
             var installments = Self.plan(for: assessed.premium, current: currentPlan, target: targets[person],
                                          previousFebruary: previousFebruary[person], paid: settled[person] ?? [:],
-                                         continuing: InterimCollection.continuing(periods[person] ?? [], on: decidedOn), fiscalYear: fiscalYear, decidedOn: decidedOn,
+                                         continuing: continuing(person), fiscalYear: fiscalYear, decidedOn: decidedOn,
                                          schedule: schedule, holidays: holidays)
             // 減免: the 期 due from its date are lowered; the premium is what the 期 then add up to.
             var assessment = assessed
@@ -184,6 +189,9 @@ struct AssessmentRun {
             let revision = (plans[person]?.revision ?? 0) + 1
             newPlans.append(.init(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: decidedOn,
                                   assessmentHistoryNo: historyNo, installments: installments))
+            result.derived += try requests.follow(person, fiscalYear: fiscalYear, old: plans[person]?.installments ?? [],
+                                                  new: installments, continuing: continuing(person), stopReason: "premium-decreased",
+                                                  on: decidedOn, eventID: eventID)
             result.derived += try Self.planEvents(
                 person: person, insuredNumber: decision.insuredNumber, fiscalYear: fiscalYear, decidedOn: decidedOn,
                 premium: assessment.premium, previousPremium: decision.before?.premium, months: assessment.months,
@@ -204,6 +212,7 @@ struct AssessmentRun {
     static func plan(for amount: Int, current: AssessmentStore.CurrentPlan?, target: PensionDeductionTarget?, previousFebruary: Int?,
                      paid: [Installments.Key: Int], continuing: Bool, fiscalYear: Int, decidedOn: LocalDate,
                      schedule: Installments.OrdinarySchedule, holidays: Set<LocalDate>) -> [Installments.Installment] {
+        // `continuing` false also when the year's 特別徴収 ended (a refusal, a 中止).
         let deductible = target.map {
             Installments.pensionDeductible(annualPremium: amount, pensionAnnual: $0.pensionAnnualAmount,
                                            pensionPerPayment: $0.pensionPerPayment,
@@ -219,9 +228,16 @@ struct AssessmentRun {
             return Installments.revise(current.installments, to: amount, fiscalYear: fiscalYear,
                                        decidedOn: decidedOn, paid: paid, schedule: schedule, holidays: holidays)
         }
-        if continuing, deductible == true,
-           let pension = Installments.pension(amount, fiscalYear: fiscalYear, previousFebruary: previousFebruary, holidays: holidays) {
-            return pension
+        if continuing, deductible == true {
+            if let pension = Installments.pension(amount, fiscalYear: fiscalYear, previousFebruary: previousFebruary, holidays: holidays) {
+                return pension
+            }
+            // A first year: 普通徴収 until the 本徴収 a 依頼 sent now can reach.
+            if let start = PensionRequests.startMonth(requestedOn: decidedOn, fiscalYear: fiscalYear, holidays: holidays),
+               let firstYear = PensionRequests.firstYear(amount, fiscalYear: fiscalYear, decidedOn: decidedOn, startMonth: start,
+                                                         schedule: schedule, holidays: holidays) {
+                return firstYear
+            }
         }
         return Installments.ordinary(amount, fiscalYear: fiscalYear, schedule: schedule, decidedOn: decidedOn, holidays: holidays)
     }

@@ -16,25 +16,53 @@ struct InterimCollection {
     let day: LocalDate
     let eventID: String
 
-    /// Sets the 仮徴収 of the 年度 (with 平準化 where configured): a plan, the insurer's 期割情報
-    /// and the person's 仮徴収額決定通知書.
+    /// Sets the 仮徴収 of the 年度: at last February's amount for whoever's pension paid it (with
+    /// 平準化 where configured — a 変更 to the 年金保険者); by the 1/6 rule for a new start (介護保険法
+    /// 135条3項・4項, applied by 高確法 110条: a sixth of last 年度's premium, rounded down to 100, at
+    /// each deduction — requested, as nothing is deemed notified). Each gets a plan, the insurer's
+    /// 期割情報 and the person's 仮徴収額決定通知書.
     func start() throws -> [DerivedEvent] {
         let store = AssessmentStore(tx), tax = TaxStore(tx)
-        let candidates = try store.interimCandidates(fiscalYear: fiscalYear)
+        let flow = PensionRequestFlow(tx: tx)
         let holidays = try tax.holidays()
         let threshold = try tax.levelingThreshold(fiscalYear: fiscalYear)
-        let facts = try store.people(candidates.map(\.atenaNo))
-        var plans: [AssessmentStore.Plan] = []
-        var derived: [DerivedEvent] = []
-        for candidate in candidates {
+        var starts: [(person: String, installments: [Installments.Installment], request: (PensionRequests.Kind, String?)?)] = []
+        for candidate in try store.interimCandidates(fiscalYear: fiscalYear) {
             let installments = Installments.interim(
                 previousFebruary: candidate.february, fiscalYear: fiscalYear,
                 leveling: threshold.map { .init(previousAnnual: candidate.previousAnnual, threshold: $0) }, holidays: holidays)
-            guard !installments.isEmpty else { continue }
-            plans.append(.init(atenaNo: candidate.atenaNo, fiscalYear: fiscalYear, revision: 1, decidedOn: day,
-                               assessmentHistoryNo: 0, installments: installments, basis: "interim"))
-            derived += try events(candidate.atenaNo, insuredNumber: facts[candidate.atenaNo]?.insuredNumber, revision: 1,
-                                  installments: installments, stopped: false)
+            let leveled = installments.contains { $0.amount != candidate.february } || installments.count < 3
+            starts.append((candidate.atenaNo, installments, leveled ? (.change, "leveling") : nil))
+        }
+        let newStarts = try store.newStartCandidates(fiscalYear: fiscalYear)
+        let targets = try tax.targets(of: newStarts.map(\.atenaNo), fiscalYear: fiscalYear)
+        for candidate in newStarts {
+            let sixth = candidate.previousAnnual / 6 / 100 * 100
+            guard sixth > 0, let target = targets[candidate.atenaNo],
+                  Installments.pensionDeductible(annualPremium: candidate.previousAnnual, pensionAnnual: target.pensionAnnualAmount,
+                                                 pensionPerPayment: target.pensionPerPayment,
+                                                 longTermCareDeducted: target.longTermCarePremiumDeducted,
+                                                 longTermCarePerPayment: target.longTermCarePremiumPerPayment) else { continue }
+            starts.append((candidate.atenaNo, Installments.interim(previousFebruary: sixth, fiscalYear: fiscalYear, holidays: holidays),
+                           (.request, nil)))
+        }
+        let facts = try store.people(starts.map(\.person))
+        var plans: [AssessmentStore.Plan] = []
+        var derived: [DerivedEvent] = []
+        for start in starts.sorted(by: { $0.person < $1.person }) where !start.installments.isEmpty {
+            plans.append(.init(atenaNo: start.person, fiscalYear: fiscalYear, revision: 1, decidedOn: day, assessmentHistoryNo: 0,
+                               installments: start.installments, basis: "interim"))
+            if let (kind, reason) = start.request {
+                // A 変更 names the payments it changes (June, August — 0 for one not deducted); a 依頼 all three.
+                let months = kind == .request ? Installments.interimMonths : Array(Installments.interimMonths.dropFirst())
+                let amounts = months.map { month in
+                    PensionRequests.Amount(month: month, amount: start.installments.first { $0.dueDate.month == month }?.amount ?? 0)
+                }
+                derived.append(try flow.send(start.person, fiscalYear: fiscalYear, kind: kind, amounts: amounts, reason: reason, on: day,
+                                             eventID: eventID))
+            }
+            derived += try events(start.person, insuredNumber: facts[start.person]?.insuredNumber, revision: 1,
+                                  installments: start.installments, stopped: false)
         }
         try store.record(plans)
         try tax.recordInterimRun(fiscalYear: fiscalYear, on: day, persons: plans.count)
@@ -61,6 +89,8 @@ struct InterimCollection {
             guard kept != plan.installments else { continue }
             changed.append(.init(atenaNo: person, fiscalYear: fiscalYear, revision: plan.revision + 1, decidedOn: day,
                                  assessmentHistoryNo: 0, installments: kept, basis: "interim"))
+            derived += try PensionRequestFlow(tx: tx).follow(person, fiscalYear: fiscalYear, old: plan.installments, new: kept,
+                                                             continuing: false, stopReason: "lost", on: day, eventID: eventID)
             derived += try events(person, insuredNumber: facts[person]?.insuredNumber, revision: plan.revision + 1,
                                   installments: kept, stopped: true)
         }

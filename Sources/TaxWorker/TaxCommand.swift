@@ -6,6 +6,8 @@ import WorkerRuntime
 enum TaxCommand {
     case income(IncomeRecord, IncomeRecord.Kind)
     case pensionTarget(PensionDeductionTarget)
+    /// The 年金保険者's answer to a 特別徴収 request koki sent.
+    case requestResult(PensionRequestResult)
     case exemption(CounterApplication, PremiumReductionNotice)
     case formerDependent(CounterApplication, FormerDependentNotice)
     case residentUpdate(ResidentUpdate)
@@ -19,6 +21,7 @@ enum TaxCommand {
         switch self {
         case .income(let record, _): record.atenaNo
         case .pensionTarget(let target): target.atenaNo
+        case .requestResult(let result): result.atenaNo
         case .exemption(let application, _), .formerDependent(let application, _): application.atenaNo
         case .residentUpdate(let update): update.atenaNo
         case .unionAssessment(let decision): decision.atenaNo
@@ -27,7 +30,7 @@ enum TaxCommand {
     }
 
     static let acceptedTypes: Set<String> = Set(IncomeRecord.Kind.allCases.map(\.rawValue)
-        + [PensionDeductionTarget.type, ResidentUpdate.type, BusinessDay.type, UnionDecision.assessmentDecided,
+        + [PensionDeductionTarget.type, PensionRequestResult.type, ResidentUpdate.type, BusinessDay.type, UnionDecision.assessmentDecided,
            UnionDecision.qualificationDecided]
         + CounterApplication.Kind.allCases.map(\.rawValue))
 
@@ -38,6 +41,8 @@ enum TaxCommand {
             self = .income(try event.decodeValid(IncomeRecord.self), kind)
         } else if event.type == PensionDeductionTarget.type {
             self = .pensionTarget(try event.decodeValid(PensionDeductionTarget.self))
+        } else if event.type == PensionRequestResult.type {
+            self = .requestResult(try event.decodeValid(PensionRequestResult.self))
         } else if let kind = CounterApplication.Kind(rawValue: event.type) {
             switch kind {
             case .premiumReduction:

@@ -78,7 +78,7 @@ public struct TaxHandler: EventHandler {
                 dependents.append(.init(atenaNo: application.atenaNo, eventID: step.event.id, applicationNo: application.applicationNo,
                                         kind: "former-dependent", effectiveDate: body.dependentUntil,
                                         receivedDate: application.receivedDate, detail: body.insurerName, extra: nil))
-            case .residentUpdate, .unionAssessment, .clock, .notMine:
+            case .residentUpdate, .unionAssessment, .requestResult, .clock, .notMine:
                 break
             }
         }
@@ -163,12 +163,18 @@ public struct TaxHandler: EventHandler {
                 if (date.month >= 7 || date.month <= 3), !assessed.contains(year), !yearly.contains(where: { $0.year == year }) {
                     yearly.append((year, date, step.index))
                 }
-            case .unionAssessment, .notMine:
+            case .unionAssessment, .requestResult, .notMine:
                 break
             }
         }
         // Every 年度 this batch writes, locked in one order (two batches never wait for each other in a circle).
-        let unionYears = steps.compactMap { step -> Int? in if case .unionAssessment(let d) = step.command { d.fiscalYear } else { nil } }
+        let unionYears = steps.compactMap { step -> Int? in
+            switch step.command {
+            case .unionAssessment(let decision): decision.fiscalYear
+            case .requestResult(let answer): answer.fiscalYear
+            default: nil
+            }
+        }
         for year in Set(yearly.map(\.year) + work.keys + unionYears + interim.map(\.year)).sorted() {
             try tax.lockAssessments(fiscalYear: year)
         }
@@ -205,11 +211,20 @@ public struct TaxHandler: EventHandler {
             derived[entry.owner] += try run.run(people: entry.people.sorted(), householdChanges: entry.changes).derived
         }
         // The union's 賦課: kept with its revision; the latest governs billing (DOMAIN.md "Who does what").
-        if !unionYears.isEmpty {
+        if steps.contains(where: { if case .unionAssessment = $0.command { true } else { false } }) {
             let application = try UnionAssessmentApplication(tx: tx, businessDate: businessDate)
             for step in steps {
                 guard case .unionAssessment(let decision) = step.command else { continue }
                 derived[step.index] += try application.apply(decision, eventID: step.event.id)
+            }
+        }
+        // The 年金保険者's answers to koki's 特別徴収 requests, in order.
+        for step in steps {
+            guard case .requestResult(let answer) = step.command else { continue }
+            do {
+                derived[step.index] += try PensionRequestFlow(tx: tx).apply(answer, businessDate: businessDate, eventID: step.event.id)
+            } catch let rejection as Rejection {
+                rejected[step.index] = rejection
             }
         }
         // Each business day opens with the office's 突合 summary of the day before (counts only):

@@ -55,7 +55,9 @@ struct UnionAssessmentApplication {
 
         // Money follows the union.
         let previous = plan.map { $0.installments.reduce(0) { $0 + $1.amount } }
-        let continuing = InterimCollection.continuing(try store.periods(fiscalYear: fiscalYear, people: [person])[person] ?? [], on: day)
+        let ended = try PensionRequestStore(tx).ended(of: [person], fiscalYear: fiscalYear).contains(person)
+        let continuing = try InterimCollection.continuing(store.periods(fiscalYear: fiscalYear, people: [person])[person] ?? [], on: day)
+            && !ended
         let installments = AssessmentRun.plan(
             for: decision.annualPremium, current: plan,
             target: try tax.targets(of: [person], fiscalYear: fiscalYear)[person],
@@ -70,7 +72,10 @@ struct UnionAssessmentApplication {
         try store.record([.init(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: day,
                                 assessmentHistoryNo: koki?.historyNo ?? 0, installments: installments, basis: "union")])
         let enrollments = try NoticeStore(tx).dated(of: [person]).enrollment
-        return try AssessmentRun.planEvents(
+        let requests = try PensionRequestFlow(tx: tx).follow(person, fiscalYear: fiscalYear, old: plan?.installments ?? [],
+                                                             new: installments, continuing: continuing, stopReason: "premium-decreased",
+                                                             on: day, eventID: eventID)
+        return try requests + AssessmentRun.planEvents(
             person: person, insuredNumber: decision.insuredNo, fiscalYear: fiscalYear, decidedOn: day,
             premium: decision.annualPremium, previousPremium: previous, months: decision.collectingMonths.count,
             reduction: decision.kokiReduction, installments: installments, revision: revision, provisional: false,

@@ -137,6 +137,42 @@ struct InstallmentTests {
                                      holidays: holidays).map(\.amount) == [30_000])
     }
 
+    /// What the 年金保険者 must be told when a plan changes (介護保険法 136条・138条・140条 via 高確法 110条).
+    @Test func pensionRequestsFollowThePlan() {
+        let july = d("2026-07-01")
+        let first = PensionRequests.firstYear(62_600, fiscalYear: 2026, decidedOn: july, startMonth: 10, holidays: holidays)!
+        // Six collections after July 1: three by 普通徴収 (the rest, remainder first), three by pension (62,600 ÷ 6 → 10,400).
+        #expect(first.map(\.method) == [.ordinary, .ordinary, .ordinary, .pension, .pension, .pension])
+        #expect(first.map(\.amount) == [10_600, 10_400, 10_400, 10_400, 10_400, 10_400] && first.map(\.no) == [1, 2, 3, 4, 5, 6])
+        let requested = PensionRequests.needed(old: [], new: first, after: july)
+        #expect(requested?.kind == .request && requested?.amounts.map(\.month) == [10, 12, 2])
+        #expect(PensionRequests.needed(old: first, new: first, after: july) == nil, "nothing moved, nothing sent")
+        // A later start: December's 依頼 leaves more to 普通徴収.
+        let december = PensionRequests.firstYear(62_600, fiscalYear: 2026, decidedOn: d("2026-08-17"), startMonth: 12, holidays: holidays)!
+        #expect(december.filter { $0.method == .pension }.map(\.dueDate.month) == [12, 2])
+        #expect(december.reduce(0) { $0 + $1.amount } == 62_600)
+        // The 本徴収 after a 仮徴収 is requested; a new amount is a 変更; no deduction left is a 中止.
+        let interim = Installments.interim(previousFebruary: 7_000, fiscalYear: 2026, holidays: holidays)
+        let final = Installments.afterInterim(58_900, interim: interim, continuing: true, fiscalYear: 2026, decidedOn: july, holidays: holidays)
+        #expect(PensionRequests.needed(old: interim, new: final, after: july)?.kind == .request)
+        let raised = Installments.afterInterim(70_000, interim: interim, continuing: true, fiscalYear: 2026, decidedOn: july, holidays: holidays)
+        #expect(PensionRequests.needed(old: final, new: raised, after: july) == .init(kind: .change, amounts: [
+            .init(month: 10, amount: 16_400), .init(month: 12, amount: 16_300), .init(month: 2, amount: 16_300)]))
+        #expect(PensionRequests.needed(old: final, new: Array(final.prefix(3)), after: july) == .init(kind: .change, amounts: [
+            .init(month: 10, amount: 0), .init(month: 12, amount: 0), .init(month: 2, amount: 0)]), "August's 仮徴収 still comes")
+        #expect(PensionRequests.needed(old: final, new: Array(final.prefix(2)), after: july)?.kind == .stop)
+        #expect(PensionRequests.needed(old: interim, new: [interim[0]], after: d("2026-05-22"))?.kind == .stop, "a death before July")
+        #expect(PensionRequests.needed(old: interim, new: interim, after: july) == nil, "the 仮徴収 is deemed notified")
+    }
+
+    /// The first 本徴収 a 依頼 can reach: a payday at least 60 days after it [assumed, configuration].
+    @Test func aRequestReachesThePaydayTwoMonthsOn() {
+        #expect(PensionRequests.startMonth(requestedOn: d("2026-07-01"), fiscalYear: 2026, holidays: holidays) == 10)
+        #expect(PensionRequests.startMonth(requestedOn: d("2026-08-16"), fiscalYear: 2026, holidays: holidays) == 10, "10/15 is 60 days on")
+        #expect(PensionRequests.startMonth(requestedOn: d("2026-08-17"), fiscalYear: 2026, holidays: holidays) == 12)
+        #expect(PensionRequests.startMonth(requestedOn: d("2026-12-20"), fiscalYear: 2026, holidays: holidays) == nil)
+    }
+
     @Test func pensionDeductionConditions() {
         #expect(Installments.pensionDeductible(annualPremium: 58_900, pensionAnnual: 1_970_000, pensionPerPayment: 328_333,
                                                longTermCareDeducted: true, longTermCarePerPayment: 12_000))

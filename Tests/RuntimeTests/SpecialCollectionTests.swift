@@ -40,6 +40,30 @@ struct SpecialCollectionTests {
             """)
     }
 
+    /// A person's 特別徴収 requests: kind, amounts asked, reason.
+    func requests(_ stack: ResidentStack, _ person: String) async throws -> [String] {
+        try await stack.strings("""
+            SELECT kind || ':' || coalesce((SELECT string_agg((e->>'month') || '=' || (e->>'amount'), ',' ORDER BY n)
+                                            FROM jsonb_array_elements(amounts) WITH ORDINALITY AS x(e, n)), '')
+                   || ':' || coalesce(reason, '') FROM pension_requests WHERE atena_no = \(person)
+            ORDER BY sent_on, request_id
+            """)
+    }
+
+    func result(_ person: String, request: String, accepted: Bool, reason: String? = nil,
+                amounts: [PensionRequestResult.Amount]? = nil, id: String) -> OutgoingMessage {
+        factory.message(topic: "pension.deduction-targets.v1", type: PensionRequestResult.type, id: id, key: person,
+                        body: PensionRequestResult(atenaNo: person, fiscalYear: 2026, requestId: request, accepted: accepted,
+                                                   reason: reason, amounts: amounts))
+    }
+
+    func target(_ person: String, year: Int = 2026) -> OutgoingMessage {
+        factory.message(topic: "pension.deduction-targets.v1", type: PensionDeductionTarget.type, id: "pt-\(person)-\(year)", key: person,
+                        body: PensionDeductionTarget(atenaNo: person, fiscalYear: year, pensionAnnualAmount: 1_970_000,
+                                                     pensionPerPayment: 328_333, longTermCarePremiumDeducted: true,
+                                                     longTermCarePremiumPerPayment: 6_000))
+    }
+
     func entries(_ stack: ResidentStack, _ person: String, _ kinds: [String]) async throws -> Int {
         try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(person) AND entry = ANY(\(kinds)::text[])")
     }
@@ -101,6 +125,11 @@ struct SpecialCollectionTests {
         #expect(try await plan(stack, p, year: 2026)
                 == ["pension:1:7000", "pension:2:7000", "pension:3:7000", "pension:4:14000", "pension:5:13800", "pension:6:13800"])
         #expect(try await plan(stack, q, year: 2026) == ["pension:1:30000", "pension:2:30000", "pension:3:2600"])
+        // The 本徴収 is requested from the 年金保険者 (through 国保連); q has none to request; r's 仮徴収 was stopped.
+        #expect(try await requests(stack, p) == ["request:10=14000,12=13800,2=13800:"])
+        #expect(try await requests(stack, q) == [])
+        #expect(try await requests(stack, r) == ["stop::lost"])
+        #expect(try await stack.count("SELECT count(*) FROM outbox WHERE topic = 'transfer.kokuhoren.v1' AND ce_type = 'kokuhoren.pension-request'") == 2)
         // r: insured in April only (lost on 5/21): 5,200 for the year, below April's deduction —
         // the April 期 is lowered to it and the 1,800 beyond is refunded to the heirs.
         #expect(try await stack.count("SELECT premium::int FROM assessments WHERE atena_no = \(r) AND fiscal_year = 2026") == 5_200)
@@ -135,5 +164,110 @@ struct SpecialCollectionTests {
         for no in 1...6 { #expect(try await payments.balance(stack, p, no: no) == 0) }
         let (status, output) = try await payments.verify(stack)
         #expect(status == 0, "\(output)")
+    }
+
+    /// A first year: 普通徴収 until October, the 本徴収 requested at the 本算定. s's request is refused
+    /// (pension-stopped): the pension 期 go to the 普通徴収 期 still ahead, with a notice, and the
+    /// clerk sees request and answer in `koki person`. t's is accepted for less in February: the
+    /// difference goes to 普通徴収. u starts in April by the 1/6 rule (a sixth of last 年度's 60,000,
+    /// requested); v's June and August are evened out (平準化, configured), a 変更 sent. A result for
+    /// a request koki never sent is refused with a reason that names no one.
+    @Test func requestsResultsNewStartsAndLeveling() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        let s = "0000000411", t = "0000000412", u = "0000000413", v = "0000000414"
+        let conn = try await PostgresConnection.connect(stack.databaseURL)
+        try await conn.run { conn in
+            try conn.execute("INSERT INTO pension_leveling (from_fiscal_year, enabled, threshold) VALUES (2026, true, 1000)")
+            try conn.execute("""
+                INSERT INTO installment_plans (atena_no, fiscal_year, revision, decided_on, assessment_history_no, current)
+                VALUES (\(u), 2025, 1, '2025-07-01', 1, true), (\(v), 2025, 1, '2025-07-01', 1, true)
+                """)
+            try conn.execute("""
+                INSERT INTO installments (atena_no, fiscal_year, revision, method, installment_no, due_date, amount) VALUES
+                    (\(u), 2025, 1, 'ordinary', 1, '2025-07-31', 60000),
+                    (\(v), 2025, 1, 'ordinary', 1, '2025-07-31', 60000), (\(v), 2025, 1, 'pension', 6, '2026-02-13', 7000)
+                """)
+        }
+        try stack.start(workers: ["koki-resident-worker", "koki-tax-worker", "koki-payment-worker"])
+        try await stack.send([s, t, u, v].enumerated().flatMap { index, person in
+            [tax.resident(person, household: "000000951\(index)", born: "1946-05-05", relationship: .head),
+             tax.income(person, pension: 1_970_000, id: "inc-\(person)"), target(person)]
+        })
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods", atLeast: 4)
+        try await stack.waitFor("targets", "SELECT count(*) FROM pension_deduction_targets", atLeast: 4)
+        try await stack.waitFor("incomes", "SELECT count(*) FROM incomes", atLeast: 4)
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
+        try await stack.waitFor("仮徴収 set", "SELECT count(*) FROM interim_runs WHERE fiscal_year = 2026")
+        #expect(try await plan(stack, u, year: 2026) == ["pension:1:10000", "pension:2:10000", "pension:3:10000"])
+        #expect(try await requests(stack, u) == ["request:4=10000,6=10000,8=10000:"])
+        // 67,000 last year: a sixth 11,100 × 3 − 7,000 = 26,300 ÷ 2 → 13,100 in June and August.
+        #expect(try await plan(stack, v, year: 2026) == ["pension:1:7000", "pension:2:13100", "pension:3:13100"])
+        #expect(try await requests(stack, v) == ["change:6=13100,8=13100:leveling"])
+        #expect(try await plan(stack, s, year: 2026) == [], "a first year waits for the 本算定")
+
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        let firstYear = ["ordinary:1:10600", "ordinary:2:10400", "ordinary:3:10400", "pension:4:10400", "pension:5:10400", "pension:6:10400"]
+        #expect(try await plan(stack, s, year: 2026) == firstYear)
+        #expect(try await plan(stack, t, year: 2026) == firstYear)
+        let sRequest = try await stack.strings("SELECT request_id FROM pension_requests WHERE atena_no = \(s)")
+        let tRequest = try await stack.strings("SELECT request_id FROM pension_requests WHERE atena_no = \(t)")
+        #expect(sRequest.count == 1 && tRequest.count == 1 && !sRequest[0].contains(s), "a request id names no one")
+
+        // The answers come on 9/1 (applied on the business date the tax worker has reached).
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-09-01")!)])
+        try await stack.waitFor("9/1", "SELECT count(*) FROM worker_calendars WHERE worker = 'tax' AND business_date = '2026-09-01'")
+        try await stack.send([
+            result(s, request: sRequest[0], accepted: false, reason: "pension-stopped", id: "res-s"),
+            result(t, request: tRequest[0], accepted: true,
+                   amounts: [.init(month: 10, amount: 10_400), .init(month: 12, amount: 10_400), .init(month: 2, amount: 8_000)], id: "res-t"),
+            result(t, request: "PR2026-999999", accepted: true, id: "res-unknown"),
+        ])
+        try await stack.waitFor("s moved to 普通徴収", "SELECT count(*) FROM installment_plans WHERE atena_no = \(s) AND revision = 2")
+        try await stack.waitFor("t's answer", "SELECT count(*) FROM installment_plans WHERE atena_no = \(t) AND revision = 2")
+        // s: July and August stand; September takes its share of 31,200 and October–February the rest.
+        let sPlan = try await plan(stack, s, year: 2026)
+        #expect(sPlan.allSatisfy { $0.hasPrefix("ordinary:") } && sPlan.count == 8, "\(sPlan)")
+        #expect(sPlan.prefix(2) == ["ordinary:1:10600", "ordinary:2:10400"])
+        #expect(sPlan.compactMap { Int($0.split(separator: ":")[2]) }.reduce(0, +) == 62_600)
+        #expect(try await stack.count("""
+            SELECT count(*) FROM outbox WHERE ce_type = 'notice.collection-method-changed' AND message_key = \(s)
+              AND convert_from(payload, 'UTF8') LIKE '%"reason":"refused"%'
+            """) == 1)
+        // t: February deducts 8,000; the 2,400 it will not take is billed by 普通徴収.
+        let tPlan = try await plan(stack, t, year: 2026)
+        #expect(tPlan.filter { $0.hasPrefix("pension:") } == ["pension:4:10400", "pension:5:10400", "pension:6:8000"])
+        #expect(tPlan.compactMap { Int($0.split(separator: ":")[2]) }.reduce(0, +) == 62_600)
+        try await stack.waitFor("unknown request refused", "SELECT count(*) FROM dead_letters WHERE ce_id = 'res-unknown'")
+        #expect(try await stack.count("""
+            SELECT count(*) FROM dead_letters WHERE ce_id = 'res-unknown' AND reason LIKE '%requestId names no request%'
+            """) == 1)
+        let (status, json) = try await runCommand("koki", ["person", s, "--json", "--purpose", "T-1"],
+                                                  environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        let inquiry = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        let lines = inquiry?["pensionRequests"] as? [[String: Any]]
+        #expect(status == 0 && lines?.count == 1 && lines?.first?["result"] as? String == "refused"
+                && lines?.first?["resultReason"] as? String == "pension-stopped", "\(json)")
+        // Later recomputations do not bring the refused deduction back.
+        try await stack.send([tax.income(s, pension: 2_100_000, id: "inc-\(s)-corrected", kind: .corrected)])
+        try await stack.waitFor("s's 更正", "SELECT count(*) FROM installment_plans WHERE atena_no = \(s) AND revision = 3")
+        #expect(try await plan(stack, s, year: 2026).allSatisfy { $0.hasPrefix("ordinary:") })
+
+        // 国保連 receives the requests on its own topic, each as the contract says (checked against
+        // contracts/schemas by publishedTransfers), with no field the policy does not allow, and
+        // every one logged with its legal basis.
+        let transfers = try await stack.publishedTransfers().filter { $0.topic == "transfer.kokuhoren.v1" }
+        #expect(transfers.count == 6 && transfers.allSatisfy { $0.type == "kokuhoren.pension-request" },
+                "u's 依頼 and v's 変更 in April, the 本徴収 依頼 of s, t, u and v in July")
+        let allowed: Set<String> = ["requestId", "atenaNo", "fiscalYear", "kind", "sentOn", "amounts", "reason"]
+        for transfer in transfers {
+            let body = try JSONSerialization.jsonObject(with: Data(transfer.body.utf8)) as? [String: Any] ?? [:]
+            #expect(Set(body.keys).isSubset(of: allowed), "\(body.keys)")
+        }
+        #expect(try await stack.count("""
+            SELECT count(*) FROM audit_log WHERE destination = 'kokuhoren' AND event_type = 'kokuhoren.pension-request'
+              AND legal_basis LIKE '%第110条%'
+            """) == 6)
     }
 }

@@ -256,6 +256,23 @@ extension PensionDeductionTarget: ValidatedBody {
     }
 }
 
+extension PensionRequestResult: ValidatedBody {
+    public func validate(key: String?) throws(InvalidBody) {
+        try InboundRules.person(atenaNo, key: key)
+        try InboundRules.year(fiscalYear, "fiscalYear")
+        try InboundRules.reference(requestId, "requestId", max: 64)
+        if let reason { try InboundRules.reference(reason, "reason", max: 64) }
+        let amounts = amounts ?? []
+        guard amounts.count <= 12 else { throw InvalidBody("amounts has more than 12 entries") }
+        for amount in amounts {
+            guard (1...12).contains(amount.month) else { throw InvalidBody("amounts[].month is out of range") }
+            try InboundRules.yen(amount.amount, "amounts[].amount", maximum: PaymentRecord.maxAmount)
+        }
+        guard Set(amounts.map(\.month)).count == amounts.count else { throw InvalidBody("amounts[].month repeats a month") }
+        guard accepted || amounts.isEmpty else { throw InvalidBody("a refused request carries no amounts") }
+    }
+}
+
 extension PaymentRecord: ValidatedBody {
     /// A single payment of premiums: 1 to 1 億円.
     public static let maxAmount = 100_000_000

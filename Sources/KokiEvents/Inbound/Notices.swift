@@ -145,6 +145,38 @@ public struct PensionDeductionTarget: Codable, Sendable {
     }
 }
 
+/// `pension.request-result` (on `pension.deduction-targets.v1`) — the 年金保険者's answer, through
+/// 国保連, to a request koki sent (`kokuhoren.pension-request`).
+public struct PensionRequestResult: Codable, Sendable {
+    public static let type = "pension.request-result"
+
+    public struct Amount: Codable, Sendable, Hashable {
+        public let month: Int
+        public let amount: Int
+
+        public init(month: Int, amount: Int) {
+            self.month = month
+            self.amount = amount
+        }
+    }
+
+    public let atenaNo: String
+    public let fiscalYear: Int
+    public let requestId: String
+    public let accepted: Bool
+    public let reason: String?
+    public let amounts: [Amount]?
+
+    public init(atenaNo: String, fiscalYear: Int, requestId: String, accepted: Bool, reason: String?, amounts: [Amount]?) {
+        self.atenaNo = atenaNo
+        self.fiscalYear = fiscalYear
+        self.requestId = requestId
+        self.accepted = accepted
+        self.reason = reason
+        self.amounts = amounts
+    }
+}
+
 /// `application.high-cost-medical` (高額療養費): forwarded to the insurer.
 public struct HighCostMedicalApplication: Decodable, Sendable {
     public let bankAccountRef: String

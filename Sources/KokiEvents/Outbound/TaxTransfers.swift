@@ -16,6 +16,68 @@ extension TransferType {
     /// On `koki.notices.v1`: 特別徴収（仮徴収）額決定通知書 — the April, June and August deductions
     /// before the 本算定 (or a change of them: a deduction stopped).
     public static let interimCollectionNotice = "notice.interim-collection"
+    /// To 国保連 (for the 年金保険者): a 特別徴収 依頼, 変更 or 中止.
+    public static let pensionRequest = "kokuhoren.pension-request"
+    /// On `koki.notices.v1`: the 特別徴収 ended for the year (a refused request, a switch to
+    /// 口座振替) and the rest is billed by 普通徴収 on new 納期.
+    public static let collectionMethodChangedNotice = "notice.collection-method-changed"
+}
+
+/// A request to the 年金保険者, through 国保連: who, the 年度, and the amount per payment month.
+public struct PensionRequestTransfer: Codable, Sendable {
+    public struct Amount: Codable, Sendable, Hashable {
+        public let month: Int
+        public let amount: Int
+
+        public init(month: Int, amount: Int) {
+            self.month = month
+            self.amount = amount
+        }
+    }
+
+    public let requestId: String
+    public let atenaNo: String
+    public let fiscalYear: Int
+    /// `request` (依頼), `change` (変更) or `stop` (中止).
+    public let kind: String
+    public let sentOn: LocalDate
+    public let amounts: [Amount]
+    /// Why a 中止 or 変更 is sent: `lost` (資格喪失), `premium-decreased`, `leveling` (平準化),
+    /// `premium-changed`, `payment-method-change`.
+    public let reason: String?
+
+    public init(requestId: String, atenaNo: String, fiscalYear: Int, kind: String, sentOn: LocalDate, amounts: [Amount],
+                reason: String?) {
+        self.requestId = requestId
+        self.atenaNo = atenaNo
+        self.fiscalYear = fiscalYear
+        self.kind = kind
+        self.sentOn = sentOn
+        self.amounts = amounts
+        self.reason = reason
+    }
+}
+
+/// The 特別徴収 ended for the year: the 期 the person now pays by 普通徴収.
+public struct CollectionMethodChangedNotice: Codable, Sendable {
+    public let atenaNo: String
+    public let insuredNumber: String?
+    public let fiscalYear: Int
+    /// e.g. 令和8年9月1日.
+    public let decidedOn: String
+    /// `refused` (the 年金保険者 could not deduct) or `payment-method-change` (the person asked for 口座振替).
+    public let reason: String
+    public let installments: [InstallmentBody]
+
+    public init(atenaNo: String, insuredNumber: String?, fiscalYear: Int, decidedOn: String, reason: String,
+                installments: [InstallmentBody]) {
+        self.atenaNo = atenaNo
+        self.insuredNumber = insuredNumber
+        self.fiscalYear = fiscalYear
+        self.decidedOn = decidedOn
+        self.reason = reason
+        self.installments = installments
+    }
 }
 
 /// 仮徴収額決定通知書: the deductions before the 本算定, for the person.
