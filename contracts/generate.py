@@ -87,7 +87,8 @@ INBOUND = {
         "installmentNo": nullable(integer(minimum=1)), "amount": YEN, "paidOn": DATE, "creditedOn": nullable(DATE),
         "channel": string(enum=["bank", "convenience-store", "account-transfer", "pension", "counter"])},
         required=["paymentId", "atenaNo", "amount", "paidOn", "channel"])
-        for t in ["payment.received", "payment.transfer-failed", "payment.pension-deducted", "payment.refund-paid"]},
+        for t in ["payment.received", "payment.transfer-failed", "payment.pension-deducted", "payment.refund-paid",
+                  "payment.cvs-preliminary"]},
     "department.enrollments.v1": {t: obj({
         "department": string(enum=["welfare-livelihood", "disability-welfare", "child-development"]), "atenaNo": ATENA,
         "program": string(), "effectiveDate": DATE}) for t in ["department.enrolled", "department.unenrolled"]},

@@ -52,6 +52,8 @@ public struct LedgerStore {
     /// The settings in force on `day`.
     public struct Settings: Sendable {
         public let dunningDaysAfterDue, dunningDeadlineDays, dunningFee, reminderDaysAfterDunning: Int
+        /// How long a コンビニ速報 holds 督促 and 催告 without its 確報.
+        public let cvsHoldDays: Int
         public let lateFees: LateFee.Schedule
         public let refundInterest: RefundInterest.Schedule
     }
@@ -59,7 +61,7 @@ public struct LedgerStore {
     public func settings(on day: LocalDate) throws -> Settings {
         let row = try tx.query("""
             SELECT dunning_days_after_due, dunning_deadline_days, dunning_fee, reminder_days_after_dunning,
-                   late_fee_first_tier_months
+                   late_fee_first_tier_months, cvs_hold_days
             FROM collection_settings WHERE effective_from <= \(day) ORDER BY effective_from DESC LIMIT 1
             """).first
         let years = try tx.query("SELECT year, first_tier_percent::text, later_percent::text FROM late_fee_rates ORDER BY year").map {
@@ -74,7 +76,8 @@ public struct LedgerStore {
         return Settings(dunningDaysAfterDue: try row?.decode(Int.self, at: 0) ?? 20,
                         dunningDeadlineDays: try row?.decode(Int.self, at: 1) ?? 10,
                         dunningFee: try row?.decode(Int.self, at: 2) ?? 0,
-                        reminderDaysAfterDunning: try row?.decode(Int.self, at: 3) ?? 30, lateFees: schedule,
+                        reminderDaysAfterDunning: try row?.decode(Int.self, at: 3) ?? 30,
+                        cvsHoldDays: try row?.decode(Int.self, at: 5) ?? 14, lateFees: schedule,
                         refundInterest: RefundInterest.Schedule(years: interest))
     }
 
@@ -340,6 +343,20 @@ public struct LedgerStore {
     }
 
     /// Receivables an officer stopped 督促 or 催告 for on `day` (markers), as (receivable id, marker).
+    /// The premium receivables a コンビニ速報 holds on `day`: its 期 (or, when it names none, the
+    /// person's 期 of its 年度, or all), while no 確報 with its paymentId has come and fewer than
+    /// `holdDays` have passed since the store took the money.
+    public func preliminaryHolds(on day: LocalDate, holdDays: Int) throws -> Set<Int> {
+        Set(try tx.query("""
+            SELECT DISTINCT r.id FROM payments p JOIN receivables r ON r.atena_no = p.atena_no AND r.kind = 'premium'
+              AND (p.fiscal_year IS NULL OR p.fiscal_year = r.fiscal_year)
+              AND (p.installment_no IS NULL OR p.installment_no = r.installment_no)
+            WHERE p.kind = 'cvs-preliminary' AND p.paid_on <= \(day) AND \(day) < p.paid_on + \(holdDays)::int
+              AND NOT EXISTS (SELECT 1 FROM payments c WHERE c.kind = 'received' AND c.payment_id = p.payment_id
+                              AND c.atena_no = p.atena_no)
+            """).map { try $0.decode(Int.self, at: 0) })
+    }
+
     public func stops(on day: LocalDate) throws -> Set<String> {
         Set(try tx.query("""
             SELECT r.id || '/' || m.marker FROM collection_markers m JOIN receivables r ON r.atena_no = m.atena_no

@@ -372,6 +372,7 @@ struct Book {
         let store = LedgerStore(tx)
         let settings = try store.settings(on: day)
         let stops = try store.stops(on: day)
+        let held = try store.preliminaryHolds(on: day, holdDays: settings.cvsHoldDays)
         let eventID = "business-day:\(day)"
         try retryHeldLateFees(eventID: eventID, owner: owner)
         for (person, list) in receivables.sorted(by: { $0.key < $1.key }) {
@@ -390,6 +391,8 @@ struct Book {
                     setBalance(person, r.open.id, 0)
                     continue
                 }
+                // A コンビニ速報 says the money is on its way: no 督促 or 催告 until its 確報 or the hold ends.
+                if held.contains(r.open.id) { continue }
                 if r.open.kind == .premium, r.dunnedOn == nil, !stops.contains("\(r.open.id)/dunning-stopped"),
                    day >= Prescription.dunningDay(dueDate: r.open.dueDate, daysAfterDue: settings.dunningDaysAfterDue) {
                     entries.append(.init(atenaNo: person, receivableID: r.open.id, entry: "dunning", amount: 0, onDate: day,

@@ -59,15 +59,26 @@ public struct PaymentHandler: EventHandler {
             unpaidRefunds[payment.atenaNo, default: 0] -= payment.amount
             return true
         }
-        // A 口座振替不能 must name a payment received (with the same amount) and not undone yet —
-        // this batch's included, in order; otherwise it is refused by name, never a silent no-op.
-        let failed = steps.compactMap { $0.kind == .transferFailed ? $0.payment : nil }
-        if !failed.isEmpty {
-            var open = try ledger.reversible(failed.map { ($0.paymentId, $0.atenaNo) })
+        // A 速報 comes from a convenience store (its 確報 is the `payment.received` that moves the money).
+        steps = steps.filter { step in
+            guard step.kind == .cvsPreliminary, let payment = step.payment, payment.channel != .convenienceStore else { return true }
+            rejected[step.index] = Rejection(.validation, "a payment.cvs-preliminary must have channel convenience-store")
+            return false
+        }
+        // A 口座振替不能 must name a payment received (with the same amount) and not undone yet; a
+        // receipt must not repeat one that is — this batch's included, in order. Each is refused by
+        // name, never a silent no-op.
+        let named = steps.compactMap { $0.kind == .received || $0.kind == .transferFailed ? $0.payment : nil }
+        if !named.isEmpty {
+            var open = try ledger.reversible(named.map { ($0.paymentId, $0.atenaNo) })
             steps = steps.filter { step in
                 guard let payment = step.payment, step.kind == .received || step.kind == .transferFailed else { return true }
                 let key = "\(payment.paymentId)|\(payment.atenaNo)|\(payment.amount)"
                 if step.kind == .received {
+                    guard (open[key] ?? 0) <= 0 else {
+                        rejected[step.index] = Rejection(.validation, "a payment with this paymentId and amount was already received")
+                        return false
+                    }
                     open[key, default: 0] += 1
                     return true
                 }
@@ -104,6 +115,7 @@ public struct PaymentHandler: EventHandler {
             case .received, .pensionDeducted: try book.receive(payment, eventID: step.event.id, owner: step.index)
             case .transferFailed: try book.reverse(payment, eventID: step.event.id, owner: step.index)
             case .refundPaid: book.refundPaid(payment, eventID: step.event.id)
+            case .cvsPreliminary: break   // kept as received; it holds 督促 and 催告 (Book.dunAndPrescribe)
             }
         }
         // Each business day of the batch in turn: a 督促 on one day renews the 時効 the next one checks.

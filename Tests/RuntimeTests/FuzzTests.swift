@@ -121,7 +121,7 @@ struct Fuzz {
          ("pension.deduction-targets.v1", "pension.deduction-target"), ("koki.resident-updates.v1", "koki.resident-update"),
          ("clock.business-day.v1", "clock.business-day")] + counterTypes
     static let paymentTypes: [(topic: String, type: String)] =
-        ["received", "transfer-failed", "pension-deducted", "refund-paid"].map { ("collection.payments.v1", "payment." + $0) }
+        ["received", "transfer-failed", "pension-deducted", "refund-paid", "cvs-preliminary"].map { ("collection.payments.v1", "payment." + $0) }
         + [("clock.business-day.v1", "clock.business-day")]
 
     /// Strings no dead-letter reason may contain: the values the generator puts in bodies.

@@ -204,6 +204,8 @@ public struct PaymentRecord: Codable, Sendable {
         case transferFailed = "payment.transfer-failed"
         case pensionDeducted = "payment.pension-deducted"
         case refundPaid = "payment.refund-paid"
+        /// コンビニ速報: the store took the money; the 確報 (`payment.received`, same paymentId) moves it.
+        case cvsPreliminary = "payment.cvs-preliminary"
 
         /// The word the store uses.
         public var stored: String { String(rawValue.dropFirst("payment.".count)) }
