@@ -92,8 +92,10 @@ public enum PensionRequests {
 
     /// The first 本徴収 month a request sent on `day` can reach: the first October, December or
     /// February payday at least `leadDays` after it [assumed: the 施行規則's 通知期日 put the 依頼
-    /// about two months before the deduction; configuration].
-    public static func startMonth(requestedOn day: LocalDate, fiscalYear: Int, leadDays: Int = 60,
+    /// about two months before the deduction; 川西市 says a switch to 口座振替 takes about three].
+    public static let leadDays = 60
+
+    public static func startMonth(requestedOn day: LocalDate, fiscalYear: Int, leadDays: Int = PensionRequests.leadDays,
                                   holidays: Set<LocalDate>) -> Int? {
         Installments.finalMonths.first {
             Installments.pensionPayday(fiscalYear: fiscalYear, month: $0, holidays: holidays) >= day.adding(days: leadDays)

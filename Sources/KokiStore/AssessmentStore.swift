@@ -212,7 +212,8 @@ public struct AssessmentStore {
     }
 
     /// Who gets 仮徴収 in `fiscalYear`: the people whose current plan of the year before had a
-    /// pension 期 in February, insured on 1 April, without a plan for the year yet — with that
+    /// pension 期 in February, insured on 1 April, without a plan for the year yet and without a
+    /// 口座振替 asked for (the 中止 sent with it stopped the deductions) — with that
     /// February amount and the previous 年度's premium (for 平準化).
     public func interimCandidates(fiscalYear: Int) throws -> [(atenaNo: String, february: Int, previousAnnual: Int)] {
         let april = LocalDate(year: fiscalYear, month: 4, day: 1)!
@@ -226,13 +227,14 @@ public struct AssessmentStore {
               AND EXISTS (SELECT 1 FROM qualification_periods q WHERE q.atena_no = p.atena_no AND q.acquired_on <= \(april)
                           AND (q.lost_on IS NULL OR q.lost_on > \(april)))
               AND NOT EXISTS (SELECT 1 FROM installment_plans n WHERE n.atena_no = p.atena_no AND n.fiscal_year = \(fiscalYear))
+              AND NOT EXISTS (SELECT 1 FROM payment_method_changes m WHERE m.atena_no = p.atena_no)
             ORDER BY p.atena_no
             """).map { (try $0.decode(at: 0), try $0.decode(at: 1), try $0.decode(at: 2)) }
     }
 
     /// Who may start 特別徴収 in April of `fiscalYear` by the 1/6 rule: a 特別徴収対象者情報 for the
-    /// year, insured on 1 April, no plan for the year yet, and a premium last 年度 that no pension
-    /// paid in February — with that premium.
+    /// year, insured on 1 April, no plan for the year yet, no 口座振替 asked for, and a premium last
+    /// 年度 that no pension paid in February — with that premium.
     public func newStartCandidates(fiscalYear: Int) throws -> [(atenaNo: String, previousAnnual: Int)] {
         let april = LocalDate(year: fiscalYear, month: 4, day: 1)!
         return try tx.query("""
@@ -243,6 +245,7 @@ public struct AssessmentStore {
               AND EXISTS (SELECT 1 FROM qualification_periods q WHERE q.atena_no = p.atena_no AND q.acquired_on <= \(april)
                           AND (q.lost_on IS NULL OR q.lost_on > \(april)))
               AND NOT EXISTS (SELECT 1 FROM installment_plans n WHERE n.atena_no = p.atena_no AND n.fiscal_year = \(fiscalYear))
+              AND NOT EXISTS (SELECT 1 FROM payment_method_changes m WHERE m.atena_no = p.atena_no)
             GROUP BY p.atena_no
             HAVING sum(i.amount) > 0 AND NOT bool_or(i.method = 'pension' AND extract(month FROM i.due_date) = 2 AND i.amount > 0)
             ORDER BY p.atena_no

@@ -71,12 +71,16 @@ public struct PensionRequestStore {
             """).map(request)
     }
 
-    /// The people whose 特別徴収 of `fiscalYear` is over for the year: a request refused, or a 中止 sent.
+    /// The people whose 特別徴収 of `fiscalYear` is over: a request refused or a 中止 sent that
+    /// year, or 口座振替 asked for (from then on).
     public func ended(of people: [String], fiscalYear: Int) throws -> Set<String> {
         guard !people.isEmpty else { return [] }
+        let yearEnd = LocalDate(year: fiscalYear + 1, month: 3, day: 31)!
         return Set(try tx.query("""
-            SELECT DISTINCT atena_no FROM pension_requests
+            SELECT atena_no FROM pension_requests
             WHERE atena_no = ANY(\(people)::text[]) AND fiscal_year = \(fiscalYear) AND (kind = 'stop' OR accepted = false)
+            UNION
+            SELECT atena_no FROM payment_method_changes WHERE atena_no = ANY(\(people)::text[]) AND received_date <= \(yearEnd)
             """).map { try $0.decode(String.self, at: 0) })
     }
 

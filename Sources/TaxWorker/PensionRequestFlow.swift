@@ -73,38 +73,73 @@ struct PensionRequestFlow {
     /// (nothing when refused); what it no longer deducts is billed by 普通徴収.
     func replan(_ request: PensionRequestStore.Request, accepted: [Int: Int], refused: Bool, on day: LocalDate,
                 eventID: String) throws -> [DerivedEvent] {
-        let store = AssessmentStore(tx), tax = TaxStore(tx)
-        let person = request.atenaNo, fiscalYear = request.fiscalYear
-        guard let plan = try store.plans(of: [person], fiscalYear: fiscalYear)[person] else { return [] }
         let requested = Set(request.amounts.map(\.month))
+        return try movePension(request.atenaNo, fiscalYear: request.fiscalYear, on: day, reason: refused ? "refused" : "partly-accepted") {
+            guard $0.dueDate > day, requested.contains($0.dueDate.month) else { return nil }
+            return refused ? 0 : min($0.amount, accepted[$0.dueDate.month] ?? $0.amount)
+        }
+    }
+
+    /// 口座振替 on request (高確法施行令 23条3号): the deductions from the first payday a 中止 sent
+    /// today can reach (and not before the date asked for) stop — a 中止 is sent — and what they would
+    /// have deducted is billed by 普通徴収. The change is kept: no later 依頼 starts the deduction again.
+    func switchToAccountTransfer(_ application: CounterApplication, _ notice: PaymentMethodChangeNotice, businessDate: LocalDate?,
+                                 eventID: String) throws -> [DerivedEvent] {
+        let person = application.atenaNo
+        let day = max(businessDate ?? application.receivedDate, application.receivedDate)
+        try tx.execute("""
+            INSERT INTO payment_method_changes (event_id, atena_no, application_no, received_date, effective_date, bank_account_ref,
+                                                recorded_on)
+            VALUES (\(eventID), \(person), \(application.applicationNo), \(application.receivedDate), \(notice.effectiveDate),
+                    \(notice.bankAccountRef), \(day))
+            """)
+        let reachable = max(day.adding(days: PensionRequests.leadDays), notice.effectiveDate)
+        var derived: [DerivedEvent] = []
+        for fiscalYear in Set([FiscalMonths.fiscalYear(of: day), FiscalMonths.fiscalYear(of: reachable)]).sorted() {
+            let plan = try AssessmentStore(tx).plans(of: [person], fiscalYear: fiscalYear)[person]
+            let stopping = plan?.installments.filter { $0.method == .pension && $0.dueDate >= reachable && $0.amount > 0 } ?? []
+            guard !stopping.isEmpty else { continue }
+            derived.append(try send(person, fiscalYear: fiscalYear, kind: .stop, amounts: [], reason: "payment-method-change", on: day,
+                                    eventID: eventID))
+            derived += try movePension(person, fiscalYear: fiscalYear, on: day, reason: "payment-method-change") {
+                $0.dueDate >= reachable ? 0 : nil
+            }
+        }
+        return derived
+    }
+
+    /// Re-plans a person's pension 期: `newAmount` gives each 期's new amount (nil: unchanged).
+    /// What the pension no longer deducts is billed over the 普通徴収 期 still ahead — after the
+    /// 本算定; before it nothing is owed beyond the 仮徴収, and the 本算定 bills the year. The
+    /// insurer gets the new 期割情報, the person a notice of the 期 they now pay.
+    func movePension(_ person: String, fiscalYear: Int, on day: LocalDate, reason: String,
+                     newAmount: (Installments.Installment) -> Int?) throws -> [DerivedEvent] {
+        let store = AssessmentStore(tx), tax = TaxStore(tx)
+        guard let plan = try store.plans(of: [person], fiscalYear: fiscalYear)[person] else { return [] }
         var moved = 0
         var kept: [Installments.Installment] = []
         for i in plan.installments {
-            guard i.method == .pension, i.dueDate > day, requested.contains(i.dueDate.month) else { kept.append(i); continue }
-            let deducted = refused ? 0 : min(i.amount, accepted[i.dueDate.month] ?? i.amount)
-            moved += i.amount - deducted
-            if deducted > 0 { kept.append(.init(no: i.no, dueDate: i.dueDate, amount: deducted, method: .pension)) }
+            guard i.method == .pension, let amount = newAmount(i) else { kept.append(i); continue }
+            moved += i.amount - amount
+            if amount > 0 { kept.append(.init(no: i.no, dueDate: i.dueDate, amount: amount, method: .pension)) }
         }
-        guard moved > 0 || kept != plan.installments else { return [] }
-        let holidays = try tax.holidays(), schedule = try tax.ordinarySchedule()
-        // Before the 本算定 nothing is owed beyond the 仮徴収: the 本算定 bills the year.
-        let added = plan.isInterim ? [] : Installments.ordinary(moved, fiscalYear: fiscalYear, schedule: schedule, decidedOn: day,
-                                                                holidays: holidays)
+        guard kept != plan.installments else { return [] }
+        let added = plan.isInterim ? [] : Installments.ordinary(moved, fiscalYear: fiscalYear, schedule: try tax.ordinarySchedule(),
+                                                                decidedOn: day, holidays: try tax.holidays())
         let installments = Installments.merge(kept, added)
         let revision = plan.revision + 1
         try store.record([.init(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: day,
                                 assessmentHistoryNo: try store.current(of: [person], fiscalYear: fiscalYear)[person]?.historyNo ?? 0,
                                 installments: installments, basis: plan.basis)])
         let bodies = installments.map { InstallmentBody(no: $0.no, dueDate: $0.dueDate, amount: $0.amount, method: $0.method.rawValue) }
-        var events = [try DerivedEvent(topic: AssessmentRun.insurerTopic, key: person, type: TransferType.installments, body:
-            InstallmentsTransfer(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: day, installments: bodies,
-                                 provisional: plan.basis == "koki"))]
-        if moved > 0 {
-            events.append(try DerivedEvent(topic: Topics.notices, key: person, type: TransferType.collectionMethodChangedNotice, body:
+        return [
+            try DerivedEvent(topic: AssessmentRun.insurerTopic, key: person, type: TransferType.installments, body:
+                InstallmentsTransfer(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: day, installments: bodies,
+                                     provisional: plan.basis == "koki")),
+            try DerivedEvent(topic: Topics.notices, key: person, type: TransferType.collectionMethodChangedNotice, body:
                 CollectionMethodChangedNotice(atenaNo: person, insuredNumber: try store.people([person])[person]?.insuredNumber,
-                                              fiscalYear: fiscalYear, decidedOn: Wareki.format(day),
-                                              reason: refused ? "refused" : "partly-accepted", installments: bodies)))
-        }
-        return events
+                                              fiscalYear: fiscalYear, decidedOn: Wareki.format(day), reason: reason,
+                                              installments: bodies)),
+        ]
     }
 }

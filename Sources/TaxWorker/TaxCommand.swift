@@ -10,6 +10,8 @@ enum TaxCommand {
     case requestResult(PensionRequestResult)
     case exemption(CounterApplication, PremiumReductionNotice)
     case formerDependent(CounterApplication, FormerDependentNotice)
+    /// 口座振替 instead of 特別徴収, on request.
+    case paymentMethodChange(CounterApplication, PaymentMethodChangeNotice)
     case residentUpdate(ResidentUpdate)
     /// The union's 賦課 (authoritative for money).
     case unionAssessment(UnionAssessmentDecision)
@@ -22,7 +24,8 @@ enum TaxCommand {
         case .income(let record, _): record.atenaNo
         case .pensionTarget(let target): target.atenaNo
         case .requestResult(let result): result.atenaNo
-        case .exemption(let application, _), .formerDependent(let application, _): application.atenaNo
+        case .exemption(let application, _), .formerDependent(let application, _), .paymentMethodChange(let application, _):
+            application.atenaNo
         case .residentUpdate(let update): update.atenaNo
         case .unionAssessment(let decision): decision.atenaNo
         case .clock, .notMine: nil
@@ -49,6 +52,9 @@ enum TaxCommand {
                 self = .exemption(try event.decodeValid(CounterApplication.self), try event.decodeValid(PremiumReductionNotice.self))
             case .formerDependent:
                 self = .formerDependent(try event.decodeValid(CounterApplication.self), try event.decodeValid(FormerDependentNotice.self))
+            case .paymentMethodChange:
+                self = .paymentMethodChange(try event.decodeValid(CounterApplication.self),
+                                            try event.decodeValid(PaymentMethodChangeNotice.self))
             default:
                 // Held to the rules all the same: the resident worker would refuse it, and both
                 // groups decide one event alike.

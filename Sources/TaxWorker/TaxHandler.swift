@@ -78,7 +78,7 @@ public struct TaxHandler: EventHandler {
                 dependents.append(.init(atenaNo: application.atenaNo, eventID: step.event.id, applicationNo: application.applicationNo,
                                         kind: "former-dependent", effectiveDate: body.dependentUntil,
                                         receivedDate: application.receivedDate, detail: body.insurerName, extra: nil))
-            case .residentUpdate, .unionAssessment, .requestResult, .clock, .notMine:
+            case .residentUpdate, .unionAssessment, .requestResult, .paymentMethodChange, .clock, .notMine:
                 break
             }
         }
@@ -163,16 +163,21 @@ public struct TaxHandler: EventHandler {
                 if (date.month >= 7 || date.month <= 3), !assessed.contains(year), !yearly.contains(where: { $0.year == year }) {
                     yearly.append((year, date, step.index))
                 }
-            case .unionAssessment, .requestResult, .notMine:
+            case .unionAssessment, .requestResult, .paymentMethodChange, .notMine:
                 break
             }
         }
         // Every 年度 this batch writes, locked in one order (two batches never wait for each other in a circle).
-        let unionYears = steps.compactMap { step -> Int? in
+        let unionYears = steps.flatMap { step -> [Int] in
             switch step.command {
-            case .unionAssessment(let decision): decision.fiscalYear
-            case .requestResult(let answer): answer.fiscalYear
-            default: nil
+            case .unionAssessment(let decision): [decision.fiscalYear]
+            case .requestResult(let answer): [answer.fiscalYear]
+            case .paymentMethodChange(let application, _):
+                // This 年度, and the next one when the first payday a 中止 can reach is in it.
+                [0, PensionRequests.leadDays].map {
+                    FiscalMonths.fiscalYear(of: max(businessDate ?? application.receivedDate, application.receivedDate).adding(days: $0))
+                }
+            default: []
             }
         }
         for year in Set(yearly.map(\.year) + work.keys + unionYears + interim.map(\.year)).sorted() {
@@ -218,11 +223,18 @@ public struct TaxHandler: EventHandler {
                 derived[step.index] += try application.apply(decision, eventID: step.event.id)
             }
         }
-        // The 年金保険者's answers to koki's 特別徴収 requests, in order.
+        // The 年金保険者's answers to koki's 特別徴収 requests, and 口座振替 asked for, in order.
+        let flow = PensionRequestFlow(tx: tx)
         for step in steps {
-            guard case .requestResult(let answer) = step.command else { continue }
             do {
-                derived[step.index] += try PensionRequestFlow(tx: tx).apply(answer, businessDate: businessDate, eventID: step.event.id)
+                switch step.command {
+                case .requestResult(let answer):
+                    derived[step.index] += try flow.apply(answer, businessDate: businessDate, eventID: step.event.id)
+                case .paymentMethodChange(let application, let notice):
+                    derived[step.index] += try flow.switchToAccountTransfer(application, notice, businessDate: businessDate,
+                                                                            eventID: step.event.id)
+                default: continue
+                }
             } catch let rejection as Rejection {
                 rejected[step.index] = rejection
             }

@@ -170,12 +170,13 @@ struct SpecialCollectionTests {
     /// (pension-stopped): the pension 期 go to the 普通徴収 期 still ahead, with a notice, and the
     /// clerk sees request and answer in `koki person`. t's is accepted for less in February: the
     /// difference goes to 普通徴収. u starts in April by the 1/6 rule (a sixth of last 年度's 60,000,
-    /// requested); v's June and August are evened out (平準化, configured), a 変更 sent. A result for
-    /// a request koki never sent is refused with a reason that names no one.
+    /// requested); v's June and August are evened out (平準化, configured), a 変更 sent. w switches to
+    /// 口座振替 on request. A result for a request koki never sent is refused with a reason that names
+    /// no one.
     @Test func requestsResultsNewStartsAndLeveling() async throws {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }
-        let s = "0000000411", t = "0000000412", u = "0000000413", v = "0000000414"
+        let s = "0000000411", t = "0000000412", u = "0000000413", v = "0000000414", w = "0000000415"
         let conn = try await PostgresConnection.connect(stack.databaseURL)
         try await conn.run { conn in
             try conn.execute("INSERT INTO pension_leveling (from_fiscal_year, enabled, threshold) VALUES (2026, true, 1000)")
@@ -190,13 +191,13 @@ struct SpecialCollectionTests {
                 """)
         }
         try stack.start(workers: ["koki-resident-worker", "koki-tax-worker", "koki-payment-worker"])
-        try await stack.send([s, t, u, v].enumerated().flatMap { index, person in
+        try await stack.send([s, t, u, v, w].enumerated().flatMap { index, person in
             [tax.resident(person, household: "000000951\(index)", born: "1946-05-05", relationship: .head),
              tax.income(person, pension: 1_970_000, id: "inc-\(person)"), target(person)]
         })
-        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods", atLeast: 4)
-        try await stack.waitFor("targets", "SELECT count(*) FROM pension_deduction_targets", atLeast: 4)
-        try await stack.waitFor("incomes", "SELECT count(*) FROM incomes", atLeast: 4)
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods", atLeast: 5)
+        try await stack.waitFor("targets", "SELECT count(*) FROM pension_deduction_targets", atLeast: 5)
+        try await stack.waitFor("incomes", "SELECT count(*) FROM incomes", atLeast: 5)
         try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
         try await stack.waitFor("仮徴収 set", "SELECT count(*) FROM interim_runs WHERE fiscal_year = 2026")
         #expect(try await plan(stack, u, year: 2026) == ["pension:1:10000", "pension:2:10000", "pension:3:10000"])
@@ -243,6 +244,20 @@ struct SpecialCollectionTests {
         #expect(try await stack.count("""
             SELECT count(*) FROM dead_letters WHERE ce_id = 'res-unknown' AND reason LIKE '%requestId names no request%'
             """) == 1)
+        // w asks on 9/1 for 口座振替 from 10/1: October's payday is too near for a 中止 (60 days), so it
+        // is still deducted; December and February are billed by 普通徴収 instead, and a 中止 is sent.
+        try await stack.send([factory.event(topic: "counter.applications.v1", type: "application.payment-method-change", id: "pmc-w",
+                                            atenaNo: w, fields: ["receivedDate": "2026-09-01", "applicationNo": "K-415",
+                                                                 "bankAccountRef": "ACC-415", "effectiveDate": "2026-10-01"])])
+        try await stack.waitFor("w switched", "SELECT count(*) FROM payment_method_changes WHERE atena_no = \(w)")
+        let wPlan = try await plan(stack, w, year: 2026)
+        #expect(wPlan.filter { $0.hasPrefix("pension:") } == ["pension:4:10400"], "\(wPlan)")
+        #expect(wPlan.compactMap { Int($0.split(separator: ":")[2]) }.reduce(0, +) == 62_600)
+        #expect(try await requests(stack, w).last == "stop::payment-method-change")
+        #expect(try await stack.count("""
+            SELECT count(*) FROM outbox WHERE ce_type = 'notice.collection-method-changed' AND message_key = \(w)
+              AND convert_from(payload, 'UTF8') LIKE '%"reason":"payment-method-change"%'
+            """) == 1)
         let (status, json) = try await runCommand("koki", ["person", s, "--json", "--purpose", "T-1"],
                                                   environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         let inquiry = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
@@ -258,8 +273,8 @@ struct SpecialCollectionTests {
         // contracts/schemas by publishedTransfers), with no field the policy does not allow, and
         // every one logged with its legal basis.
         let transfers = try await stack.publishedTransfers().filter { $0.topic == "transfer.kokuhoren.v1" }
-        #expect(transfers.count == 6 && transfers.allSatisfy { $0.type == "kokuhoren.pension-request" },
-                "u's 依頼 and v's 変更 in April, the 本徴収 依頼 of s, t, u and v in July")
+        #expect(transfers.count == 8 && transfers.allSatisfy { $0.type == "kokuhoren.pension-request" },
+                "u's 依頼 and v's 変更 in April, the 本徴収 依頼 of s, t, u, v and w in July, w's 中止 in September")
         let allowed: Set<String> = ["requestId", "atenaNo", "fiscalYear", "kind", "sentOn", "amounts", "reason"]
         for transfer in transfers {
             let body = try JSONSerialization.jsonObject(with: Data(transfer.body.utf8)) as? [String: Any] ?? [:]
@@ -268,6 +283,6 @@ struct SpecialCollectionTests {
         #expect(try await stack.count("""
             SELECT count(*) FROM audit_log WHERE destination = 'kokuhoren' AND event_type = 'kokuhoren.pension-request'
               AND legal_basis LIKE '%第110条%'
-            """) == 6)
+            """) == 8)
     }
 }

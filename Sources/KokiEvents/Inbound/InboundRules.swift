@@ -189,6 +189,13 @@ extension FormerDependentNotice: ValidatedBody {
     }
 }
 
+extension PaymentMethodChangeNotice: ValidatedBody {
+    public func validate(key: String?) throws(InvalidBody) {
+        try InboundRules.accountReference(bankAccountRef)
+        try InboundRules.date(effectiveDate, "effectiveDate")
+    }
+}
+
 /// A 口座 reference: the counter system's handle on an account, never the account itself.
 extension InboundRules {
     public static func accountReference(_ text: String) throws(InvalidBody) {

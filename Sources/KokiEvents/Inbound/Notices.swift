@@ -177,6 +177,13 @@ public struct PensionRequestResult: Codable, Sendable {
     }
 }
 
+/// `application.payment-method-change`: the person asks to pay by 口座振替 instead of from the
+/// pension (高確法施行令 23条3号: the city may allow it).
+public struct PaymentMethodChangeNotice: Decodable, Sendable {
+    public let bankAccountRef: String
+    public let effectiveDate: LocalDate
+}
+
 /// `application.high-cost-medical` (高額療養費): forwarded to the insurer.
 public struct HighCostMedicalApplication: Decodable, Sendable {
     public let bankAccountRef: String
