@@ -29,6 +29,7 @@ struct Dev: AsyncParsableCommand {
     var basePort = 9110
     @Option(help: "Directory for the children's logs (default: a new temporary directory).") var logDir: String?
     @Flag(help: "Exit when the year is played and summarised, instead of running until Ctrl-C.") var exitWhenDone = false
+    @Option(help: "Also write the summary as JSON to this file (for machines).") var summaryJson: String?
 
     func validate() throws {
         guard (100...2_000_000).contains(residents) else { throw ValidationError("--residents must be between 100 and 2,000,000") }
@@ -148,6 +149,10 @@ struct Dev: AsyncParsableCommand {
         print(DevReport.text(summary, sent: player.sent, elapsed: elapsed, ledgerProblems: ledger.problems.map { "\($0)" },
                              auditRows: audit.rows, auditProblem: audit.problem))
         fflush(nil)
+        if let summaryJson {
+            let data = try DevReport.json(summary, ledgerBalanced: ledger.problems.isEmpty, auditIntact: audit.problem == nil)
+            try data.write(to: URL(fileURLWithPath: summaryJson))
+        }
         let healthy = summary.deadLetters.isEmpty && summary.held.isEmpty && ledger.problems.isEmpty && audit.problem == nil
         if exitWhenDone || stop.isRequested {
             supervisor.stopAll()
@@ -183,6 +188,29 @@ struct Dev: AsyncParsableCommand {
 
 /// The year's summary as printed by `koki dev`.
 enum DevReport {
+    /// The summary for machines (`--summary-json`): the same figures, keyed.
+    static func json(_ s: CitySummary, ledgerBalanced: Bool, auditIntact: Bool) throws -> Data {
+        func lines(_ list: [CitySummary.Line]) -> [[String: Any]] {
+            list.map { l in ["label": l.label, "count": l.count] .merging(l.amount.map { ["amount": $0] } ?? [:]) { a, _ in a } }
+        }
+        let object: [String: Any] = [
+            "fiscalYear": s.fiscalYear, "asOf": s.asOf.description, "insured": s.insured,
+            "specialCollection": [
+                "persons": s.pensionPersons, "installments": s.specialCollection.count, "amount": s.specialCollection.amount ?? 0,
+                "requests": ["sent": s.requestsSent, "accepted": s.requestsAccepted, "refused": s.requestsRefused],
+            ] as [String: Any],
+            "billed": lines(s.billedByMethod), "chargedDue": s.chargedDue, "collected": s.collected,
+            "dunning": ["ordinary": s.dunningOrdinary, "pension": s.dunningPension], "reminders": s.reminders,
+            "lateFees": ["count": s.lateFeesCharged.count, "amount": s.lateFeesCharged.amount ?? 0],
+            "refunds": ["count": s.refunds.count, "amount": s.refunds.amount ?? 0],
+            "appropriations": ["count": s.appropriations.count, "amount": s.appropriations.amount ?? 0],
+            "deadLetters": s.deadLetters.reduce(0) { $0 + $1.count }, "held": s.held.reduce(0) { $0 + $1.count },
+            "transfers": lines(s.transfers), "discrepanciesOpen": s.discrepanciesOpen.reduce(0) { $0 + $1.count },
+            "ledgerBalanced": ledgerBalanced, "auditChainIntact": auditIntact,
+        ]
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    }
+
     static func yen(_ v: Int) -> String {
         let digits = String(abs(v))
         var out = ""
@@ -213,8 +241,12 @@ enum DevReport {
         for l in s.billedByMethod {
             lines.append("期割 \(l.label == "ordinary" ? "普通徴収" : "特別徴収")　\(l.count) 期　\(yen(l.amount ?? 0))")
         }
+        let share = s.insured == 0 ? 0 : Double(s.pensionPersons) / Double(s.insured) * 100
+        lines.append("特別徴収　\(s.pensionPersons) 人（賦課の \(String(format: "%.1f", share)) %）　\(s.specialCollection.count) 期　"
+                     + yen(s.specialCollection.amount ?? 0))
+        lines.append("特別徴収の依頼・変更・中止（国保連経由）　送付 \(s.requestsSent) 件　受理 \(s.requestsAccepted) 件　不能 \(s.requestsRefused) 件")
         lines.append("調定（納期到来分）\(yen(s.chargedDue))　収納 \(yen(s.collected))　収納率 \(String(format: "%.1f", s.collectionRate * 100)) %")
-        lines.append("督促 \(s.dunning) 件　催告 \(s.reminders) 件")
+        lines.append("督促 \(s.dunning) 件（普通徴収 \(s.dunningOrdinary) 件　特別徴収 \(s.dunningPension) 件）　催告 \(s.reminders) 件")
         lines.append("延滞金　\(s.lateFeesCharged.count) 件 \(yen(s.lateFeesCharged.amount ?? 0))　収納 \(yen(s.lateFeesCollected))")
         lines.append("過誤納：還付決定 \(s.refunds.count) 件 \(yen(s.refunds.amount ?? 0))　還付支払 \(s.refundsPaid.count) 件 \(yen(s.refundsPaid.amount ?? 0))"
                      + "　充当 \(s.appropriations.count) 件 \(yen(s.appropriations.amount ?? 0))")

@@ -13,8 +13,9 @@ import TaxWorker
 /// then — on a business day — the clock, each time waiting until every worker has applied
 /// what was sent and the relay has published what they derived (so a day's facts are in before
 /// its clock). 収納 follows the bills: once a 期割 is decided, its payments are scheduled by a
-/// behaviour drawn per person (on time, late, never, twice, without naming the 期, a failed
-/// 口座振替), and refunds decided are paid a week later.
+/// behaviour drawn per person (on time — at a convenience store, 速報 then 確報 —, late, never,
+/// twice, without naming the 期, a failed 口座振替), the 年金保険者 answers 特別徴収 requests and
+/// deducts the pension 期 on its paydays, and refunds decided are paid a week later.
 final class DevPlayer: @unchecked Sendable {  // driven by one task
     let city: SyntheticCity
     let producer: KafkaProducer
@@ -26,6 +27,7 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
     private(set) var published = 0
     private var payments = PaymentSchedule()
     private var union = UnionPlayer()
+    private var pension = PensionPlayer()
     private var holidays: Set<LocalDate> = []
 
     /// Each worker's consumer group and the topics it reads.
@@ -44,6 +46,7 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
         self.progress = progress
         payments.seed = city.options.seed
         union.seed = city.options.seed
+        pension.seed = city.options.seed
     }
 
     /// Plays until the 年度's last day (or a stop); returns the last day played.
@@ -62,7 +65,12 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
                 batch.append(city.events[index].message)
                 index += 1
             }
-            batch += payments.take(through: day) + union.take(through: day)
+            batch += payments.take(through: day) + union.take(through: day) + pension.take(through: day)
+            // The 年金保険者 deducts, on its payday, what the plans hold for that day.
+            let payday = day
+            for d in try await conn.run({ try PensionPlayer.deductions(on: payday, on: $0) }) {
+                batch.append(payments.deduction(d.atenaNo, fiscalYear: d.fiscalYear, no: d.no, amount: d.amount, on: day))
+            }
             try await publish(batch)
             if day.isBusinessDay(holidays: holidays) {
                 try await publish([factory.businessDay(day)])
@@ -76,6 +84,8 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
                 let (changed, until) = try await conn.run { try UnionPlayer.qualifications(since: since, on: $0) }
                 union.decide(changed, today: day)
                 qualificationsSince = until
+                // 国保連 passes koki's 特別徴収 requests on; the 年金保険者's answers come weeks later.
+                pension.answer(try await conn.run { try PensionPlayer.requests(after: after, through: today, on: $0) }, today: day)
                 lastPlans = day
                 if day.weekday == 5 {  // Fridays: the refunds decided a week or more ago are paid, that day
                     let refunds = try await conn.run { try PaymentSchedule.unpaidRefunds(before: today.adding(days: -7), on: $0) }
@@ -222,16 +232,18 @@ struct PaymentSchedule: Sendable {
             var random = SeededRandom(seed: seed &* 31 &+ (UInt64(i.atenaNo) ?? 0) &* 1_000_003 &+ UInt64(i.fiscalYear * 100 + i.no))
             let tomorrow = today.adding(days: 1)
             func onOrAfterTomorrow(_ d: LocalDate) -> LocalDate { max(d, tomorrow) }
-            if i.method == "pension" {
-                // 特別徴収: the pension office deducts on the pension day (the 期's due date).
-                add(onOrAfterTomorrow(i.dueDate), kind: .pensionDeducted, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no,
-                    amount: more, channel: .pension)
-                continue
-            }
+            // 特別徴収: the 年金保険者 deducts on its payday what the plan holds then (`deduction`).
+            if i.method == "pension" { continue }
             let early = onOrAfterTomorrow(i.dueDate.adding(days: -Int.random(in: 0...20, using: &random)))
             switch random.weighted([("on-time", 90), ("late", 5), ("never", 1), ("twice", 2), ("unnamed", 1), ("failed", 1)]) {
             case "on-time":
-                add(early, kind: .received, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more, channel: .convenienceStore)
+                // At a convenience store: its 速報 that day, the 確報 (which moves the money) three days on.
+                references += 1
+                let slip = "CVS-\(i.atenaNo)-\(i.fiscalYear)-\(i.no)-\(references)"
+                add(early, kind: .cvsPreliminary, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more,
+                    channel: .convenienceStore, paymentID: slip)
+                add(early.adding(days: 3), kind: .received, atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more,
+                    channel: .convenienceStore, paymentID: slip, paidOn: early)
             case "late":
                 add(onOrAfterTomorrow(i.dueDate.adding(days: Int.random(in: 5...40, using: &random))), kind: .received,
                     atenaNo: i.atenaNo, fiscalYear: i.fiscalYear, no: i.no, amount: more, channel: .bank)
@@ -258,13 +270,22 @@ struct PaymentSchedule: Sendable {
         }
     }
 
+    /// The 年金保険者's deduction of a pension 期 on its payday (published that day).
+    mutating func deduction(_ atenaNo: String, fiscalYear: Int, no: Int, amount: Int, on day: LocalDate) -> OutgoingMessage {
+        serial += 1
+        let record = PaymentRecord(paymentId: "PEN-\(atenaNo)-\(fiscalYear)-\(no)", atenaNo: atenaNo, fiscalYear: fiscalYear,
+                                   installmentNo: no, amount: amount, paidOn: day, creditedOn: day.adding(days: 2), channel: .pension)
+        return factory.message(topic: "collection.payments.v1", type: PaymentRecord.Kind.pensionDeducted.rawValue,
+                               id: "synth-\(seed)-payment-\(serial)", key: atenaNo, body: record, time: day)
+    }
+
     private mutating func add(_ day: LocalDate, kind: PaymentRecord.Kind, atenaNo: String, fiscalYear: Int?, no: Int?, amount: Int,
-                              channel: PaymentRecord.Channel, paymentID: String? = nil) {
+                              channel: PaymentRecord.Channel, paymentID: String? = nil, paidOn: LocalDate? = nil) {
         serial += 1
         let id = "synth-\(seed)-payment-\(serial)"
         let record = PaymentRecord(paymentId: paymentID ?? "P-\(day)-\(String(serial).leftPadded(6))", atenaNo: atenaNo,
-                                   fiscalYear: fiscalYear, installmentNo: no, amount: amount, paidOn: day,
-                                   creditedOn: day.adding(days: 2), channel: channel)
+                                   fiscalYear: fiscalYear, installmentNo: no, amount: amount, paidOn: paidOn ?? day,
+                                   creditedOn: (paidOn ?? day).adding(days: 2), channel: channel)
         pending.add(day, factory.message(topic: "collection.payments.v1", type: kind.rawValue, id: id, key: atenaNo,
                                                          body: record, time: day))
     }

@@ -37,6 +37,19 @@ public struct CitySummary: Sendable {
     /// 突合: open discrepancies by kind, and how many were opened in all.
     public let discrepanciesOpen: [Line]
     public let discrepanciesOpened: Int
+    /// 特別徴収: people with a pension 期 this 年度, those 期 and their amount (current plans).
+    public let specialCollection: Line
+    /// 特別徴収 requests sent to 国保連, and their answers.
+    public let requestsSent: Int
+    public let requestsAccepted: Int
+    public let requestsRefused: Int
+    /// 督促 by the method of the 期 dunned (a pension 期 must never be).
+    public let dunningOrdinary: Int
+    public let dunningPension: Int
+    /// People assessed for the 年度.
+    public let insured: Int
+    /// People with a pension 期 in the 年度.
+    public let pensionPersons: Int
 
     public var collectionRate: Double { chargedDue == 0 ? 0 : Double(collected) / Double(chargedDue) }
 
@@ -121,6 +134,24 @@ public struct CitySummary: Sendable {
             discrepanciesOpen: try lines("""
                 SELECT kind, count(*)::bigint, NULL::bigint FROM discrepancies WHERE closed_on IS NULL GROUP BY 1 ORDER BY 1
                 """, amounts: false),
-            discrepanciesOpened: try int("SELECT count(*) FROM discrepancies"))
+            discrepanciesOpened: try int("SELECT count(*) FROM discrepancies"),
+            specialCollection: try line("特別徴収", """
+                SELECT count(*)::bigint, sum(amount)::bigint FROM installments i JOIN installment_plans p USING (atena_no, fiscal_year, revision)
+                WHERE p.current AND i.fiscal_year = \(fiscalYear) AND i.method = 'pension' AND i.amount > 0
+                """),
+            requestsSent: try int("SELECT count(*) FROM pension_requests WHERE fiscal_year = \(fiscalYear)"),
+            requestsAccepted: try int("SELECT count(*) FROM pension_requests WHERE fiscal_year = \(fiscalYear) AND accepted"),
+            requestsRefused: try int("SELECT count(*) FROM pension_requests WHERE fiscal_year = \(fiscalYear) AND NOT accepted"),
+            dunningOrdinary: try int("""
+                SELECT count(*) FROM ledger l JOIN receivables r ON r.id = l.receivable_id WHERE l.entry = 'dunning' AND r.method = 'ordinary'
+                """),
+            dunningPension: try int("""
+                SELECT count(*) FROM ledger l JOIN receivables r ON r.id = l.receivable_id WHERE l.entry = 'dunning' AND r.method = 'pension'
+                """),
+            insured: try int("SELECT count(*) FROM assessments WHERE fiscal_year = \(fiscalYear)"),
+            pensionPersons: try int("""
+                SELECT count(DISTINCT atena_no) FROM installments i JOIN installment_plans p USING (atena_no, fiscal_year, revision)
+                WHERE p.current AND i.fiscal_year = \(fiscalYear) AND i.method = 'pension' AND i.amount > 0
+                """))
     }
 }

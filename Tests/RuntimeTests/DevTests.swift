@@ -15,7 +15,8 @@ struct DevTests {
         let url = String(server[...server.lastIndex(of: "/")!]) + name
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("koki-dev-test-\(UUID().uuidString)")
         let (status, output) = try await runCommand(
-            "koki", ["dev", "--residents", "1500", "--seed", "7", "--exit-when-done", "--base-port", "0", "--log-dir", logs.path],
+            "koki", ["dev", "--residents", "1500", "--seed", "7", "--exit-when-done", "--base-port", "0", "--log-dir", logs.path,
+                     "--summary-json", logs.appendingPathComponent("summary.json").path],
             environment: ["KOKI_DATABASE_URL": url, "KOKI_MIGRATIONS_DIR": Env.repoRoot.appendingPathComponent("migrations").path],
             timeout: .seconds(900))
         #expect(status == 0, "\(output.suffix(4000))")
@@ -23,18 +24,34 @@ struct DevTests {
                      "koiki  koiki.qualification-acquired", "koiki  koiki.assessment", "koiki  koiki.receipt",
                      "municipal-tax  municipal-tax.premiums-paid", "dead letters　0", "保留中の提供（held）　0",
                      "koki ledger verify: balanced", "chain intact", "広域連合の決定", "assessment-decided", "qualification-decided",
-                     "突合（未解決）"] {
+                     "突合（未解決）", "期割 特別徴収", "特別徴収の依頼・変更・中止（国保連経由）", "kokuhoren  kokuhoren.pension-request",
+                     "特別徴収 0 件）"] {
             #expect(output.contains(line), "the summary shows \(line)")
         }
+        // The summary for machines: a first year already deducts from pensions from October (the 依頼
+        // sent at the 本算定), the 年金保険者 answered, refusing a few; no pension 期 was dunned.
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: logs.appendingPathComponent("summary.json"))) as? [String: Any]
+        let special = summary?["specialCollection"] as? [String: Any]
+        let requests = special?["requests"] as? [String: Int]
+        let insured = summary?["insured"] as? Int ?? 0, persons = special?["persons"] as? Int ?? 0
+        #expect(insured > 100 && persons * 2 > insured, "most insured pay through their pension: \(persons) of \(insured)")
+        #expect((requests?["sent"] ?? 0) > 50 && (requests?["accepted"] ?? 0) > 50 && (requests?["refused"] ?? 0) > 0, "\(String(describing: requests))")
+        #expect((summary?["dunning"] as? [String: Int])?["pension"] == 0 && ((summary?["dunning"] as? [String: Int])?["ordinary"] ?? 0) > 0)
+        #expect(summary?["deadLetters"] as? Int == 0 && summary?["held"] as? Int == 0)
+        #expect(summary?["ledgerBalanced"] as? Bool == true && summary?["auditChainIntact"] as? Bool == true)
         // The year's events reached every worker: the store holds a year of each.
         let conn = try await PostgresConnection.connect(url)
         let counts = try await conn.run { conn in
             try conn.query("""
                 SELECT (SELECT count(*) FROM qualification_periods), (SELECT count(*) FROM assessments WHERE fiscal_year = 2026),
                        (SELECT count(*) FROM payments), (SELECT count(*) FROM ledger WHERE entry = 'dunning'),
-                       (SELECT count(*) FROM inbox WHERE ce_type = 'clock.business-day' AND consumer_group = 'koki-tax-worker')
+                       (SELECT count(*) FROM inbox WHERE ce_type = 'clock.business-day' AND consumer_group = 'koki-tax-worker'),
+                       (SELECT count(*) FROM payments WHERE kind = 'cvs-preliminary'),
+                       (SELECT count(*) FROM payment_method_changes)
                 """)[0]
         }
+        #expect(try counts.decode(Int.self, at: 5) > 100, "convenience-store payments come as 速報, then 確報")
+        #expect(try counts.decode(Int.self, at: 6) > 0, "some move to 口座振替 on request")
         #expect(try counts.decode(Int.self, at: 0) > 100 && (try counts.decode(Int.self, at: 1)) > 100)
         #expect(try counts.decode(Int.self, at: 2) > 500 && (try counts.decode(Int.self, at: 3)) > 0)
         #expect(try counts.decode(Int.self, at: 4) == 242, "every business day of 年度 2026, holidays and 年末年始 skipped")
