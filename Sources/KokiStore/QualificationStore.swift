@@ -102,6 +102,19 @@ public struct QualificationStore {
 
     /// Records 資格確認書 issuances; returns the ones that are new (an issuance already
     /// recorded for the same period is not issued again).
+    /// The 資格確認書 due on business day `day`: every period open that day (insured, no 喪失日 on or
+    /// before it) without one yet, with the person's 被保険者番号. Decided on the business day from
+    /// what the store holds then — not from the order and batching of the events that led there.
+    public func certificatesDue(on day: LocalDate) throws -> [(atenaNo: String, acquiredOn: LocalDate, insuredNumber: String)] {
+        try tx.query("""
+            SELECT p.atena_no, p.acquired_on, r.insured_number FROM qualification_periods p
+            JOIN residents r ON r.atena_no = p.atena_no AND r.insured_number IS NOT NULL
+            WHERE p.acquired_on <= \(day) AND (p.lost_on IS NULL OR p.lost_on > \(day))
+              AND NOT EXISTS (SELECT 1 FROM qualification_certificates c WHERE c.atena_no = p.atena_no AND c.acquired_on = p.acquired_on)
+            ORDER BY p.atena_no, p.acquired_on
+            """).map { (try $0.decode(at: 0), try $0.decode(at: 1), try $0.decode(at: 2)) }
+    }
+
     public func issueCertificates(_ issues: [(atenaNo: String, acquiredOn: LocalDate, insuredNumber: String, eventID: String)])
         throws -> Set<String> {
         guard !issues.isEmpty else { return [] }

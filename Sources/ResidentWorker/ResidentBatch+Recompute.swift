@@ -40,7 +40,6 @@ extension ResidentBatch {
         var memberships: [ResidentStore.Membership] = []
         var historyRows: [QualificationStore.HistoryRow] = []
         var current: [String: [(QualificationPeriod, Int)]] = [:]
-        var certificates: [(atenaNo: String, acquiredOn: LocalDate, insuredNumber: String, eventID: String)] = []
 
         for atenaNo in people.sorted() {
             let file = PersonFile(atenaNo: atenaNo, history: history[atenaNo] ?? [],
@@ -109,9 +108,6 @@ extension ResidentBatch {
                                          insuredNumber: insuredNumber, change: change.name, period: change.period,
                                          eventID: eventID))
                 numbers[change.period.acquiredOn] = number
-                if case .acquired(let period) = change, period.lostOn == nil {
-                    certificates.append((atenaNo, period.acquiredOn, insuredNumber, eventID))
-                }
                 try deriveChange(change, atenaNo: atenaNo, insuredNumber: insuredNumber, asOf: asOf,
                                  departments: file.departments(on: asOf), owner: cause)
             }
@@ -123,14 +119,21 @@ extension ResidentBatch {
         try residents.setMyNumbers(myNumbers.values.filter { !projected.contains($0.atenaNo) })
         try residents.replaceMemberships(of: projections.map(\.atenaNo), with: memberships)
         try qualifications.record(historyRows, current: current)
-        let issued = try qualifications.issueCertificates(certificates)
-        for certificate in certificates where issued.contains(certificate.atenaNo) {
-            try append(owner[certificate.atenaNo]!, topic: Self.insurerTopic, key: certificate.atenaNo,
-                       type: TransferType.certificateIssued,
+        return result
+    }
+
+    /// 資格確認書 on a business day: for every period open that day without one (sent to the insurer
+    /// to print). Decided from the store as it stands on the day, so the same facts issue the same
+    /// certificates however the events that led there were batched.
+    mutating func issueCertificates(on day: LocalDate, owner: Int, eventID: String) throws {
+        let qualifications = QualificationStore(tx)
+        let due = try qualifications.certificatesDue(on: day)
+        let issued = try qualifications.issueCertificates(due.map { ($0.atenaNo, $0.acquiredOn, $0.insuredNumber, eventID) })
+        for certificate in due where issued.contains(certificate.atenaNo) {
+            try append(owner, topic: Self.insurerTopic, key: certificate.atenaNo, type: TransferType.certificateIssued,
                        body: CertificateIssuedTransfer(atenaNo: certificate.atenaNo, insuredNumber: certificate.insuredNumber,
                                                        validFrom: certificate.acquiredOn))
         }
-        return result
     }
 
     /// One qualification change: to the insurer, and to each department the person is

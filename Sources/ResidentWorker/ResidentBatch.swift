@@ -115,7 +115,9 @@ struct ResidentBatch {
         try deriveNonresidentRecords(recomputed)
         try deriveEnrollmentSnapshots(recomputed)
         for step in clockSteps {
-            if case .clock(let date) = step.command { try deriveUpcoming(on: date, owner: step.index) }
+            guard case .clock(let date) = step.command else { continue }
+            try deriveUpcoming(on: date, owner: step.index)
+            try issueCertificates(on: date, owner: step.index, eventID: step.event.id)
         }
     }
 
