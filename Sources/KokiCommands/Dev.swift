@@ -24,7 +24,8 @@ struct Dev: AsyncParsableCommand {
 
     @Option(help: "Residents of the synthetic city.") var residents = 20_000
     @Option(help: "Seed of the synthetic city (the same seed, the same city).") var seed: UInt64 = 1
-    @Option(help: "The 年度 to play (1 April to 31 March).") var fiscalYear = 2026
+    @Option(help: "The (first) 年度 to play (1 April to 31 March).") var fiscalYear = 2026
+    @Option(help: "How many 年度 to play, one after the other (2 exercises the 仮徴収 of a second year).") var years = 1
     @Option(help: "Health ports: the relay on this port, the resident, tax and payment workers on the next three (0: any free ports).")
     var basePort = 9110
     @Option(help: "Directory for the children's logs (default: a new temporary directory).") var logDir: String?
@@ -34,6 +35,7 @@ struct Dev: AsyncParsableCommand {
     func validate() throws {
         guard (100...2_000_000).contains(residents) else { throw ValidationError("--residents must be between 100 and 2,000,000") }
         guard basePort == 0 || (1024...65_000).contains(basePort) else { throw ValidationError("--base-port must be 0 or 1024–65000") }
+        guard (1...3).contains(years) else { throw ValidationError("--years must be 1, 2 or 3") }
     }
 
     mutating func run() async throws {
@@ -76,10 +78,12 @@ struct Dev: AsyncParsableCommand {
             }
             say("koki dev: database migrated (\(applied.count) applied, \(migrator.migrations.count) in all)")
             // The synthetic city's 年度 may have rates the union has not decided (R8): the 本算定 runs on them, on the record.
-            let year = fiscalYear
+            let played = fiscalYear..<(fiscalYear + years)
             try await conn.run {
-                if let rates = try TaxStore($0).rates(for: year), rates.provisional {
-                    try TaxStore($0).approveProvisionalRates(fiscalYear: year, reason: "koki dev: a synthetic 年度 on provisional rates")
+                for year in played {
+                    if let rates = try TaxStore($0).rates(for: year), rates.provisional, try !TaxStore($0).provisionalRatesApproved(fiscalYear: year) {
+                        try TaxStore($0).approveProvisionalRates(fiscalYear: year, reason: "koki dev: a synthetic 年度 on provisional rates")
+                    }
                 }
             }
         } catch let error as PostgresError {
@@ -101,7 +105,7 @@ struct Dev: AsyncParsableCommand {
             ?? "session.timeout.ms=6000;heartbeat.interval.ms=1000;fetch.wait.max.ms=10"
         childEnv["KOKI_BATCH_MAX_WAIT_MS"] = env["KOKI_BATCH_MAX_WAIT_MS"] ?? "20"
         // The synthetic year may lie ahead of the wall clock: its last day is the latest business day.
-        childEnv["KOKI_CLOCK_LATEST"] = env["KOKI_CLOCK_LATEST"] ?? "\(fiscalYear + 1)-03-31"
+        childEnv["KOKI_CLOCK_LATEST"] = env["KOKI_CLOCK_LATEST"] ?? "\(fiscalYear + years)-03-31"
         let names = ["koki-relay", "koki-resident-worker", "koki-tax-worker", "koki-payment-worker"]
         let ports = basePort == 0 ? names.map { _ in Self.freePort() } : names.indices.map { basePort + $0 }
         defer { supervisor.stopAll() }
@@ -120,9 +124,11 @@ struct Dev: AsyncParsableCommand {
         options.residents = residents
         options.seed = seed
         options.fiscalYear = fiscalYear
+        options.years = years
         let began = ContinuousClock.now
         let city = SyntheticCity(options)
-        say("koki dev: synthetic city of \(residents) residents (seed \(seed)): \(city.events.count) upstream events for 年度 \(fiscalYear)")
+        say("koki dev: synthetic city of \(residents) residents (seed \(seed)): \(city.events.count) upstream events for 年度 "
+            + (years == 1 ? "\(fiscalYear)" : "\(fiscalYear)–\(fiscalYear + years - 1)"))
         let producer = try KafkaProducer(config: cluster.config(clientID: "koki-dev"))
         let interactive = isatty(2) == 1
         let player = DevPlayer(city: city, producer: producer, conn: conn, supervisor: supervisor, stop: stop) { line, milestone in
@@ -142,7 +148,8 @@ struct Dev: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - began
         try await producer.flush(timeout: .seconds(10))
 
-        let year = options.fiscalYear
+        // The last 年度 played (with more than one, the one whose 仮徴収 carried the year before's).
+        let year = options.fiscalYear + options.years - 1
         let summary = try await conn.run { try CitySummary.load(fiscalYear: year, asOf: last, on: $0) }
         let ledger = try await conn.run { try LedgerVerify.run(on: $0) }
         let audit = try await conn.run { try AuditLog.verify(on: $0) }
@@ -197,6 +204,7 @@ enum DevReport {
             "fiscalYear": s.fiscalYear, "asOf": s.asOf.description, "insured": s.insured,
             "specialCollection": [
                 "persons": s.pensionPersons, "installments": s.specialCollection.count, "amount": s.specialCollection.amount ?? 0,
+                "interimPersons": s.interimPersons,
                 "requests": ["sent": s.requestsSent, "accepted": s.requestsAccepted, "refused": s.requestsRefused],
             ] as [String: Any],
             "billed": lines(s.billedByMethod), "chargedDue": s.chargedDue, "collected": s.collected,
@@ -244,6 +252,7 @@ enum DevReport {
         let share = s.insured == 0 ? 0 : Double(s.pensionPersons) / Double(s.insured) * 100
         lines.append("特別徴収　\(s.pensionPersons) 人（賦課の \(String(format: "%.1f", share)) %）　\(s.specialCollection.count) 期　"
                      + yen(s.specialCollection.amount ?? 0))
+        lines.append("  うち仮徴収（4・6・8月）から　\(s.interimPersons) 人")
         lines.append("特別徴収の依頼・変更・中止（国保連経由）　送付 \(s.requestsSent) 件　受理 \(s.requestsAccepted) 件　不能 \(s.requestsRefused) 件")
         lines.append("調定（納期到来分）\(yen(s.chargedDue))　収納 \(yen(s.collected))　収納率 \(String(format: "%.1f", s.collectionRate * 100)) %")
         lines.append("督促 \(s.dunning) 件（普通徴収 \(s.dunningOrdinary) 件　特別徴収 \(s.dunningPension) 件）　催告 \(s.reminders) 件")

@@ -50,6 +50,8 @@ public struct CitySummary: Sendable {
     public let insured: Int
     /// People with a pension 期 in the 年度.
     public let pensionPersons: Int
+    /// People whose 仮徴収 (April, June, August) was set on the 年度's first business day.
+    public let interimPersons: Int
 
     public var collectionRate: Double { chargedDue == 0 ? 0 : Double(collected) / Double(chargedDue) }
 
@@ -152,6 +154,7 @@ public struct CitySummary: Sendable {
             pensionPersons: try int("""
                 SELECT count(DISTINCT atena_no) FROM installments i JOIN installment_plans p USING (atena_no, fiscal_year, revision)
                 WHERE p.current AND i.fiscal_year = \(fiscalYear) AND i.method = 'pension' AND i.amount > 0
-                """))
+                """),
+            interimPersons: try int("SELECT persons FROM interim_runs WHERE fiscal_year = \(fiscalYear)"))
     }
 }

@@ -3,7 +3,7 @@ import KokiBase
 import KokiDomain
 import KokiEvents
 
-/// A year of a synthetic city as its upstream systems publish it (EVENTS.md): the resident
+/// A year (or more) of a synthetic city as its upstream systems publish it (EVENTS.md): the resident
 /// register with its movements, 生活保護 cases, counter applications (障害認定, 住所地特例,
 /// 元被扶養者, 減免, 高額療養費, 葬祭費, 口座振替), department enrollments, the June income
 /// delivery and its corrections, and 特別徴収 targets. Deterministic for a seed. Payments are
@@ -13,8 +13,10 @@ public struct SyntheticCity {
     public struct Options: Sendable {
         public var residents = 20_000
         public var seed: UInt64 = 1
-        /// The 年度 played: 1 April of this year to 31 March of the next.
+        /// The first 年度 played: 1 April of this year to 31 March of the next.
         public var fiscalYear = 2026
+        /// How many 年度 are played, one after the other (a second one exercises the 仮徴収).
+        public var years = 1
 
         public init() {}
     }
@@ -30,7 +32,7 @@ public struct SyntheticCity {
     public let events: [Event]
 
     public var start: LocalDate { LocalDate(year: options.fiscalYear, month: 4, day: 1)! }
-    public var end: LocalDate { LocalDate(year: options.fiscalYear + 1, month: 3, day: 31)! }
+    public var end: LocalDate { LocalDate(year: options.fiscalYear + options.years, month: 3, day: 31)! }
 
     public init(_ options: Options) {
         self.options = options
@@ -38,24 +40,30 @@ public struct SyntheticCity {
         register.residents = options.residents
         register.seed = options.seed
         register.start = LocalDate(year: options.fiscalYear, month: 4, day: 1)!
-        register.days = 365
+        register.days = LocalDate(year: options.fiscalYear + options.years, month: 4, day: 1)!.daysSinceEpoch
+            - register.start.daysSinceEpoch
         let generated = SyntheticResidents.generate(register)
         residents = generated.residents
         var events = generated.events.map { Event(date: $0.date, message: $0.message) }
-        events += Self.lifeEvents(residents, options: options)
+        for year in options.fiscalYear..<(options.fiscalYear + options.years) {
+            events += Self.lifeEvents(residents, options: options, year: year)
+        }
         self.events = events.enumerated().sorted { ($0.element.date, $0.offset) < ($1.element.date, $1.offset) }.map(\.element)
     }
 
-    static func lifeEvents(_ residents: [SyntheticResidents.Resident], options: Options) -> [Event] {
-        var random = SeededRandom(seed: options.seed &* 7_919 &+ 11)
-        var people = SyntheticPeople(seed: options.seed &+ 101)
-        let year = options.fiscalYear
+    /// One 年度's events besides the register's: 生活保護 cases start in the first 年度 played; the
+    /// rest comes every year.
+    static func lifeEvents(_ residents: [SyntheticResidents.Resident], options: Options, year: Int) -> [Event] {
+        let later = UInt64(year - options.fiscalYear)
+        var random = SeededRandom(seed: options.seed &* 7_919 &+ 11 &+ later &* 1_000_003)
+        var people = SyntheticPeople(seed: options.seed &+ 101 &+ later &* 7_777)
         let start = LocalDate(year: year, month: 4, day: 1)!, end = LocalDate(year: year + 1, month: 3, day: 31)!
+        let lastYear = options.fiscalYear + options.years - 1
         var events: [Event] = []
         var serial = 0
         func id(_ kind: String) -> String {
             serial += 1
-            return "synth-\(options.seed)-\(kind)-\(serial)"
+            return later == 0 ? "synth-\(options.seed)-\(kind)-\(serial)" : "synth-\(options.seed)-\(year)-\(kind)-\(serial)"
         }
         func day(_ from: LocalDate, within days: Int) -> LocalDate { from.adding(days: Int.random(in: 0..<max(1, days), using: &random)) }
         func here(_ r: SyntheticResidents.Resident, on date: LocalDate) -> Bool {
@@ -81,7 +89,7 @@ public struct SyntheticCity {
 
         // 生活保護 by household (welfare publishes one event per member), mostly older households.
         let households = Dictionary(grouping: residents, by: \.householdNo)
-        for (householdNo, members) in households.sorted(by: { $0.key < $1.key }) {
+        for (householdNo, members) in households.sorted(by: { $0.key < $1.key }) where later == 0 {
             let head = members.min { $0.member < $1.member }!
             let older = head.birthDate.age(on: start) >= 65
             guard random.chance(older ? 3 : 0.8) else { continue }
@@ -191,13 +199,24 @@ public struct SyntheticCity {
                     }
                 }
             }
-            if r.birthDate.birthday(75) <= start, here(r, on: targets), record.publicPensionIncome >= 180_000, random.chance(85) {
-                let target = PensionDeductionTarget(atenaNo: r.atenaNo, fiscalYear: year, pensionAnnualAmount: record.publicPensionIncome,
+            func target(for fiscalYear: Int, on date: LocalDate) {
+                let target = PensionDeductionTarget(atenaNo: r.atenaNo, fiscalYear: fiscalYear, pensionAnnualAmount: record.publicPensionIncome,
                                                     pensionPerPayment: record.publicPensionIncome / 6, longTermCarePremiumDeducted: true,
                                                     longTermCarePremiumPerPayment: 6_000)
-                events.append(Event(date: targets, message: kokuhoren.message(
+                events.append(Event(date: date, message: kokuhoren.message(
                     topic: "pension.deduction-targets.v1", type: PensionDeductionTarget.type, id: id("pension"), key: r.atenaNo,
-                    body: target, time: targets)))
+                    body: target, time: date)))
+            }
+            let turns75 = r.birthDate.birthday(75)
+            if turns75 <= start, here(r, on: targets), record.publicPensionIncome >= 180_000, random.chance(85) {
+                target(for: year, on: targets)
+            }
+            // Who reached 75 during the year is captured by the 年金保険者 later (10月–2月): a target
+            // for the next 年度, there by February — their 特別徴収 starts in April by the 1/6 rule.
+            let captured = LocalDate(year: year + 1, month: 2, day: 10)!
+            if year < lastYear, turns75 > start, turns75 <= end, here(r, on: captured), record.publicPensionIncome >= 180_000,
+               random.chance(85) {
+                target(for: year + 1, on: captured)
             }
         }
         return events

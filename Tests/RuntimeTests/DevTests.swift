@@ -5,7 +5,7 @@ import Testing
 /// The README's main command, small: `koki dev --exit-when-done` plays a synthetic year through
 /// every worker and the relay and prints the summary; the synthetic data is valid, so nothing is
 /// dead-lettered or held, the ledger balances and the transfer log's chain is intact.
-@Suite("koki dev, a small synthetic year")
+@Suite("koki dev, a small synthetic year", .serialized)
 struct DevTests {
     @Test func aSmallCityPlaysAWholeYear() async throws {
         let server = try Env.require("KOKI_TEST_DATABASE_URL")
@@ -72,5 +72,46 @@ struct DevTests {
             let text = (try? String(contentsOf: logs.appendingPathComponent(file), encoding: .utf8)) ?? ""
             for finding in LogScan.findings(in: text, log: file) { Issue.record("personal data in a log: \(finding)") }
         }
+    }
+
+    /// `koki dev --years 2`: the second 年度 starts with 仮徴収 for whoever's pension paid last
+    /// February (and a sixth of last year for a new start), so most of it is collected through
+    /// pensions; no pension 期 is ever dunned, and the play ends clean.
+    @Test func twoYearsExerciseTheInterimCollection() async throws {
+        let server = try Env.require("KOKI_TEST_DATABASE_URL")
+        let name = "dev2_\(UInt64.random(in: 0...UInt64.max))"
+        let admin = try await PostgresConnection.connect(server)
+        try await admin.run { try $0.executeScript(unsafeSQL: "CREATE DATABASE \(name)") }
+        let url = String(server[...server.lastIndex(of: "/")!]) + name
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("koki-dev2-test-\(UUID().uuidString)")
+        let json = logs.appendingPathComponent("summary.json")
+        let (status, output) = try await runCommand(
+            "koki", ["dev", "--residents", "800", "--seed", "11", "--years", "2", "--exit-when-done", "--base-port", "0",
+                     "--log-dir", logs.path, "--summary-json", json.path],
+            environment: ["KOKI_DATABASE_URL": url, "KOKI_MIGRATIONS_DIR": Env.repoRoot.appendingPathComponent("migrations").path],
+            timeout: .seconds(1200))
+        #expect(status == 0, "\(output.suffix(4000))")
+        #expect(output.contains("年度 2027") && output.contains("うち仮徴収（4・6・8月）から"))
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any]
+        let special = summary?["specialCollection"] as? [String: Any]
+        let insured = summary?["insured"] as? Int ?? 0, persons = special?["persons"] as? Int ?? 0
+        #expect(summary?["fiscalYear"] as? Int == 2027)
+        #expect((special?["interimPersons"] as? Int ?? 0) > 20, "\(String(describing: special))")
+        #expect(persons * 100 > insured * 60, "a second year is mostly collected through pensions: \(persons) of \(insured)")
+        #expect((summary?["dunning"] as? [String: Int])?["pension"] == 0)
+        #expect(summary?["ledgerBalanced"] as? Bool == true && summary?["auditChainIntact"] as? Bool == true)
+        let conn = try await PostgresConnection.connect(url)
+        let plans = try await conn.run { conn in
+            try conn.query("""
+                SELECT (SELECT count(*) FROM installment_plans WHERE fiscal_year = 2027 AND basis = 'interim'),
+                       (SELECT count(*) FROM ledger l JOIN receivables r ON r.id = l.receivable_id
+                        WHERE r.fiscal_year = 2027 AND r.method = 'pension' AND r.installment_no = 1 AND l.entry = 'payment'),
+                       (SELECT count(*) FROM pension_requests WHERE fiscal_year = 2027 AND kind = 'request'
+                          AND amounts @> '[{"month": 4}]')
+                """)[0]
+        }
+        #expect(try plans.decode(Int.self, at: 0) > 20, "仮徴収 plans from April")
+        #expect(try plans.decode(Int.self, at: 1) > 20, "April's deductions paid April's 仮徴収")
+        #expect(try plans.decode(Int.self, at: 2) > 0, "a new start requested by the 1/6 rule")
     }
 }
