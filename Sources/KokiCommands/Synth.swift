@@ -17,13 +17,15 @@ struct Synth: AsyncParsableCommand {
 
     @Option(help: "Residents (Kawaguchi has about 600,000).") var residents = 20_000
     @Option(help: "Seed.") var seed: UInt64 = 1
-    @Option(help: "The 年度 (1 April to 31 March).") var fiscalYear = 2026
+    @Option(help: "The (first) 年度 (1 April to 31 March).") var fiscalYear = 2026
+    @Option(help: "How many 年度, one after the other.") var years = 1
     @Option(help: "Write the events to this JSON Lines file.") var out: String?
     @Flag(help: "Publish the events, in date order, to KOKI_KAFKA_BROKERS.") var publish = false
 
     func validate() throws {
         guard (100...2_000_000).contains(residents) else { throw ValidationError("--residents must be between 100 and 2,000,000") }
         guard out != nil || publish else { throw ValidationError("give --out FILE, --publish, or both") }
+        guard (1...3).contains(years) else { throw ValidationError("--years must be 1, 2 or 3") }
     }
 
     mutating func run() async throws {
@@ -31,6 +33,7 @@ struct Synth: AsyncParsableCommand {
         options.residents = residents
         options.seed = seed
         options.fiscalYear = fiscalYear
+        options.years = years
         let city = SyntheticCity(options)
         FileHandle.standardError.write(Data(Self.describe(city).utf8))
         if let out {
