@@ -20,7 +20,7 @@ struct PensionRequestFlow {
                                                     reason: reason, eventID: eventID)
         return try DerivedEvent(topic: Self.topic, key: person, type: TransferType.pensionRequest, body: PensionRequestTransfer(
             requestId: id, atenaNo: person, fiscalYear: fiscalYear, kind: kind.rawValue, sentOn: day,
-            amounts: amounts.map { .init(month: $0.month, amount: $0.amount) }, reason: reason))
+            amounts: amounts, reason: reason))
     }
 
     /// What a plan change must tell the 年金保険者: the 本徴収 requested when it first appears,
@@ -53,7 +53,7 @@ struct PensionRequestFlow {
             guard accepted == result.accepted else { throw Rejection(.validation, "the request was already answered otherwise") }
             return []
         }
-        let amounts = result.amounts?.map { PensionRequests.Amount(month: $0.month, amount: $0.amount) }
+        let amounts = result.amounts
         if result.accepted, request.kind != .stop, let amounts {
             let asked = Dictionary(uniqueKeysWithValues: request.amounts.map { ($0.month, $0.amount) })
             guard amounts.allSatisfy({ amount in asked[amount.month].map { amount.amount <= $0 } ?? false }) else {

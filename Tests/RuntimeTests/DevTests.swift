@@ -7,7 +7,9 @@ import Testing
 /// dead-lettered or held, the ledger balances and the transfer log's chain is intact.
 @Suite("koki dev, a small synthetic year", .serialized)
 struct DevTests {
-    @Test func aSmallCityPlaysAWholeYear() async throws {
+    /// Plays `koki dev --exit-when-done` with `arguments` on a database of its own; its logs and
+    /// `summary.json` go to `logs`.
+    func play(_ arguments: [String]) async throws -> (status: Int32, output: String, url: String, logs: URL) {
         let server = try Env.require("KOKI_TEST_DATABASE_URL")
         let name = "dev_\(UInt64.random(in: 0...UInt64.max))"
         let admin = try await PostgresConnection.connect(server)
@@ -15,10 +17,15 @@ struct DevTests {
         let url = String(server[...server.lastIndex(of: "/")!]) + name
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("koki-dev-test-\(UUID().uuidString)")
         let (status, output) = try await runCommand(
-            "koki", ["dev", "--residents", "1500", "--seed", "7", "--exit-when-done", "--base-port", "0", "--log-dir", logs.path,
-                     "--summary-json", logs.appendingPathComponent("summary.json").path],
+            "koki", ["dev"] + arguments + ["--exit-when-done", "--base-port", "0", "--log-dir", logs.path,
+                                           "--summary-json", logs.appendingPathComponent("summary.json").path],
             environment: ["KOKI_DATABASE_URL": url, "KOKI_MIGRATIONS_DIR": Env.repoRoot.appendingPathComponent("migrations").path],
-            timeout: .seconds(900))
+            timeout: .seconds(1200))
+        return (status, output, url, logs)
+    }
+
+    @Test func aSmallCityPlaysAWholeYear() async throws {
+        let (status, output, url, logs) = try await play(["--residents", "1500", "--seed", "7"])
         #expect(status == 0, "\(output.suffix(4000))")
         for line in ["被保険者（2027-03-31 現在）", "賦課", "期割 普通徴収", "収納率", "督促", "延滞金", "提供（宛先・種別）",
                      "koiki  koiki.qualification-acquired", "koiki  koiki.assessment", "koiki  koiki.receipt",
@@ -78,18 +85,8 @@ struct DevTests {
     /// February (and a sixth of last year for a new start), so most of it is collected through
     /// pensions; no pension 期 is ever dunned, and the play ends clean.
     @Test func twoYearsExerciseTheInterimCollection() async throws {
-        let server = try Env.require("KOKI_TEST_DATABASE_URL")
-        let name = "dev2_\(UInt64.random(in: 0...UInt64.max))"
-        let admin = try await PostgresConnection.connect(server)
-        try await admin.run { try $0.executeScript(unsafeSQL: "CREATE DATABASE \(name)") }
-        let url = String(server[...server.lastIndex(of: "/")!]) + name
-        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("koki-dev2-test-\(UUID().uuidString)")
+        let (status, output, url, logs) = try await play(["--residents", "800", "--seed", "11", "--years", "2"])
         let json = logs.appendingPathComponent("summary.json")
-        let (status, output) = try await runCommand(
-            "koki", ["dev", "--residents", "800", "--seed", "11", "--years", "2", "--exit-when-done", "--base-port", "0",
-                     "--log-dir", logs.path, "--summary-json", json.path],
-            environment: ["KOKI_DATABASE_URL": url, "KOKI_MIGRATIONS_DIR": Env.repoRoot.appendingPathComponent("migrations").path],
-            timeout: .seconds(1200))
         #expect(status == 0, "\(output.suffix(4000))")
         #expect(output.contains("年度 2027") && output.contains("うち仮徴収（4・6・8月）から"))
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any]

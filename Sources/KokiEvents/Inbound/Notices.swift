@@ -1,4 +1,5 @@
 import KokiBase
+import KokiDomain
 
 /// `welfare.public-assistance.v1` — 生活保護 from 生活福祉課.
 public struct PublicAssistanceNotice: Decodable, Sendable {
@@ -150,15 +151,8 @@ public struct PensionDeductionTarget: Codable, Sendable {
 public struct PensionRequestResult: Codable, Sendable {
     public static let type = "pension.request-result"
 
-    public struct Amount: Codable, Sendable, Hashable {
-        public let month: Int
-        public let amount: Int
-
-        public init(month: Int, amount: Int) {
-            self.month = month
-            self.amount = amount
-        }
-    }
+    /// The amount of one payment month.
+    public typealias Amount = PensionRequests.Amount
 
     public let atenaNo: String
     public let fiscalYear: Int

@@ -1,4 +1,5 @@
 import KokiBase
+import KokiDomain
 
 extension TransferType {
     /// 所得・課税情報 (to the insurer), for the insured and the 世帯主 of a household with insured.
@@ -25,15 +26,8 @@ extension TransferType {
 
 /// A request to the 年金保険者, through 国保連: who, the 年度, and the amount per payment month.
 public struct PensionRequestTransfer: Codable, Sendable {
-    public struct Amount: Codable, Sendable, Hashable {
-        public let month: Int
-        public let amount: Int
-
-        public init(month: Int, amount: Int) {
-            self.month = month
-            self.amount = amount
-        }
-    }
+    /// The amount of one payment month.
+    public typealias Amount = PensionRequests.Amount
 
     public let requestId: String
     public let atenaNo: String
