@@ -166,6 +166,42 @@ struct SpecialCollectionTests {
         #expect(status == 0, "\(output)")
     }
 
+    /// A death after the 本算定 (x dies on 11/10, lost 11/11, registered 11/12): the December and
+    /// February deductions stop (a 中止 to 国保連), the year is 7 months' premium, and what the
+    /// pension did not deduct of it is billed by 普通徴収 on the 期 still ahead.
+    @Test func aDeathStopsTheDeductionsAndTheRestGoesToOrdinary() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        let x = "0000000421"
+        let conn = try await PostgresConnection.connect(stack.databaseURL)
+        try await conn.run { try Self.lastFebruary($0, x, amount: 7_000) }
+        try stack.start(workers: ["koki-resident-worker", "koki-tax-worker", "koki-payment-worker"])
+        try await stack.send([tax.resident(x, household: "0000009521", born: "1946-05-05", relationship: .head),
+                              tax.income(x, pension: 1_970_000, id: "inc-\(x)")])
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods WHERE atena_no = \(x)")
+        try await stack.waitFor("income", "SELECT count(*) FROM incomes WHERE atena_no = \(x)")
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
+        try await stack.waitFor("仮徴収 set", "SELECT count(*) FROM interim_runs WHERE fiscal_year = 2026")
+        for (day, no) in [("2026-04-15", 1), ("2026-06-15", 2)] { try await stack.send([deducted(x, 7_000, on: day, year: 2026, no: no)]) }
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
+        try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        try await stack.send([deducted(x, 7_000, on: "2026-08-14", year: 2026, no: 3), deducted(x, 14_000, on: "2026-10-15", year: 2026, no: 4),
+                              factory.businessDay(LocalDate(iso: "2026-10-16")!)])
+        try await stack.waitFor("deducted", "SELECT count(*) FROM ledger WHERE atena_no = \(x) AND entry = 'payment'", atLeast: 4)
+
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-11-12")!),
+                              tax.resident(x, household: "0000009521", born: "1946-05-05", relationship: .head, .died, on: "2026-11-10",
+                                           death: "2026-11-10")])
+        try await stack.waitFor("月割 after the death", "SELECT count(*) FROM assessment_history WHERE atena_no = \(x) AND months = 7")
+        let premium = try await stack.count("SELECT premium::int FROM assessments WHERE atena_no = \(x) AND fiscal_year = 2026")
+        let after = try await plan(stack, x, year: 2026)
+        #expect(after.filter { $0.hasPrefix("pension:") } == ["pension:1:7000", "pension:2:7000", "pension:3:7000", "pension:4:14000"],
+                "the deductions after the death stop: \(after)")
+        let ordinary = after.filter { $0.hasPrefix("ordinary:") }.compactMap { Int($0.split(separator: ":")[2]) }
+        #expect(premium > 35_000 && !ordinary.isEmpty && ordinary.reduce(0, +) == premium - 35_000, "\(premium) \(after)")
+        #expect(try await requests(stack, x).last == "stop::lost")
+    }
+
     /// A first year: 普通徴収 until October, the 本徴収 requested at the 本算定. s's request is refused
     /// (pension-stopped): the pension 期 go to the 普通徴収 期 still ahead, with a notice, and the
     /// clerk sees request and answer in `koki person`. t's is accepted for less in February: the
