@@ -255,7 +255,8 @@ enum DevReport {
         lines.append("  うち仮徴収（4・6・8月）から　\(s.interimPersons) 人")
         lines.append("特別徴収の依頼・変更・中止（国保連経由）　送付 \(s.requestsSent) 件　受理 \(s.requestsAccepted) 件　不能 \(s.requestsRefused) 件")
         lines.append("調定（納期到来分）\(yen(s.chargedDue))　収納 \(yen(s.collected))　収納率 \(String(format: "%.1f", s.collectionRate * 100)) %")
-        lines.append("督促 \(s.dunning) 件（普通徴収 \(s.dunningOrdinary) 件　特別徴収 \(s.dunningPension) 件）　催告 \(s.reminders) 件")
+        lines.append("督促 \(s.dunning) 件（うち \(s.fiscalYear)年度の期: 普通徴収 \(s.dunningOrdinary) 件　特別徴収 \(s.dunningPension) 件）"
+                     + "　催告 \(s.reminders) 件")
         lines.append("延滞金　\(s.lateFeesCharged.count) 件 \(yen(s.lateFeesCharged.amount ?? 0))　収納 \(yen(s.lateFeesCollected))")
         lines.append("過誤納：還付決定 \(s.refunds.count) 件 \(yen(s.refunds.amount ?? 0))　還付支払 \(s.refundsPaid.count) 件 \(yen(s.refundsPaid.amount ?? 0))"
                      + "　充当 \(s.appropriations.count) 件 \(yen(s.appropriations.amount ?? 0))")

@@ -254,7 +254,8 @@ public enum Installments {
 
     /// The 本算定 of someone with 仮徴収 (DOMAIN.md 徴収): the 仮徴収 stands and the rest of the year is
     /// the 本徴収, (annual − 仮徴収) ÷ 3 in October, December and February, rounded down to the unit
-    /// with the remainder in October — or, when the deduction does not continue (`continuing` false:
+    /// with the remainder in October (after a late decision, shared by the paydays a 依頼 can still
+    /// reach) — or, when the deduction does not continue (`continuing` false:
     /// stopped, refused, no longer deductible), the rest is billed over the remaining 普通徴収 期.
     /// When the 仮徴収 exceeds the year, the 本徴収 is 0 and the 仮徴収 期 are lowered to the year,
     /// latest first: what the 年金保険者 deducts beyond them is an over-payment, refunded once collected.
@@ -274,27 +275,33 @@ public enum Installments {
             return kept
         }
         let rest = amount - interimTotal
-        guard continuing else {
+        // The 本徴収 paydays a 依頼 sent on the decision day can still reach (all three after a July
+        // 本算定; fewer after a late one — the rest is shared by those left, the remainder in the first).
+        let months = finalMonths.filter {
+            pensionPayday(fiscalYear: fiscalYear, month: $0, holidays: holidays) >= decidedOn.adding(days: PensionRequests.leadDays)
+        }
+        guard continuing, !months.isEmpty else {
             return kept + ordinary(rest, fiscalYear: fiscalYear, schedule: schedule, decidedOn: decidedOn, holidays: holidays)
         }
-        let each = rest / 3 / unit * unit
-        let amounts = [rest - each * 2, each, each]
-        return kept + zip(finalMonths, amounts).enumerated().compactMap { index, pair in
-            pair.1 > 0 ? Installment(no: interimMonths.count + index + 1,
-                                     dueDate: pensionPayday(fiscalYear: fiscalYear, month: pair.0, holidays: holidays),
-                                     amount: pair.1, method: .pension) : nil
+        let each = rest / months.count / unit * unit
+        let amounts = [rest - each * (months.count - 1)] + Array(repeating: each, count: months.count - 1)
+        return kept + zip(months, amounts).compactMap { month, amount in
+            amount > 0 ? Installment(no: interimMonths.count + finalMonths.firstIndex(of: month)! + 1,
+                                     dueDate: pensionPayday(fiscalYear: fiscalYear, month: month, holidays: holidays),
+                                     amount: amount, method: .pension) : nil
         }
     }
 
     /// 特別徴収 for a whole year decided at once (no 仮徴収 receivables yet): the 仮徴収 at the
     /// previous February's amount and the 本徴収 after it. nil without a previous February amount
     /// (a first year is collected by 普通徴収 until a 依頼 starts the deduction).
-    public static func pension(_ amount: Int, fiscalYear: Int, previousFebruary: Int?, holidays: Set<LocalDate>,
-                               unit: Int = 100) -> [Installment]? {
+    public static func pension(_ amount: Int, fiscalYear: Int, previousFebruary: Int?, decidedOn: LocalDate? = nil,
+                               holidays: Set<LocalDate>, unit: Int = 100) -> [Installment]? {
         guard let previousFebruary, previousFebruary > 0 else { return nil }
         return afterInterim(amount, interim: interim(previousFebruary: previousFebruary, fiscalYear: fiscalYear, holidays: holidays,
                                                      unit: unit),
-                            continuing: true, fiscalYear: fiscalYear, decidedOn: LocalDate(year: fiscalYear, month: 7, day: 1)!,
+                            continuing: true, fiscalYear: fiscalYear,
+                            decidedOn: decidedOn ?? LocalDate(year: fiscalYear, month: 7, day: 1)!,
                             holidays: holidays, unit: unit)
     }
 }

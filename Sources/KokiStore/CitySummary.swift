@@ -43,7 +43,7 @@ public struct CitySummary: Sendable {
     public let requestsSent: Int
     public let requestsAccepted: Int
     public let requestsRefused: Int
-    /// 督促 by the method of the 期 dunned (a pension 期 must never be).
+    /// 督促 of the 年度's 期 by their method (a pension 期 must never be).
     public let dunningOrdinary: Int
     public let dunningPension: Int
     /// People assessed for the 年度.
@@ -145,16 +145,18 @@ public struct CitySummary: Sendable {
             requestsAccepted: try int("SELECT count(*) FROM pension_requests WHERE fiscal_year = \(fiscalYear) AND accepted"),
             requestsRefused: try int("SELECT count(*) FROM pension_requests WHERE fiscal_year = \(fiscalYear) AND NOT accepted"),
             dunningOrdinary: try int("""
-                SELECT count(*) FROM ledger l JOIN receivables r ON r.id = l.receivable_id WHERE l.entry = 'dunning' AND r.method = 'ordinary'
+                SELECT count(*) FROM ledger l JOIN receivables r ON r.id = l.receivable_id
+                WHERE l.entry = 'dunning' AND r.method = 'ordinary' AND r.fiscal_year = \(fiscalYear)
                 """),
             dunningPension: try int("""
-                SELECT count(*) FROM ledger l JOIN receivables r ON r.id = l.receivable_id WHERE l.entry = 'dunning' AND r.method = 'pension'
+                SELECT count(*) FROM ledger l JOIN receivables r ON r.id = l.receivable_id
+                WHERE l.entry = 'dunning' AND r.method = 'pension' AND r.fiscal_year = \(fiscalYear)
                 """),
             insured: try int("SELECT count(*) FROM assessments WHERE fiscal_year = \(fiscalYear)"),
             pensionPersons: try int("""
                 SELECT count(DISTINCT atena_no) FROM installments i JOIN installment_plans p USING (atena_no, fiscal_year, revision)
                 WHERE p.current AND i.fiscal_year = \(fiscalYear) AND i.method = 'pension' AND i.amount > 0
                 """),
-            interimPersons: try int("SELECT persons FROM interim_runs WHERE fiscal_year = \(fiscalYear)"))
+            interimPersons: try int("SELECT coalesce((SELECT persons FROM interim_runs WHERE fiscal_year = \(fiscalYear)), 0)"))
     }
 }

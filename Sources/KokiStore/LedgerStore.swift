@@ -309,6 +309,25 @@ public struct LedgerStore {
     }
 
     /// Per (paymentId, 宛名番号, amount): received payments not yet undone by a 口座振替不能.
+    /// Receipts still standing per "paymentId|宛名番号", whatever their amount: received and
+    /// pension deductions, less 口座振替不能. A receipt must not repeat one.
+    public func standingReceipts(_ keys: [(paymentID: String, atenaNo: String)]) throws -> [String: Int] {
+        guard !keys.isEmpty else { return [:] }
+        var result: [String: Int] = [:]
+        for row in try tx.query("""
+            SELECT payment_id, atena_no,
+                   (count(*) FILTER (WHERE kind IN ('received', 'pension-deducted')) - count(*) FILTER (WHERE kind = 'transfer-failed'))::int
+            FROM payments
+            WHERE (payment_id, atena_no) IN (SELECT * FROM unnest(\(keys.map(\.paymentID))::text[], \(keys.map(\.atenaNo))::text[]))
+              AND kind IN ('received', 'pension-deducted', 'transfer-failed')
+            GROUP BY payment_id, atena_no
+            """) {
+            let (id, person, standing) = try row.decode(String.self, String.self, Int.self)
+            result["\(id)|\(person)"] = standing
+        }
+        return result
+    }
+
     public func reversible(_ keys: [(paymentID: String, atenaNo: String)]) throws -> [String: Int] {
         guard !keys.isEmpty else { return [:] }
         var result: [String: Int] = [:]

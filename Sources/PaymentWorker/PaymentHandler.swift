@@ -66,27 +66,30 @@ public struct PaymentHandler: EventHandler {
             return false
         }
         // A 口座振替不能 must name a payment received (with the same amount) and not undone yet; a
-        // receipt must not repeat one that is — this batch's included, in order. Each is refused by
-        // name, never a silent no-op.
-        let named = steps.compactMap { $0.kind == .received || $0.kind == .transferFailed ? $0.payment : nil }
+        // receipt (a 確報, a pension deduction) must not repeat a paymentId that stands, whatever its
+        // amount — this batch's included, in order. Each is refused by name, never a silent no-op.
+        let named = steps.compactMap { [.received, .transferFailed, .pensionDeducted].contains($0.kind) ? $0.payment : nil }
         if !named.isEmpty {
             var open = try ledger.reversible(named.map { ($0.paymentId, $0.atenaNo) })
+            var standing = try ledger.standingReceipts(named.map { ($0.paymentId, $0.atenaNo) })
             steps = steps.filter { step in
-                guard let payment = step.payment, step.kind == .received || step.kind == .transferFailed else { return true }
-                let key = "\(payment.paymentId)|\(payment.atenaNo)|\(payment.amount)"
-                if step.kind == .received {
-                    guard (open[key] ?? 0) <= 0 else {
-                        rejected[step.index] = Rejection(.validation, "a payment with this paymentId and amount was already received")
+                guard let payment = step.payment, [.received, .transferFailed, .pensionDeducted].contains(step.kind) else { return true }
+                let key = "\(payment.paymentId)|\(payment.atenaNo)|\(payment.amount)", id = "\(payment.paymentId)|\(payment.atenaNo)"
+                if step.kind == .transferFailed {
+                    guard (open[key] ?? 0) > 0 else {
+                        rejected[step.index] = Rejection(.validation, "no received payment with this paymentId and amount is open to reverse")
                         return false
                     }
-                    open[key, default: 0] += 1
+                    open[key, default: 0] -= 1
+                    standing[id, default: 0] -= 1
                     return true
                 }
-                guard (open[key] ?? 0) > 0 else {
-                    rejected[step.index] = Rejection(.validation, "no received payment with this paymentId and amount is open to reverse")
+                guard (standing[id] ?? 0) <= 0 else {
+                    rejected[step.index] = Rejection(.validation, "a payment with this paymentId was already received")
                     return false
                 }
-                open[key, default: 0] -= 1
+                standing[id, default: 0] += 1
+                if step.kind == .received { open[key, default: 0] += 1 }
                 return true
             }
         }

@@ -190,7 +190,9 @@ struct AssessmentRun {
             newPlans.append(.init(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: decidedOn,
                                   assessmentHistoryNo: historyNo, installments: installments))
             result.derived += try requests.follow(person, fiscalYear: fiscalYear, old: plans[person]?.installments ?? [],
-                                                  new: installments, continuing: continuing(person), stopReason: "premium-decreased",
+                                                  new: installments,
+                                                  lost: !InterimCollection.continuing(periods[person] ?? [], on: decidedOn),
+                                                  stopReason: "premium-decreased",
                                                   on: decidedOn, eventID: eventID)
             result.derived += try Self.planEvents(
                 person: person, insuredNumber: decision.insuredNumber, fiscalYear: fiscalYear, decidedOn: decidedOn,
@@ -229,7 +231,8 @@ struct AssessmentRun {
                                        decidedOn: decidedOn, paid: paid, schedule: schedule, holidays: holidays)
         }
         if continuing, deductible == true {
-            if let pension = Installments.pension(amount, fiscalYear: fiscalYear, previousFebruary: previousFebruary, holidays: holidays) {
+            if let pension = Installments.pension(amount, fiscalYear: fiscalYear, previousFebruary: previousFebruary, decidedOn: decidedOn,
+                                                  holidays: holidays) {
                 return pension
             }
             // A first year: 普通徴収 until the 本徴収 a 依頼 sent now can reach.

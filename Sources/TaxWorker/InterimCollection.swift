@@ -70,7 +70,7 @@ struct InterimCollection {
     }
 
     /// Before the 本算定, a person who is no longer insured here (died, moved out, 資格喪失) is not
-    /// deducted any more: the 仮徴収 not yet due goes. What the year owes is decided by the 本算定,
+    /// deducted after the month of their last insured day: those 仮徴収 go. What the year owes is decided by the 本算定,
     /// which bills the rest by 普通徴収.
     func stop(_ people: [String]) throws -> [DerivedEvent] {
         guard !people.isEmpty else { return [] }
@@ -84,13 +84,17 @@ struct InterimCollection {
         for (person, plan) in plans.sorted(by: { $0.key < $1.key }) {
             // A known 喪失日, even one still ahead (a death is lost the next day): the 年金保険者 deducts
             // nothing from the month after (介護保険法 137条4項, 138条).
-            guard !Self.continuing(periods[person] ?? [], on: day) else { continue }
-            let kept = plan.installments.filter { $0.dueDate <= day }
+            guard !Self.continuing(periods[person] ?? [], on: day),
+                  let lost = (periods[person] ?? []).compactMap(\.lostOn).max() else { continue }
+            // The 年金保険者 deducts through the month of the last insured day, not after it (介護保険法
+            // 137条4項): decided by the 喪失日, not by the day koki learns of it.
+            let cutoff = lost.adding(days: -1).firstOfMonth.adding(months: 1)
+            let kept = plan.installments.filter { $0.dueDate < cutoff }
             guard kept != plan.installments else { continue }
             changed.append(.init(atenaNo: person, fiscalYear: fiscalYear, revision: plan.revision + 1, decidedOn: day,
                                  assessmentHistoryNo: 0, installments: kept, basis: "interim"))
             derived += try PensionRequestFlow(tx: tx).follow(person, fiscalYear: fiscalYear, old: plan.installments, new: kept,
-                                                             continuing: false, stopReason: "lost", on: day, eventID: eventID)
+                                                             lost: true, stopReason: "lost", on: day, eventID: eventID)
             derived += try events(person, insuredNumber: facts[person]?.insuredNumber, revision: plan.revision + 1,
                                   installments: kept, stopped: true)
         }

@@ -27,10 +27,10 @@ struct PensionRequestFlow {
     /// changed when its amounts move, and a 中止 when no deduction is left — `lost` when the
     /// person is no longer insured here, else `stopReason`.
     func follow(_ person: String, fiscalYear: Int, old: [Installments.Installment], new: [Installments.Installment],
-                continuing: Bool, stopReason: String, on day: LocalDate, eventID: String) throws -> [DerivedEvent] {
+                lost: Bool, stopReason: String, on day: LocalDate, eventID: String) throws -> [DerivedEvent] {
         guard let needed = PensionRequests.needed(old: old, new: new, after: day) else { return [] }
         let reason: String? = switch needed.kind {
-        case .stop: continuing ? stopReason : "lost"
+        case .stop: lost ? "lost" : stopReason
         case .change: "premium-changed"
         case .request: nil
         }
@@ -64,8 +64,9 @@ struct PensionRequestFlow {
         try store.recordResult(id: request.requestID, accepted: result.accepted, reason: result.reason, amounts: amounts, on: day,
                                eventID: eventID)
         guard request.kind != .stop else { return [] }
-        let accepted = result.accepted ? Dictionary(uniqueKeysWithValues: (amounts ?? request.amounts).map { ($0.month, $0.amount) })
-                                       : [:]
+        // What was accepted: the amounts named (a month asked for and not named is not deducted), or all as asked.
+        let named = Dictionary(uniqueKeysWithValues: (amounts ?? request.amounts).map { ($0.month, $0.amount) })
+        let accepted = result.accepted ? Dictionary(uniqueKeysWithValues: request.amounts.map { ($0.month, named[$0.month] ?? 0) }) : [:]
         return try replan(request, accepted: accepted, refused: !result.accepted, on: day, eventID: eventID)
     }
 
@@ -74,9 +75,12 @@ struct PensionRequestFlow {
     func replan(_ request: PensionRequestStore.Request, accepted: [Int: Int], refused: Bool, on day: LocalDate,
                 eventID: String) throws -> [DerivedEvent] {
         let requested = Set(request.amounts.map(\.month))
+        // A refused deduction already due was never taken: only what did come in stays a pension 期.
+        let paid = try AssessmentStore(tx).settled(of: [request.atenaNo], fiscalYear: request.fiscalYear)[request.atenaNo] ?? [:]
         return try movePension(request.atenaNo, fiscalYear: request.fiscalYear, on: day, reason: refused ? "refused" : "partly-accepted") {
-            guard $0.dueDate > day, requested.contains($0.dueDate.month) else { return nil }
-            return refused ? 0 : min($0.amount, accepted[$0.dueDate.month] ?? $0.amount)
+            guard requested.contains($0.dueDate.month) else { return nil }
+            if $0.dueDate <= day { return refused ? min($0.amount, paid[.init(method: .pension, no: $0.no)] ?? 0) : nil }
+            return refused ? 0 : min($0.amount, accepted[$0.dueDate.month] ?? 0)
         }
     }
 

@@ -180,7 +180,9 @@ public struct TaxHandler: EventHandler {
             default: []
             }
         }
-        for year in Set(yearly.map(\.year) + work.keys + unionYears + interim.map(\.year)).sorted() {
+        let updates = steps.contains { if case .residentUpdate = $0.command { true } else { false } }
+        let interimStops = updates ? [currentYear].compactMap { $0 } : []
+        for year in Set(yearly.map(\.year) + work.keys + unionYears + interim.map(\.year) + interimStops).sorted() {
             try tax.lockAssessments(fiscalYear: year)
         }
         for (year, date, owner) in interim {
@@ -195,6 +197,23 @@ public struct TaxHandler: EventHandler {
             if let owner = lost.map(\.1).max() {
                 derived[owner] += try InterimCollection(tx: tx, fiscalYear: currentYear, day: businessDate, eventID: events[owner].id)
                     .stop(Array(Set(lost.map(\.0))).sorted())
+            }
+        }
+        // The 年金保険者's answers to koki's 特別徴収 requests, and 口座振替 asked for, in order — before
+        // the day's 本算定 and recomputations, which must see a year's 特別徴収 ended.
+        let flow = PensionRequestFlow(tx: tx)
+        for step in steps {
+            do {
+                switch step.command {
+                case .requestResult(let answer):
+                    derived[step.index] += try flow.apply(answer, businessDate: businessDate, eventID: step.event.id)
+                case .paymentMethodChange(let application, let notice):
+                    derived[step.index] += try flow.switchToAccountTransfer(application, notice, businessDate: businessDate,
+                                                                            eventID: step.event.id)
+                default: continue
+                }
+            } catch let rejection as Rejection {
+                rejected[step.index] = rejection
             }
         }
         for (year, date, owner) in yearly {
@@ -221,22 +240,6 @@ public struct TaxHandler: EventHandler {
             for step in steps {
                 guard case .unionAssessment(let decision) = step.command else { continue }
                 derived[step.index] += try application.apply(decision, eventID: step.event.id)
-            }
-        }
-        // The 年金保険者's answers to koki's 特別徴収 requests, and 口座振替 asked for, in order.
-        let flow = PensionRequestFlow(tx: tx)
-        for step in steps {
-            do {
-                switch step.command {
-                case .requestResult(let answer):
-                    derived[step.index] += try flow.apply(answer, businessDate: businessDate, eventID: step.event.id)
-                case .paymentMethodChange(let application, let notice):
-                    derived[step.index] += try flow.switchToAccountTransfer(application, notice, businessDate: businessDate,
-                                                                            eventID: step.event.id)
-                default: continue
-                }
-            } catch let rejection as Rejection {
-                rejected[step.index] = rejection
             }
         }
         // Each business day opens with the office's 突合 summary of the day before (counts only):

@@ -56,8 +56,8 @@ struct UnionAssessmentApplication {
         // Money follows the union.
         let previous = plan.map { $0.installments.reduce(0) { $0 + $1.amount } }
         let ended = try PensionRequestStore(tx).ended(of: [person], fiscalYear: fiscalYear).contains(person)
-        let continuing = try InterimCollection.continuing(store.periods(fiscalYear: fiscalYear, people: [person])[person] ?? [], on: day)
-            && !ended
+        let insured = try InterimCollection.continuing(store.periods(fiscalYear: fiscalYear, people: [person])[person] ?? [], on: day)
+        let continuing = insured && !ended
         let installments = AssessmentRun.plan(
             for: decision.annualPremium, current: plan,
             target: try tax.targets(of: [person], fiscalYear: fiscalYear)[person],
@@ -73,7 +73,7 @@ struct UnionAssessmentApplication {
                                 assessmentHistoryNo: koki?.historyNo ?? 0, installments: installments, basis: "union")])
         let enrollments = try NoticeStore(tx).dated(of: [person]).enrollment
         let requests = try PensionRequestFlow(tx: tx).follow(person, fiscalYear: fiscalYear, old: plan?.installments ?? [],
-                                                             new: installments, continuing: continuing, stopReason: "premium-decreased",
+                                                             new: installments, lost: !insured, stopReason: "premium-decreased",
                                                              on: day, eventID: eventID)
         return try requests + AssessmentRun.planEvents(
             person: person, insuredNumber: decision.insuredNo, fiscalYear: fiscalYear, decidedOn: day,

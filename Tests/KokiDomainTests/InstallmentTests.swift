@@ -111,6 +111,14 @@ struct InstallmentTests {
         #expect(final(20_999).map(\.amount) == [7_000, 7_000, 6_999])
         #expect(final(9_000).map(\.amount) == [7_000, 2_000, 0])
         #expect(final(0).reduce(0) { $0 + $1.amount } == 0)
+        // A late 本算定 (9/1): October's payday is within the 60 days a 依頼 needs — December and February share the rest.
+        let late = Installments.afterInterim(58_900, interim: interim, continuing: true, fiscalYear: 2027, decidedOn: d("2027-09-01"),
+                                             holidays: holidays)
+        #expect(late.map(\.amount) == [7_000, 7_000, 7_000, 19_000, 18_900] && late.map(\.no) == [1, 2, 3, 5, 6])
+        // Too late for any: the rest by 普通徴収.
+        let tooLate = Installments.afterInterim(58_900, interim: interim, continuing: true, fiscalYear: 2027, decidedOn: d("2027-12-20"),
+                                                holidays: holidays)
+        #expect(tooLate.filter { $0.method == .pension }.count == 3 && tooLate.reduce(0) { $0 + $1.amount } == 58_900)
         // The deduction does not continue: the rest over the 普通徴収 期 still ahead.
         let ordinary = final(58_900, continuing: false)
         #expect(ordinary.filter { $0.method == .pension }.map(\.amount) == [7_000, 7_000, 7_000])

@@ -23,6 +23,7 @@ extension PaymentWorkerTests {
                               pay(c, 10_000, on: "2026-08-10", id: "cvs-c", kind: .cvsPreliminary, paymentID: "CVS-C"),
                               pay(b, 10_000, on: "2026-08-10", id: "cvs-bank", kind: .cvsPreliminary, channel: .bank, paymentID: "B-1")])
         try await stack.waitFor("the bank's 速報 refused", "SELECT count(*) FROM dead_letters WHERE ce_id = 'cvs-bank'")
+        try await stack.waitFor("the stores' 速報 kept", "SELECT count(*) FROM payments WHERE kind = 'cvs-preliminary'", atLeast: 2)
         #expect(try await stack.count("SELECT count(*) FROM ledger WHERE entry = 'payment'") == 0, "a 速報 moves no money")
 
         // 8/20, the 督促 day of a 7/31 期: b is dunned; a and c are held by their 速報.
@@ -30,9 +31,9 @@ extension PaymentWorkerTests {
         try await stack.waitFor("b dunned", "SELECT count(*) FROM ledger WHERE atena_no = \(b) AND entry = 'dunning'")
         #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no IN (\(a), \(c)) AND entry = 'dunning'") == 0)
 
-        // a's 確報 pays once; a second one under another event id is refused by name.
+        // a's 確報 pays once; a second one under another event id (even with another amount) is refused by name.
         try await stack.send([pay(a, 10_000, on: "2026-08-10", id: "kakuho-a", paymentID: "CVS-A"),
-                              pay(a, 10_000, on: "2026-08-10", id: "kakuho-a-again", paymentID: "CVS-A")])
+                              pay(a, 9_000, on: "2026-08-10", id: "kakuho-a-again", paymentID: "CVS-A")])
         try await stack.waitFor("the repeat refused", "SELECT count(*) FROM dead_letters WHERE ce_id = 'kakuho-a-again'")
         #expect(try await balance(stack, a) == 0)
         #expect(try await stack.count("SELECT count(*) FROM ledger WHERE atena_no = \(a) AND entry IN ('overpayment', 'refund')") == 0)

@@ -242,9 +242,18 @@ struct SpecialCollectionTests {
         #expect(try await plan(stack, v, year: 2026) == ["pension:1:7000", "pension:2:13100", "pension:3:13100"])
         #expect(try await requests(stack, v) == ["change:6=13100,8=13100:leveling"])
         #expect(try await plan(stack, s, year: 2026) == [], "a first year waits for the 本算定")
+        // u's new start is refused in May, after April's payday (nothing was deducted): no 仮徴収 is
+        // left owed, and the 本算定 bills u's year by 普通徴収.
+        let uRequest = try await stack.strings("SELECT request_id FROM pension_requests WHERE atena_no = \(u)")
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-05-15")!)])
+        try await stack.waitFor("5/15", "SELECT count(*) FROM worker_calendars WHERE worker = 'tax' AND business_date = '2026-05-15'")
+        try await stack.send([result(u, request: uRequest[0], accepted: false, reason: "pension-stopped", id: "res-u")])
+        try await stack.waitFor("u refused", "SELECT count(*) FROM installment_plans WHERE atena_no = \(u) AND revision = 2")
+        #expect(try await plan(stack, u, year: 2026) == [], "the refused April 期 was never deducted: it is not owed by pension")
 
         try await stack.send([factory.businessDay(LocalDate(iso: "2026-07-01")!)])
         try await stack.waitFor("本算定 ran", "SELECT count(*) FROM assessment_runs WHERE fiscal_year = 2026")
+        #expect(try await plan(stack, u, year: 2026).allSatisfy { $0.hasPrefix("ordinary:") }, "u's year by 普通徴収")
         let firstYear = ["ordinary:1:10600", "ordinary:2:10400", "ordinary:3:10400", "pension:4:10400", "pension:5:10400", "pension:6:10400"]
         #expect(try await plan(stack, s, year: 2026) == firstYear)
         #expect(try await plan(stack, t, year: 2026) == firstYear)
@@ -309,8 +318,8 @@ struct SpecialCollectionTests {
         // contracts/schemas by publishedTransfers), with no field the policy does not allow, and
         // every one logged with its legal basis.
         let transfers = try await stack.publishedTransfers().filter { $0.topic == "transfer.kokuhoren.v1" }
-        #expect(transfers.count == 8 && transfers.allSatisfy { $0.type == "kokuhoren.pension-request" },
-                "u's 依頼 and v's 変更 in April, the 本徴収 依頼 of s, t, u, v and w in July, w's 中止 in September")
+        #expect(transfers.count == 7 && transfers.allSatisfy { $0.type == "kokuhoren.pension-request" },
+                "u's 依頼 and v's 変更 in April, the 本徴収 依頼 of s, t, v and w in July, w's 中止 in September")
         let allowed: Set<String> = ["requestId", "atenaNo", "fiscalYear", "kind", "sentOn", "amounts", "reason"]
         for transfer in transfers {
             let body = try JSONSerialization.jsonObject(with: Data(transfer.body.utf8)) as? [String: Any] ?? [:]
@@ -319,6 +328,6 @@ struct SpecialCollectionTests {
         #expect(try await stack.count("""
             SELECT count(*) FROM audit_log WHERE destination = 'kokuhoren' AND event_type = 'kokuhoren.pension-request'
               AND legal_basis LIKE '%第110条%'
-            """) == 8)
+            """) == 7)
     }
 }
