@@ -306,11 +306,10 @@ struct AssessmentRun {
     static func planEvents(person: String, insuredNumber: String?, fiscalYear: Int, decidedOn: LocalDate, premium: Int,
                            previousPremium: Int?, months: Int, reduction: String, installments: [Installments.Installment],
                            revision: Int, provisional: Bool, departments: [Department]) throws -> [DerivedEvent] {
-        let bodies = installments.map { InstallmentBody(no: $0.no, dueDate: $0.dueDate, amount: $0.amount, method: $0.method.rawValue) }
+        let bodies = Self.bodies(installments)
         var events = [
-            try DerivedEvent(topic: insurerTopic, key: person, type: TransferType.installments, body:
-                InstallmentsTransfer(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: decidedOn,
-                                     installments: bodies, provisional: provisional)),
+            try installmentsEvent(person, fiscalYear: fiscalYear, revision: revision, decidedOn: decidedOn, bodies: bodies,
+                                  provisional: provisional),
             try DerivedEvent(
                 topic: Topics.notices, key: person,
                 type: previousPremium == nil ? TransferType.premiumDecidedNotice : TransferType.premiumChangedNotice,
@@ -324,6 +323,19 @@ struct AssessmentRun {
                                                                            months: months)))
         }
         return events
+    }
+
+    /// The 期 of a plan as the transfers and notices carry them.
+    static func bodies(_ installments: [Installments.Installment]) -> [InstallmentBody] {
+        installments.map { InstallmentBody(no: $0.no, dueDate: $0.dueDate, amount: $0.amount, method: $0.method.rawValue) }
+    }
+
+    /// The insurer's 期割情報 for a plan revision (every plan change sends one).
+    static func installmentsEvent(_ person: String, fiscalYear: Int, revision: Int, decidedOn: LocalDate, bodies: [InstallmentBody],
+                                  provisional: Bool) throws -> DerivedEvent {
+        try DerivedEvent(topic: insurerTopic, key: person, type: TransferType.installments, body:
+            InstallmentsTransfer(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: decidedOn,
+                                 installments: bodies, provisional: provisional))
     }
 
     /// The membership on `day`; before the first known one, the earliest (a 転入者's).

@@ -109,11 +109,10 @@ struct InterimCollection {
 
     func events(_ person: String, insuredNumber: String?, revision: Int, installments: [Installments.Installment],
                 stopped: Bool) throws -> [DerivedEvent] {
-        let bodies = installments.map { InstallmentBody(no: $0.no, dueDate: $0.dueDate, amount: $0.amount, method: $0.method.rawValue) }
+        let bodies = AssessmentRun.bodies(installments)
         return [
-            try DerivedEvent(topic: AssessmentRun.insurerTopic, key: person, type: TransferType.installments, body:
-                InstallmentsTransfer(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: day,
-                                     installments: bodies, provisional: false)),
+            try AssessmentRun.installmentsEvent(person, fiscalYear: fiscalYear, revision: revision, decidedOn: day, bodies: bodies,
+                                                provisional: false),
             try DerivedEvent(topic: Topics.notices, key: person, type: TransferType.interimCollectionNotice, body:
                 InterimCollectionNotice(atenaNo: person, insuredNumber: insuredNumber, fiscalYear: fiscalYear,
                                         decidedOn: Wareki.format(day), installments: bodies, stopped: stopped)),

@@ -135,11 +135,10 @@ struct PensionRequestFlow {
         try store.record([.init(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: day,
                                 assessmentHistoryNo: try store.current(of: [person], fiscalYear: fiscalYear)[person]?.historyNo ?? 0,
                                 installments: installments, basis: plan.basis)])
-        let bodies = installments.map { InstallmentBody(no: $0.no, dueDate: $0.dueDate, amount: $0.amount, method: $0.method.rawValue) }
+        let bodies = AssessmentRun.bodies(installments)
         return [
-            try DerivedEvent(topic: AssessmentRun.insurerTopic, key: person, type: TransferType.installments, body:
-                InstallmentsTransfer(atenaNo: person, fiscalYear: fiscalYear, revision: revision, decidedOn: day, installments: bodies,
-                                     provisional: plan.basis == "koki")),
+            try AssessmentRun.installmentsEvent(person, fiscalYear: fiscalYear, revision: revision, decidedOn: day, bodies: bodies,
+                                                provisional: plan.basis == "koki"),
             try DerivedEvent(topic: Topics.notices, key: person, type: TransferType.collectionMethodChangedNotice, body:
                 CollectionMethodChangedNotice(atenaNo: person, insuredNumber: try store.people([person])[person]?.insuredNumber,
                                               fiscalYear: fiscalYear, decidedOn: Wareki.format(day), reason: reason,
