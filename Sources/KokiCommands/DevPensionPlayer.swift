@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import KokiBase
 import KokiEvents
+import KokiStore
 import KokiSynth
 import Postgres
 
@@ -19,31 +20,6 @@ struct PensionPlayer: Sendable {
     private var pending = DatedMessages()
     private var serial = 0
     private let factory = EventFactory(source: "urn:saitama:kokuhoren")
-
-    struct Request: Sendable {
-        let requestID: String
-        let atenaNo: String
-        let fiscalYear: Int
-        let kind: String
-        let amounts: [PensionRequestResult.Amount]
-    }
-
-    /// The requests koki sent in (after, through].
-    static func requests(after: LocalDate, through: LocalDate, on conn: PostgresConnection) throws -> [Request] {
-        try conn.query("""
-            SELECT request_id, atena_no, fiscal_year, kind,
-                   coalesce((SELECT string_agg((e->>'month') || ':' || (e->>'amount'), ',' ORDER BY n)
-                             FROM jsonb_array_elements(amounts) WITH ORDINALITY AS x(e, n)), '')
-            FROM pension_requests WHERE sent_on > \(after) AND sent_on <= \(through) ORDER BY atena_no, request_id
-            """).map { row in
-            let amounts = try row.decode(String.self, at: 4).split(separator: ",").compactMap { pair -> PensionRequestResult.Amount? in
-                let parts = pair.split(separator: ":").compactMap { Int($0) }
-                return parts.count == 2 ? .init(month: parts[0], amount: parts[1]) : nil
-            }
-            return Request(requestID: try row.decode(at: 0), atenaNo: try row.decode(at: 1), fiscalYear: try row.decode(at: 2),
-                           kind: try row.decode(at: 3), amounts: amounts)
-        }
-    }
 
     /// The pension 期 of the current plans due on `day` (a payday), with what the plans hold for them.
     static func deductions(on day: LocalDate, on conn: PostgresConnection)
@@ -63,12 +39,12 @@ struct PensionPlayer: Sendable {
 
     /// Answers each request `delayDays` later: a 依頼 or 変更 refused for a few people (the same
     /// ones every run), otherwise accepted as asked; a 中止 always accepted.
-    mutating func answer(_ requests: [Request], today: LocalDate) {
+    mutating func answer(_ requests: [PensionRequestStore.Request], today: LocalDate) {
         for r in requests {
-            let refused = r.kind != "stop" && chosen(r.atenaNo, percent: refusedPercent, salt: UInt64(r.fiscalYear))
+            let refused = r.kind != .stop && chosen(r.atenaNo, percent: refusedPercent, salt: UInt64(r.fiscalYear))
             let reason = refused ? (chosen(r.atenaNo, percent: 50, salt: 2) ? "pension-stopped" : "amount-over-half") : nil
             let result = PensionRequestResult(atenaNo: r.atenaNo, fiscalYear: r.fiscalYear, requestId: r.requestID, accepted: !refused,
-                                              reason: reason, amounts: refused || r.kind == "stop" ? nil : r.amounts)
+                                              reason: reason, amounts: refused || r.kind == .stop ? nil : r.amounts)
             serial += 1
             pending.add(today.adding(days: delayDays), factory.message(
                 topic: "pension.deduction-targets.v1", type: PensionRequestResult.type, id: "synth-\(seed)-pension-result-\(serial)",

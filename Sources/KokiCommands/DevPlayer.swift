@@ -66,9 +66,9 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
                 index += 1
             }
             batch += payments.take(through: day) + union.take(through: day) + pension.take(through: day)
-            // The 年金保険者 deducts, on its payday, what the plans hold for that day.
+            // The 年金保険者 deducts, on its payday (a business day), what the plans hold for that day.
             let payday = day
-            for d in try await conn.run({ try PensionPlayer.deductions(on: payday, on: $0) }) {
+            for d in day.isBusinessDay(holidays: holidays) ? try await conn.run({ try PensionPlayer.deductions(on: payday, on: $0) }) : [] {
                 batch.append(payments.deduction(d.atenaNo, fiscalYear: d.fiscalYear, no: d.no, amount: d.amount, on: day))
             }
             try await publish(batch)
@@ -85,7 +85,7 @@ final class DevPlayer: @unchecked Sendable {  // driven by one task
                 union.decide(changed, today: day)
                 qualificationsSince = until
                 // 国保連 passes koki's 特別徴収 requests on; the 年金保険者's answers come weeks later.
-                pension.answer(try await conn.run { try PensionPlayer.requests(after: after, through: today, on: $0) }, today: day)
+                pension.answer(try await conn.run { try PensionRequestStore($0).sent(after: after, through: today) }, today: day)
                 lastPlans = day
                 if day.weekday == 5 {  // Fridays: the refunds decided a week or more ago are paid, that day
                     let refunds = try await conn.run { try PaymentSchedule.unpaidRefunds(before: today.adding(days: -7), on: $0) }

@@ -71,6 +71,13 @@ public struct PensionRequestStore {
             """).map(request)
     }
 
+    /// Every request sent in (after, through], by person.
+    public func sent(after: LocalDate, through: LocalDate) throws -> [Request] {
+        try tx.query("""
+            SELECT \(Self.columns) FROM pension_requests WHERE sent_on > \(after) AND sent_on <= \(through) ORDER BY atena_no, request_id
+            """).map(request)
+    }
+
     /// The people whose 特別徴収 of `fiscalYear` is over: a request refused or a 中止 sent that
     /// year, or 口座振替 asked for (from then on).
     public func ended(of people: [String], fiscalYear: Int) throws -> Set<String> {

@@ -90,16 +90,15 @@ struct PensionRequestFlow {
     func switchToAccountTransfer(_ application: CounterApplication, _ notice: PaymentMethodChangeNotice, businessDate: LocalDate?,
                                  eventID: String) throws -> [DerivedEvent] {
         let person = application.atenaNo
-        let day = max(businessDate ?? application.receivedDate, application.receivedDate)
+        let (day, reachable) = Self.accountTransferDays(application, notice, businessDate: businessDate)
         try tx.execute("""
             INSERT INTO payment_method_changes (event_id, atena_no, application_no, received_date, effective_date, bank_account_ref,
                                                 recorded_on)
             VALUES (\(eventID), \(person), \(application.applicationNo), \(application.receivedDate), \(notice.effectiveDate),
                     \(notice.bankAccountRef), \(day))
             """)
-        let reachable = max(day.adding(days: PensionRequests.leadDays), notice.effectiveDate)
         var derived: [DerivedEvent] = []
-        for fiscalYear in Set([FiscalMonths.fiscalYear(of: day), FiscalMonths.fiscalYear(of: reachable)]).sorted() {
+        for fiscalYear in Self.accountTransferYears(application, notice, businessDate: businessDate) {
             let plan = try AssessmentStore(tx).plans(of: [person], fiscalYear: fiscalYear)[person]
             let stopping = plan?.installments.filter { $0.method == .pension && $0.dueDate >= reachable && $0.amount > 0 } ?? []
             guard !stopping.isEmpty else { continue }
@@ -110,6 +109,21 @@ struct PensionRequestFlow {
             }
         }
         return derived
+    }
+
+    /// The day a 口座振替 application is applied, and the first payday its 中止 may stop (a 中止
+    /// reaches the 年金保険者 `leadDays` on, and nothing stops before the date asked for).
+    static func accountTransferDays(_ application: CounterApplication, _ notice: PaymentMethodChangeNotice,
+                                    businessDate: LocalDate?) -> (day: LocalDate, reachable: LocalDate) {
+        let day = max(businessDate ?? application.receivedDate, application.receivedDate)
+        return (day, max(day.adding(days: PensionRequests.leadDays), notice.effectiveDate))
+    }
+
+    /// The 年度 whose plans a 口座振替 application may change (the handler locks them first).
+    static func accountTransferYears(_ application: CounterApplication, _ notice: PaymentMethodChangeNotice,
+                                     businessDate: LocalDate?) -> [Int] {
+        let (day, reachable) = accountTransferDays(application, notice, businessDate: businessDate)
+        return Set([day, reachable].map(FiscalMonths.fiscalYear(of:))).sorted()
     }
 
     /// Re-plans a person's pension 期: `newAmount` gives each 期's new amount (nil: unchanged).

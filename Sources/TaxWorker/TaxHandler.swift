@@ -172,11 +172,8 @@ public struct TaxHandler: EventHandler {
             switch step.command {
             case .unionAssessment(let decision): [decision.fiscalYear]
             case .requestResult(let answer): [answer.fiscalYear]
-            case .paymentMethodChange(let application, _):
-                // This 年度, and the next one when the first payday a 中止 can reach is in it.
-                [0, PensionRequests.leadDays].map {
-                    FiscalMonths.fiscalYear(of: max(businessDate ?? application.receivedDate, application.receivedDate).adding(days: $0))
-                }
+            case .paymentMethodChange(let application, let notice):
+                PensionRequestFlow.accountTransferYears(application, notice, businessDate: businessDate)
             default: []
             }
         }
