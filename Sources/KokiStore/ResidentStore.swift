@@ -81,6 +81,28 @@ public struct ResidentStore {
             """)
     }
 
+    /// Marks households for the next business day's 住基情報 (their rows are locked by
+    /// `lock(households:heads:)` in the same transaction).
+    public func markRecordDue(_ households: [String]) throws {
+        guard !households.isEmpty else { return }
+        try tx.execute("""
+            UPDATE households SET record_due = true
+            WHERE household_no = ANY(\(Array(Set(households)).sorted())::text[]) AND NOT record_due
+            """)
+    }
+
+    /// Takes the households marked for 住基情報, locked in order. A batch that marks one while
+    /// this transaction runs either committed before the lock was granted (its members are read
+    /// after it) or leaves its mark for the next business day.
+    public func takeRecordsDue() throws -> [String] {
+        let households = try tx.query("""
+            SELECT household_no FROM households WHERE record_due ORDER BY household_no FOR UPDATE
+            """).map { try $0.decode(String.self, at: 0) }
+        guard !households.isEmpty else { return [] }
+        try tx.execute("UPDATE households SET record_due = false WHERE household_no = ANY(\(households)::text[])")
+        return households
+    }
+
     /// The highest 履歴番号 per person (0 for someone new).
     public func lastHistoryNumbers(_ people: [String]) throws -> [String: Int] {
         guard !people.isEmpty else { return [:] }
@@ -287,16 +309,15 @@ public struct ResidentStore {
     }
 
     /// What the projection says about the current members of households who live here:
-    /// enough to tell whether a household concerns the insurer without reading anyone's
-    /// record (`as_of` is never before the member's current record's effective date).
+    /// enough to tell whether a household concerns the insurer without reading anyone's record.
     public func memberSummaries(of households: [String])
-        throws -> [(householdNo: String, birthDate: LocalDate?, insured: Bool, asOf: LocalDate?)] {
+        throws -> [(householdNo: String, birthDate: LocalDate?, insured: Bool)] {
         guard !households.isEmpty else { return [] }
         return try tx.query("""
-            SELECT r.household_no, r.birth_date, r.insured, r.as_of
+            SELECT r.household_no, r.birth_date, r.insured
             FROM \(KeyedLookup.rows(of: "residents", where: "household_no", in: households, as: "r"))
             WHERE r.lives_here
-            """).map { (try $0.decode(at: 0), try $0.decode(at: 1), try $0.decode(at: 2), try $0.decode(at: 3)) }
+            """).map { (try $0.decode(at: 0), try $0.decode(at: 1), try $0.decode(at: 2)) }
     }
 
     /// The current members of households who live here, with their current records,

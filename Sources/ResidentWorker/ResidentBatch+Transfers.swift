@@ -6,26 +6,23 @@ import Postgres
 import WorkerRuntime
 
 extension ResidentBatch {
-    /// 住基情報 (世帯単位): each household a resident event touched, as it is now, when any
-    /// member is insured or about to be (74 or more).
-    mutating func deriveHouseholdRecords(_ households: [String], recomputed: Recomputed, businessDate: LocalDate?) throws {
-        let households = try Self.mayConcernInsurer(households, businessDate: businessDate, store: ResidentStore(tx))
+    /// 住基情報 (世帯単位), daily: on the business day, each household a resident event touched
+    /// since the last one, as it stands that day, when any member is insured or about to be (74
+    /// or more). Keyed by the 世帯主 while they are a member, else the member first by 宛名番号
+    /// (a member who left is not in it; the relay holds a transfer whose key names someone its
+    /// body does not).
+    mutating func deriveHouseholdRecords(on day: LocalDate, owner: Int) throws {
+        let residents = ResidentStore(tx)
+        let households = try Self.mayConcernInsurer(try residents.takeRecordsDue(), on: day, store: residents)
         guard !households.isEmpty else { return }
-        let members = Dictionary(grouping: try ResidentStore(tx).currentMembers(of: households), by: \.row.householdNo)
+        let members = Dictionary(grouping: try residents.currentMembers(of: households), by: \.row.householdNo)
         for householdNo in households.sorted() {
-            guard let owner = householdOwner[householdNo], let rows = members[householdNo], !rows.isEmpty else { continue }
-            let asOf = businessDate ?? rows.map(\.row.effectiveDate).max()!
-            let concerned = rows.contains { $0.insured || $0.row.birthDate.age(on: asOf) >= 74 }
-            guard concerned else { continue }
-            // Keyed by a person the record is about: the one whose event it follows while they are
-            // a member, else the 世帯主 (a member who left is not in it; the relay holds a transfer
-            // whose key names someone its body does not).
-            let trigger = step(ofEvent: owner).command.atenaNo
-            let key = rows.first { $0.row.atenaNo == trigger }?.row.atenaNo
-                ?? rows.first { $0.row.relationshipToHead == ResidentChange.Relationship.head.rawValue }?.row.atenaNo
+            guard let rows = members[householdNo], !rows.isEmpty,
+                  rows.contains(where: { $0.insured || $0.row.birthDate.age(on: day) >= 74 }) else { continue }
+            let key = rows.first { $0.row.relationshipToHead == ResidentChange.Relationship.head.rawValue }?.row.atenaNo
                 ?? rows.map(\.row.atenaNo).min()!
             try append(owner, topic: Self.insurerTopic, key: key, type: TransferType.residentRecord,
-                       body: ResidentRecordTransfer(householdNo: householdNo, asOf: asOf,
+                       body: ResidentRecordTransfer(householdNo: householdNo, asOf: day,
                                                     members: rows.map { Self.member($0.row, myNumber: $0.myNumber,
                                                                                     insured: $0.insured) }))
         }
@@ -33,20 +30,13 @@ extension ResidentBatch {
 
     /// The households that may concern the insurer, judged from the projection alone: most
     /// households have no one near 75, and reading every member's record to find that out was
-    /// the costliest read of a batch. Before the clock first ticks, the exact test above ages
-    /// everyone to the latest effective date among the members' records; the latest `as_of`
-    /// among them is never earlier (each person's is on or after their own records' dates), and
-    /// age only grows with the date, so this keeps every household that test keeps (and a few
-    /// more, which it then drops).
-    static func mayConcernInsurer(_ households: [String], businessDate: LocalDate?, store: ResidentStore) throws -> [String] {
+    /// the costliest read of the 住基情報.
+    static func mayConcernInsurer(_ households: [String], on day: LocalDate, store: ResidentStore) throws -> [String] {
         guard !households.isEmpty else { return [] }
         let members = Dictionary(grouping: try store.memberSummaries(of: households), by: \.householdNo)
         return households.filter { householdNo in
             guard let members = members[householdNo] else { return false }
-            if members.contains(where: \.insured) { return true }
-            let dates = members.map(\.asOf)
-            guard let asOf = businessDate ?? (dates.contains(nil) ? nil : dates.compactMap { $0 }.max()) else { return true }
-            return members.contains { member in member.birthDate.map { $0.age(on: asOf) >= 74 } ?? true }
+            return members.contains { $0.insured || ($0.birthDate.map { $0.age(on: day) >= 74 } ?? true) }
         }
     }
 

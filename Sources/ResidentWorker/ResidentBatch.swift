@@ -19,9 +19,8 @@ struct ResidentBatch {
 
     static let insurerTopic = "transfer.koiki.v1"
 
-    /// The event that last touched each person / household: derived events hang off it.
+    /// The event that last touched each person: derived events hang off it.
     var owner: [String: Int] = [:]
-    var householdOwner: [String: Int] = [:]
     /// Where each event index's step is in `steps` (rejected events have none).
     let stepPosition: [Int: Int]
     /// 個人番号 the batch's events carry, sealed, the last per person: written with the
@@ -76,7 +75,6 @@ struct ResidentBatch {
             owner[atenaNo] = step.index
             if case .resident(let change, _) = step.command {
                 eventHouseholds.insert(change.householdNo)
-                householdOwner[change.householdNo] = step.index
             }
         }
         if let businessDate, let last = clockSteps.last {
@@ -87,11 +85,6 @@ struct ResidentBatch {
         }
         created = try residents.lock(people: Array(people))
         let previousHouseholds = try residents.households(of: seenBefore(people))
-        for step in steps {
-            if case .resident(let change, _) = step.command, let old = previousHouseholds[change.atenaNo] {
-                householdOwner[old] = step.index
-            }
-        }
         // A household change touches the old household and the new; their other members' own
         // facts do not change, so they are not recomputed (nor locked: they may be another
         // partition's). The 住基情報 below reads them under the households' locks.
@@ -106,18 +99,18 @@ struct ResidentBatch {
         // that batch's members, so the last 住基情報 sent for a household is complete.
         try residents.lock(households: Array(households),
                            heads: Dictionary(recomputed.heads, uniquingKeysWith: { _, last in last }))
-        // 住基情報 for every household a resident event touched, old and new.
-        let recordHouseholds = eventHouseholds.union(steps.compactMap { step -> String? in
+        // Every household a resident event touched, old and new, is told on the next business day.
+        try residents.markRecordDue(Array(eventHouseholds) + steps.compactMap { step -> String? in
             if case .resident(let change, _) = step.command { return previousHouseholds[change.atenaNo] }
             return nil
         })
-        try deriveHouseholdRecords(Array(recordHouseholds), recomputed: recomputed, businessDate: businessDate)
         try deriveNonresidentRecords(recomputed)
         try deriveEnrollmentSnapshots(recomputed)
-        for step in clockSteps {
+        for (n, step) in clockSteps.enumerated() {
             guard case .clock(let date) = step.command else { continue }
             try deriveUpcoming(on: date, owner: step.index)
             try issueCertificates(on: date, owner: step.index, eventID: step.event.id)
+            if n == 0 { try deriveHouseholdRecords(on: date, owner: step.index) }
         }
     }
 

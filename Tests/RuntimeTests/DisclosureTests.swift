@@ -23,6 +23,8 @@ extension ResidentWorkerTests {
                           fields: ["department": "disability-welfare", "program": "重度心身障害者医療費助成", "effectiveDate": "2026-04-01"]),
         ])
         try await stack.waitApplied(5)
+        try await stack.send([factory.businessDay(d("2026-04-02"))])  // the household's 住基情報, both alive
+        try await stack.waitApplied(6)
         _ = try await stack.publishedTransfers()
         let env = ["KOKI_DATABASE_URL": stack.databaseURL, "USER": "counter-1"]
 
@@ -33,9 +35,9 @@ extension ResidentWorkerTests {
         let (again, againOutput) = try await runCommand("koki", ["usage-stop", a], environment: env)
         #expect(again == 0 && againOutput.contains("already in force"))
         try await stack.send([person(a, household: "0000000490", born: "1945-01-01", .died, on: "2026-04-10", death: "2026-04-10")])
-        try await stack.waitApplied(6)
-        try await stack.send([factory.businessDay(d("2026-04-13"))])
         try await stack.waitApplied(7)
+        try await stack.send([factory.businessDay(d("2026-04-13"))])
+        try await stack.waitApplied(8)
         try await stack.waitFor("the department's transfer held", """
             SELECT count(*) FROM outbox WHERE topic = 'transfer.disability-welfare.v1' AND held_at IS NOT NULL
               AND held_reason LIKE '%usage stop%'

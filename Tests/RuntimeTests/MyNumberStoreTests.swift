@@ -29,6 +29,8 @@ extension ResidentWorkerTests {
                                    "effectiveDate": "2026-04-01"]),
         ])
         try await stack.waitApplied(4)
+        try await stack.send([factory.businessDay(d("2026-04-02"))])  // 住基情報 goes on the business day
+        try await stack.waitApplied(5)
         let transfers = try await stack.publishedTransfers()
 
         // At rest: nowhere in the store in plaintext — not in 宛名, not in the outbox.

@@ -133,9 +133,9 @@ struct ResidentWorkerTests {
         #expect(insurer.contains { $0.type == "koiki.qualification-lost" && $0.key == c })
         #expect(insurer.contains { $0.type == "koiki.certificate-issued" && $0.key == a })
         let household = insurer.filter { $0.type == "koiki.resident-record" && $0.body.contains("\"householdNo\":\"0000000106\"") }
-        #expect(!household.isEmpty, "a household change sends 住基情報")
-        // The first records may predate the spouse's own registration (another partition);
-        // the one the household change caused carries both members.
+        // Registered and changed before the first business day, untouched after it: told once,
+        // on that day, as it stood then.
+        #expect(household.count == 1 && household[0].body.contains("\"asOf\":\"2026-05-20\""), "住基情報 once a day")
         #expect(household.contains { $0.body.contains("\"atenaNo\":\"\(e1)\"") && $0.body.contains("\"atenaNo\":\"\(e2)\"") },
                 "住基情報 carries every member")
         let upcoming = insurer.filter { $0.type == "koiki.age-75-upcoming" && $0.body.contains("\"month\":\"2026-06\"") }
@@ -180,10 +180,9 @@ struct ResidentWorkerTests {
 }
 
 extension ResidentWorkerTests {
-    /// 住基情報 goes to the insurer for a household with someone insured or 74 and over, and for
-    /// no other; before the clock first ticks, everyone is aged to the latest date among the
-    /// members' records (the filter that spares reading young households must not age each
-    /// member only to their own).
+    /// 住基情報 goes to the insurer on the business day for a household a resident event touched
+    /// since the last one, when someone in it is insured or 74 and over that day, and for no
+    /// other; a household touched again is told again on the next day.
     @Test func residentRecordsOnlyForHouseholdsNearSeventyFive() async throws {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }
@@ -192,23 +191,34 @@ extension ResidentWorkerTests {
         try await stack.send([
             person(y1, household: "0000000301", born: "1980-01-01", .corrected, on: "2026-04-01"),
             person(y2, household: "0000000301", born: "1982-02-02", .corrected, on: "2026-04-01", relationship: .spouse),
-            // 73 on her record's date, 74 on the date of her son's, who moves in later.
             person(a, household: "0000000302", born: "1952-06-01", .corrected, on: "2026-04-01"),
-            person(b, household: "0000000302", born: "1985-03-03", .movedIn, on: "2026-07-01", relationship: .child,
-                   previous: Self.tokyo),
         ])
+        try await stack.waitApplied(3)
+        #expect(try await stack.publishedTransfers().filter { $0.type == "koiki.resident-record" }.isEmpty,
+                "nothing before the business day")
+        // 29 May: she is 73.
+        try await stack.send([factory.businessDay(d("2026-05-29"))])
         try await stack.waitApplied(4)
+        #expect(try await stack.count("SELECT count(*) FROM outbox WHERE ce_type = 'koiki.resident-record'") == 0,
+                "no one 74 or over that day: nothing to tell")
+        // Her son moves in; on 1 June (her 74th birthday) the household is told, with both.
+        try await stack.send([person(b, household: "0000000302", born: "1985-03-03", .movedIn, on: "2026-05-30",
+                                     relationship: .child, previous: Self.tokyo)])
+        try await stack.waitApplied(5)
+        try await stack.send([factory.businessDay(d("2026-06-01"))])
+        try await stack.waitApplied(6)
         let records = try await stack.publishedTransfers().filter { $0.type == "koiki.resident-record" }
-        #expect(!records.contains { $0.body.contains("\"householdNo\":\"0000000301\"") }, "no one near 75: nothing to tell")
-        #expect(records.contains { $0.body.contains("\"householdNo\":\"0000000302\"")
-                    && $0.body.contains("\"atenaNo\":\"\(a)\"") && $0.body.contains("\"atenaNo\":\"\(b)\"") },
-                "74 on the household's latest date: 住基情報 with both members")
+        #expect(records.count == 1 && records[0].body.contains("\"householdNo\":\"0000000302\"")
+                    && records[0].key == a && records[0].body.contains("\"atenaNo\":\"\(b)\""), "\(records.map(\.body))")
+        // Untouched since: the next business day tells nothing.
+        try await stack.send([factory.businessDay(d("2026-06-02"))])
+        try await stack.waitApplied(7)
+        #expect(try await stack.count("SELECT count(*) FROM outbox WHERE ce_type = 'koiki.resident-record'") == 1)
     }
 
     /// Two connections apply a poll's partitions at once, and a household's members arrive on
-    /// different partitions: the batch that locks a household last reads every member the
-    /// others committed, so its 住基情報 — the latest in the outbox, written after the lock —
-    /// names them all.
+    /// different partitions: the business day's 住基情報 reads every member the batches committed,
+    /// one per household, each naming them all.
     @Test func householdRecordsStayCompleteAcrossConnections() async throws {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }
@@ -223,10 +233,11 @@ extension ResidentWorkerTests {
         try await stack.send(events)
         try stack.start(extra: ["KOKI_BATCH_MAX_EVENTS": "3000", "KOKI_DB_CONNECTIONS": "2"])
         try await stack.waitApplied(events.count, timeout: .seconds(300))
+        try await stack.send([factory.businessDay(d("2026-04-01"))])
+        try await stack.waitApplied(events.count + 1)
         #expect(try await stack.count("""
-            SELECT count(DISTINCT convert_from(payload, 'UTF8')::jsonb->>'householdNo') FROM outbox
-            WHERE ce_type = 'koiki.resident-record'
-            """) == 600)
+            SELECT count(*) FROM outbox WHERE ce_type = 'koiki.resident-record'
+            """) == 600, "one per household")
         #expect(try await stack.count("""
             WITH latest AS (
                 SELECT DISTINCT ON (body->>'householdNo') body->>'householdNo' AS household_no, body->'members' AS members
