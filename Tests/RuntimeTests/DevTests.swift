@@ -9,7 +9,8 @@ import Testing
 struct DevTests {
     /// Plays `koki dev --exit-when-done` with `arguments` on a database of its own; its logs and
     /// `summary.json` go to `logs`.
-    func play(_ arguments: [String]) async throws -> (status: Int32, output: String, url: String, logs: URL) {
+    func play(_ arguments: [String], environment: [String: String] = [:]) async throws
+        -> (status: Int32, output: String, url: String, logs: URL) {
         let server = try Env.require("KOKI_TEST_DATABASE_URL")
         let name = "dev_\(UInt64.random(in: 0...UInt64.max))"
         let admin = try await PostgresConnection.connect(server)
@@ -19,7 +20,8 @@ struct DevTests {
         let (status, output) = try await runCommand(
             "koki", ["dev"] + arguments + ["--exit-when-done", "--base-port", "0", "--log-dir", logs.path,
                                            "--summary-json", logs.appendingPathComponent("summary.json").path],
-            environment: ["KOKI_DATABASE_URL": url, "KOKI_MIGRATIONS_DIR": Env.repoRoot.appendingPathComponent("migrations").path],
+            environment: ["KOKI_DATABASE_URL": url, "KOKI_MIGRATIONS_DIR": Env.repoRoot.appendingPathComponent("migrations").path]
+                .merging(environment) { $1 },
             timeout: .seconds(1200))
         return (status, output, url, logs)
     }
@@ -110,5 +112,22 @@ struct DevTests {
         #expect(try plans.decode(Int.self, at: 0) > 20, "仮徴収 plans from April")
         #expect(try plans.decode(Int.self, at: 1) > 20, "April's deductions paid April's 仮徴収")
         #expect(try plans.decode(Int.self, at: 2) > 0, "a new start requested by the 1/6 rule")
+
+        // The same seed plays the same city whatever the batches: again with batches of 37 events
+        // on two connections, every figure of both summaries agrees.
+        let (again, againOutput, _, againLogs) = try await play(["--residents", "800", "--seed", "11", "--years", "2"],
+                                                                environment: ["KOKI_BATCH_MAX_EVENTS": "37", "KOKI_DB_CONNECTIONS": "2"])
+        #expect(again == 0, "\(againOutput.suffix(4000))")
+        let first = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? NSDictionary
+        let second = try JSONSerialization.jsonObject(with: Data(contentsOf: againLogs.appendingPathComponent("summary.json"))) as? NSDictionary
+        #expect(first != nil && first == second, "\(String(describing: second))")
+        #expect(Self.printedSummary(output) == Self.printedSummary(againOutput) && !Self.printedSummary(output).isEmpty)
+    }
+
+    /// The printed summary without the run's duration.
+    static func printedSummary(_ output: String) -> [String] {
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("== 後期高齢者医療") }) else { return [] }
+        return lines[start...].map { $0.replacing(/ in \d+ s ==$/, with: " ==") }
     }
 }
