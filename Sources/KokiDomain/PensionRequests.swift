@@ -90,6 +90,32 @@ public enum PensionRequests {
         return (ordinary + pension).sorted { $0.dueDate < $1.dueDate }
     }
 
+    /// When the deductions of someone insured from `insuredSince` may start, by the 年金保険者's
+    /// capture windows (介護保険法 134条1項〜6項, 135条1項〜4項, applied by 高確法 110条): whoever the
+    /// 年金保険者 had on 1 April is deducted from the 本算定 (October); captured 8/2–10/1, 10/2–12/1 or
+    /// 12/2–2/1, from the next 年度's April, June or August 仮徴収 (135条3項・4項). Captures of
+    /// 4/2–8/1 *may* be deducted from within the year (135条2項); 埼玉県's practice does not:
+    /// さいたま市's table by 取得日 — 4/1–6/30 → October, 7/1–10/2 → next April, 10/3–12/2 → next
+    /// June, 12/3–2/2 → next August, from 2/3 → next October — and 加須市 (mid-year entrants start
+    /// the next 年度). These are the windows below [verify against 川口市's own notice].
+    public enum Start: Sendable, Hashable {
+        /// From the 本徴収 of `fiscalYear` (a 依頼 with the 本算定).
+        case finalCollection
+        /// From the 仮徴収 month (4, 6 or 8) of `fiscalYear`, by the 1/6 rule (or, with no 仮徴収
+        /// set, from the 本算定's October).
+        case interim(month: Int)
+        /// Not within `fiscalYear`.
+        case later
+    }
+
+    public static func start(insuredSince: LocalDate, fiscalYear: Int) -> Start {
+        if insuredSince <= LocalDate(year: fiscalYear - 1, month: 10, day: 2)! { return .interim(month: 4) }
+        if insuredSince <= LocalDate(year: fiscalYear - 1, month: 12, day: 2)! { return .interim(month: 6) }
+        if insuredSince <= LocalDate(year: fiscalYear, month: 2, day: 2)! { return .interim(month: 8) }
+        if insuredSince <= LocalDate(year: fiscalYear, month: 6, day: 30)! { return .finalCollection }
+        return .later
+    }
+
     /// The first 本徴収 month a request sent on `day` can reach: the first October, December or
     /// February payday at least `leadDays` after it [assumed: the 施行規則's 通知期日 put the 依頼
     /// about two months before the deduction; 川西市 says a switch to 口座振替 takes about three].

@@ -235,10 +235,13 @@ public struct AssessmentStore {
     /// Who may start 特別徴収 in April of `fiscalYear` by the 1/6 rule: a 特別徴収対象者情報 for the
     /// year, insured on 1 April, no plan for the year yet, no 口座振替 asked for, and a premium last
     /// 年度 that no pension paid in February — with that premium.
-    public func newStartCandidates(fiscalYear: Int) throws -> [(atenaNo: String, previousAnnual: Int)] {
+    public func newStartCandidates(fiscalYear: Int) throws -> [(atenaNo: String, previousAnnual: Int, insuredSince: LocalDate)] {
         let april = LocalDate(year: fiscalYear, month: 4, day: 1)!
         return try tx.query("""
-            SELECT p.atena_no, sum(i.amount)::bigint FROM installment_plans p
+            SELECT p.atena_no, sum(i.amount)::bigint,
+                   (SELECT max(q.acquired_on) FROM qualification_periods q WHERE q.atena_no = p.atena_no AND q.acquired_on <= \(april)
+                      AND (q.lost_on IS NULL OR q.lost_on > \(april)))
+            FROM installment_plans p
             JOIN installments i ON i.atena_no = p.atena_no AND i.fiscal_year = p.fiscal_year AND i.revision = p.revision
             WHERE p.current AND p.fiscal_year = \(fiscalYear - 1)
               AND EXISTS (SELECT 1 FROM pension_deduction_targets t WHERE t.atena_no = p.atena_no AND t.fiscal_year = \(fiscalYear))
@@ -249,7 +252,7 @@ public struct AssessmentStore {
             GROUP BY p.atena_no
             HAVING sum(i.amount) > 0 AND NOT bool_or(i.method = 'pension' AND extract(month FROM i.due_date) = 2 AND i.amount > 0)
             ORDER BY p.atena_no
-            """).map { (try $0.decode(at: 0), try $0.decode(at: 1)) }
+            """).map { (try $0.decode(at: 0), try $0.decode(at: 1), try $0.decode(at: 2)) }
     }
 
     /// What each premium 期 of these people has received (payments and 充当), for a 減額更正 to

@@ -154,7 +154,9 @@ struct AssessmentRun {
             }
             var installments = Self.plan(for: assessed.premium, current: currentPlan, target: targets[person],
                                          previousFebruary: previousFebruary[person], paid: settled[person] ?? [:],
-                                         continuing: continuing(person), fiscalYear: fiscalYear, decidedOn: decidedOn,
+                                         continuing: continuing(person),
+                                         insuredSince: personPeriods.filter { $0.acquiredOn <= decidedOn }.map(\.acquiredOn).max(),
+                                         fiscalYear: fiscalYear, decidedOn: decidedOn,
                                          schedule: schedule, holidays: holidays)
             // 減免: the 期 due from its date are lowered; the premium is what the 期 then add up to.
             var assessment = assessed
@@ -210,9 +212,10 @@ struct AssessmentRun {
     /// The 期割 for `amount`: after a 仮徴収, the 本徴収 (or, when the deduction does not continue,
     /// 普通徴収 for the rest); a revision of the current plan (the way a 更正 revises it); or a new
     /// plan — 特別徴収 where the conditions hold and last February's amount exists, else 普通徴収.
-    /// `continuing`: the person is still insured here, so the 年金保険者 may go on deducting.
+    /// `continuing`: the person is still insured here, so the 年金保険者 may go on deducting;
+    /// `insuredSince`: the 取得日 of the period in force (a mid-year entrant starts next 年度).
     static func plan(for amount: Int, current: AssessmentStore.CurrentPlan?, target: PensionDeductionTarget?, previousFebruary: Int?,
-                     paid: [Installments.Key: Int], continuing: Bool, fiscalYear: Int, decidedOn: LocalDate,
+                     paid: [Installments.Key: Int], continuing: Bool, insuredSince: LocalDate?, fiscalYear: Int, decidedOn: LocalDate,
                      schedule: Installments.OrdinarySchedule, holidays: Set<LocalDate>) -> [Installments.Installment] {
         // `continuing` false also when the year's 特別徴収 ended (a refusal, a 中止).
         let deductible = target.map {
@@ -235,8 +238,10 @@ struct AssessmentRun {
                                                   holidays: holidays) {
                 return pension
             }
-            // A first year: 普通徴収 until the 本徴収 a 依頼 sent now can reach.
-            if let start = PensionRequests.startMonth(requestedOn: decidedOn, fiscalYear: fiscalYear, holidays: holidays),
+            // A first year: 普通徴収 until the 本徴収 a 依頼 sent now can reach — unless the person
+            // entered after the 年金保険者's April capture (their deductions start next 年度).
+            if insuredSince.map({ PensionRequests.start(insuredSince: $0, fiscalYear: fiscalYear) }) != .later,
+               let start = PensionRequests.startMonth(requestedOn: decidedOn, fiscalYear: fiscalYear, holidays: holidays),
                let firstYear = PensionRequests.firstYear(amount, fiscalYear: fiscalYear, decidedOn: decidedOn, startMonth: start,
                                                          schedule: schedule, holidays: holidays) {
                 return firstYear

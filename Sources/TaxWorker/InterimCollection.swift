@@ -37,13 +37,18 @@ struct InterimCollection {
         let newStarts = try store.newStartCandidates(fiscalYear: fiscalYear)
         let targets = try tax.targets(of: newStarts.map(\.atenaNo), fiscalYear: fiscalYear)
         for candidate in newStarts {
+            // From April, June or August by when the person entered (the 年金保険者's capture window).
+            guard case .interim(let month) = PensionRequests.start(insuredSince: candidate.insuredSince, fiscalYear: fiscalYear)
+            else { continue }
             let sixth = candidate.previousAnnual / 6 / 100 * 100
             guard sixth > 0, let target = targets[candidate.atenaNo],
                   Installments.pensionDeductible(annualPremium: candidate.previousAnnual, pensionAnnual: target.pensionAnnualAmount,
                                                  pensionPerPayment: target.pensionPerPayment,
                                                  longTermCareDeducted: target.longTermCarePremiumDeducted,
                                                  longTermCarePerPayment: target.longTermCarePremiumPerPayment) else { continue }
-            starts.append((candidate.atenaNo, Installments.interim(previousFebruary: sixth, fiscalYear: fiscalYear, holidays: holidays),
+            starts.append((candidate.atenaNo,
+                           Installments.interim(previousFebruary: sixth, fiscalYear: fiscalYear, holidays: holidays)
+                               .filter { $0.dueDate.month >= month },
                            (.request, nil)))
         }
         let facts = try store.people(starts.map(\.person))
@@ -53,8 +58,9 @@ struct InterimCollection {
             plans.append(.init(atenaNo: start.person, fiscalYear: fiscalYear, revision: 1, decidedOn: day, assessmentHistoryNo: 0,
                                installments: start.installments, basis: "interim"))
             if let (kind, reason) = start.request {
-                // A 変更 names the payments it changes (June, August — 0 for one not deducted); a 依頼 all three.
-                let months = kind == .request ? Installments.interimMonths : Array(Installments.interimMonths.dropFirst())
+                // A 変更 names the payments it changes (June, August — 0 for one not deducted); a 依頼 those it starts with.
+                let months = kind == .request ? start.installments.map(\.dueDate.month)
+                    : Array(Installments.interimMonths.dropFirst())
                 let amounts = months.map { month in
                     PensionRequests.Amount(month: month, amount: start.installments.first { $0.dueDate.month == month }?.amount ?? 0)
                 }

@@ -56,13 +56,15 @@ struct UnionAssessmentApplication {
         // Money follows the union.
         let previous = plan.map { $0.installments.reduce(0) { $0 + $1.amount } }
         let ended = try PensionRequestStore(tx).ended(of: [person], fiscalYear: fiscalYear).contains(person)
-        let insured = try InterimCollection.continuing(store.periods(fiscalYear: fiscalYear, people: [person])[person] ?? [], on: day)
+        let periods = try store.periods(fiscalYear: fiscalYear, people: [person])[person] ?? []
+        let insured = InterimCollection.continuing(periods, on: day)
         let continuing = insured && !ended
         let installments = AssessmentRun.plan(
             for: decision.annualPremium, current: plan,
             target: try tax.targets(of: [person], fiscalYear: fiscalYear)[person],
             previousFebruary: try store.previousFebruary(of: [person], fiscalYear: fiscalYear)[person],
             paid: try store.settled(of: [person], fiscalYear: fiscalYear)[person] ?? [:], continuing: continuing,
+            insuredSince: periods.filter { $0.acquiredOn <= day }.map(\.acquiredOn).max(),
             fiscalYear: fiscalYear, decidedOn: day,
             schedule: schedule, holidays: holidays)
         if let plan, plan.installments == installments, try store.planBasis(of: person, fiscalYear: fiscalYear) == "union" {

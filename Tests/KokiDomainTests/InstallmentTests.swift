@@ -181,6 +181,22 @@ struct InstallmentTests {
         #expect(PensionRequests.startMonth(requestedOn: d("2026-12-20"), fiscalYear: 2026, holidays: holidays) == nil)
     }
 
+    /// When a new entrant's deductions start, at each window's edges (介護保険法 134条・135条 via
+    /// 高確法 110条; さいたま市's table by 取得日 for Saitama's practice).
+    @Test func aNewEntrantStartsByTheCaptureWindow() {
+        func start(_ day: String, _ year: Int = 2027) -> PensionRequests.Start { PensionRequests.start(insuredSince: d(day), fiscalYear: year) }
+        #expect(start("2026-06-30", 2026) == .finalCollection, "4/1–6/30: from October of the same 年度")
+        #expect(start("2026-07-01", 2026) == .later, "7/1 on: not within the 年度 (135条2項 not used)")
+        #expect(start("2026-07-01") == .interim(month: 4))
+        #expect(start("2026-10-02") == .interim(month: 4))
+        #expect(start("2026-10-03") == .interim(month: 6))
+        #expect(start("2026-12-02") == .interim(month: 6))
+        #expect(start("2026-12-03") == .interim(month: 8))
+        #expect(start("2027-02-02") == .interim(month: 8))
+        #expect(start("2027-02-03") == .finalCollection, "from 2/3: from the next 年度's October")
+        #expect(start("2020-05-01") == .interim(month: 4), "long insured, a target only now: from April")
+    }
+
     @Test func pensionDeductionConditions() {
         #expect(Installments.pensionDeductible(annualPremium: 58_900, pensionAnnual: 1_970_000, pensionPerPayment: 328_333,
                                                longTermCareDeducted: true, longTermCarePerPayment: 12_000))

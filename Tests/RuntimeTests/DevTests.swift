@@ -128,6 +128,6 @@ struct DevTests {
     static func printedSummary(_ output: String) -> [String] {
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard let start = lines.firstIndex(where: { $0.hasPrefix("== 後期高齢者医療") }) else { return [] }
-        return lines[start...].map { $0.replacing(/ in \d+ s ==$/, with: " ==") }
+        return lines[start...].map { $0.replacing(#/ in \d+ s ==$/#, with: " ==") }
     }
 }

@@ -330,4 +330,47 @@ struct SpecialCollectionTests {
               AND legal_basis LIKE '%第110条%'
             """) == 7)
     }
+
+    /// Mid-year entrants wait for the 年金保険者's capture window (介護保険法 134条・135条; Saitama's
+    /// practice by 取得日): m, insured on 1 August with a target for the year, is billed the whole
+    /// year by 普通徴収 (no December start); next 年度 m starts in April, y (insured 10 November) in
+    /// June and z (insured 10 January) in August, each at a sixth of the year, requested from then.
+    @Test func midYearEntrantsStartByTheCaptureWindow() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        let m = "0000000431", y = "0000000432", z = "0000000433"
+        try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
+        try await stack.send(zip([m, y, z], ["1951-08-01", "1951-11-10", "1952-01-10"]).enumerated().flatMap { index, pair in
+            [tax.resident(pair.0, household: "000000961\(index)", born: pair.1, relationship: .head),
+             tax.income(pair.0, pension: 1_970_000, id: "inc-\(pair.0)"), target(pair.0, year: 2027)]
+        } + [target(m)])
+        try await stack.waitFor("targets", "SELECT count(*) FROM pension_deduction_targets", atLeast: 4)
+        try await stack.waitFor("incomes", "SELECT count(*) FROM incomes", atLeast: 3)
+        for day in ["2026-07-01", "2026-08-03", "2026-11-10", "2027-01-12"] {
+            try await stack.send([factory.businessDay(LocalDate(iso: day)!)])
+            try await stack.waitFor(day, "SELECT count(*) FROM worker_calendars WHERE worker = 'tax' AND business_date = \(day)")
+        }
+        try await stack.waitFor("three 2026 plans", "SELECT count(*) FROM installment_plans WHERE fiscal_year = 2026 AND current",
+                                atLeast: 3)
+        for person in [m, y, z] {
+            let year = try await plan(stack, person, year: 2026)
+            #expect(!year.isEmpty && year.allSatisfy { $0.hasPrefix("ordinary:") }, "\(person): \(year)")
+        }
+        #expect(try await requests(stack, m).isEmpty, "no 依頼 within the year of entry")
+
+        try await stack.send([factory.businessDay(LocalDate(iso: "2027-04-01")!)])
+        try await stack.waitFor("仮徴収 set", "SELECT count(*) FROM interim_runs WHERE fiscal_year = 2027")
+        func sixth(_ person: String) async throws -> Int {
+            try await plan(stack, person, year: 2026).compactMap { Int($0.split(separator: ":")[2]) }.reduce(0, +) / 6 / 100 * 100
+        }
+        let (ms, ys, zs) = (try await sixth(m), try await sixth(y), try await sixth(z))
+        #expect(ms > 0 && ys > 0 && zs > 0)
+        #expect(try await plan(stack, m, year: 2027) == ["pension:1:\(ms)", "pension:2:\(ms)", "pension:3:\(ms)"])
+        #expect(try await plan(stack, y, year: 2027) == ["pension:2:\(ys)", "pension:3:\(ys)"])
+        #expect(try await plan(stack, z, year: 2027) == ["pension:3:\(zs)"])
+        #expect(try await requests(stack, m) == ["request:4=\(ms),6=\(ms),8=\(ms):"])
+        #expect(try await requests(stack, y) == ["request:6=\(ys),8=\(ys):"])
+        #expect(try await requests(stack, z) == ["request:8=\(zs):"])
+    }
 }
