@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KokiBase
+import KokiStore
 import Postgres
 import Transfer
 
@@ -12,8 +13,9 @@ struct Audit: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute the hash chain; report the first broken, missing or inserted row (KOKI_DATABASE_URL).",
-            discussion: "With --checkpoints, every head recorded by `koki audit checkpoint` must still be in the chain.")
+            abstract: "Recompute the hash chains of the transfer log and the access log; report the first broken, missing or "
+                + "inserted row (KOKI_DATABASE_URL).",
+            discussion: "With --checkpoints, every head recorded by `koki audit checkpoint` must still be in its chain.")
 
         @Option(help: "A file of checkpoints (JSON lines) kept outside the database.") var checkpoints: String?
 
@@ -31,13 +33,20 @@ struct Audit: AsyncParsableCommand {
                 }
             }
             let marks = recorded
-            let (rows, problem, anchored) = try await withDatabase { conn -> (Int, String?, String?) in
+            let (rows, problem, anchored, reads, readProblem, readsAnchored) = try await withDatabase {
+                conn -> (Int, String?, String?, Int, String?, String?) in
                 let (rows, problem) = try AuditLog.verify(on: conn)
-                return (rows, problem, try AuditLog.verify(marks, on: conn))
+                let (reads, readProblem) = try AccessLog.verify(on: conn)
+                let heads = marks.compactMap { mark in mark.accessID.flatMap { id in mark.accessHash.map { (id, $0, mark.takenAt) } } }
+                return (rows, problem, try AuditLog.verify(marks, on: conn), reads, readProblem,
+                        try AccessLog.verify(heads: heads, on: conn))
             }
             if let problem { throw fail("the transfer log is broken: \(problem)") }
             if let anchored { throw fail("the transfer log does not match its checkpoints: \(anchored)") }
+            if let readProblem { throw fail("the access log is broken: \(readProblem)") }
+            if let readsAnchored { throw fail("the access log does not match its checkpoints: \(readsAnchored)") }
             print("transfer log verified: \(rows) rows, chain intact" + (marks.isEmpty ? "" : ", \(marks.count) checkpoints match"))
+            print("access log verified: \(reads) rows, chain intact")
         }
     }
 
@@ -53,7 +62,11 @@ struct Audit: AsyncParsableCommand {
         @Option(help: "The checkpoint file to append to (JSON lines).") var out: String?
 
         mutating func run() async throws {
-            guard let head = try await withDatabase({ try AuditLog.checkpoint(on: $0) }) else {
+            guard let head = try await withDatabase({ conn -> AuditLog.Checkpoint? in
+                guard var head = try AuditLog.checkpoint(on: conn) else { return nil }
+                if let reads = try AccessLog.head(on: conn) { (head.accessID, head.accessHash) = (reads.id, reads.hash) }
+                return head
+            }) else {
                 print("the transfer log is empty: no checkpoint")
                 return
             }

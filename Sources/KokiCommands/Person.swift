@@ -22,20 +22,13 @@ struct Person: AsyncParsableCommand {
     @Flag(help: "Print JSON (dates YYYY-MM-DD or null).")
     var json = false
 
-    @Option(help: "Why the person's data is read: a case, request or counter reference (required; logged with the database login).")
-    var purpose: String = ""
-
-    @Option(help: "Who reads it (default: $USER); the database login is logged as well.")
-    var operatorName: String?
+    @OptionGroup var read: ReadPurpose
 
     /// What the inquiry shows, as the access log names it.
     static let fieldsShown = ["宛名", "個人番号（マスク）", "住所", "世帯", "資格", "障害認定", "生活保護", "住所地特例", "元被扶養者",
                               "関係課の登録", "資格確認書", "賦課", "期割", "収納"]
 
     func validate() throws {
-        guard !purpose.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw ValidationError("--purpose is required: every read of a person's data is logged with why it was read")
-        }
         if byMyNumber {
             guard atenaNo == nil else { throw ValidationError("give either a 宛名番号 or --by-my-number, not both") }
             return
@@ -60,12 +53,11 @@ struct Person: AsyncParsableCommand {
         } else {
             atenaNo = self.atenaNo!
         }
-        let (purpose, by) = (self.purpose, operatorName ?? defaultOperator())
+        let read = self.read
         let command = byMyNumber ? "person --by-my-number" : "person"
         guard let person = try await withDatabase({ conn in
             try conn.transaction { tx in
-                try AccessLog.record(subject: "person:\(atenaNo)", command: command, fields: Self.fieldsShown, purpose: purpose,
-                                     operatorName: by, on: tx)
+                try read.record([atenaNo], command: command, fields: Self.fieldsShown, on: tx)
                 return try PersonInquiry.load(atenaNo, on: tx, maskMyNumber: { MyNumberSealing.masked($0, vault: vault) })
             }
         }) else {

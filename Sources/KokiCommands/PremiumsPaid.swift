@@ -13,6 +13,7 @@ struct PremiumsPaid: AsyncParsableCommand {
     @Option(help: "The calendar year.") var year: Int
     @Option(help: "Only this person (宛名番号).") var atena: String?
     @Flag(help: "CSV: atenaNo,calendarYear,amount") var csv = false
+    @OptionGroup var read: ReadPurpose
 
     func validate() throws {
         guard (2000...2200).contains(year) else { throw ValidationError("--year must be between 2000 and 2200") }
@@ -22,8 +23,14 @@ struct PremiumsPaid: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let (year, atena) = (self.year, self.atena)
-        let rows = try await withDatabase { try LedgerStore($0).premiumsPaid(in: year, person: atena) }
+        let (year, atena, read) = (self.year, self.atena, self.read)
+        let rows = try await withDatabase { conn in
+            try conn.transaction { tx in
+                let rows = try LedgerStore(tx).premiumsPaid(in: year, person: atena)
+                try read.record(rows.map(\.atenaNo), command: "premiums-paid", fields: ["収納"], on: tx)
+                return rows
+            }
+        }
         if csv { print("atenaNo,calendarYear,amount") }
         for row in rows { print(csv ? "\(row.atenaNo),\(year),\(row.amount)" : "\(row.atenaNo)  \(year)年  \(row.amount.formatted())円") }
         if rows.isEmpty && !csv { print("no premiums paid in \(year)") }

@@ -22,14 +22,22 @@ struct Reconcile: AsyncParsableCommand {
         @Option(help: "Only this kind (\(Reconcile.kinds.joined(separator: ", "))).") var kind: String?
         @Flag(help: "JSON: an array of {id, atenaNo, fiscalYear, kind, kokiValue, unionValue, openedOn, closedOn, closedReason, closedBy}.")
         var json = false
+        @OptionGroup var read: ReadPurpose
 
         func validate() throws {
             if let kind, !Reconcile.kinds.contains(kind) { throw ValidationError("--kind must be one of \(Reconcile.kinds.joined(separator: ", "))") }
         }
 
         mutating func run() async throws {
-            let (open, kind) = (self.open, self.kind)
-            let rows = try await withDatabase { try UnionStore($0).discrepancies(openOnly: open, kind: kind) }
+            let (open, kind, read) = (self.open, self.kind, self.read)
+            // Each person listed is a read of their data (賦課 and 資格 figures), logged with the list.
+            let rows = try await withDatabase { conn in
+                try conn.transaction { tx in
+                    let rows = try UnionStore(tx).discrepancies(openOnly: open, kind: kind)
+                    try read.record(Array(Set(rows.map(\.atenaNo))).sorted(), command: "reconcile", fields: ["突合"], on: tx)
+                    return rows
+                }
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]

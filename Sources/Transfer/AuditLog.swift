@@ -12,11 +12,16 @@ public enum AuditLog {
         public let seq: Int64
         public let hash: String
         public let takenAt: String
+        /// The access log's head at the same time (absent in checkpoints taken before it was chained).
+        public var accessID: Int64?
+        public var accessHash: String?
 
-        public init(seq: Int64, hash: String, takenAt: String) {
+        public init(seq: Int64, hash: String, takenAt: String, accessID: Int64? = nil, accessHash: String? = nil) {
             self.seq = seq
             self.hash = hash
             self.takenAt = takenAt
+            self.accessID = accessID
+            self.accessHash = accessHash
         }
     }
 

@@ -168,7 +168,7 @@ struct PaymentWorkerTests {
             && $0.body.contains("\"amount\":10000") && $0.body.contains("\"calendarYear\":2026") }, "\(municipal.map(\.body))")
         #expect(Set(transfers.map(\.topic)).isSubset(of: ["transfer.koiki.v1", "transfer.municipal-tax.v1"]))
 
-        let (paidStatus, paid) = try await runCommand("koki", ["premiums-paid", "--year", "2026", "--atena", a, "--csv"],
+        let (paidStatus, paid) = try await runCommand("koki", ["premiums-paid", "--year", "2026", "--atena", a, "--csv", "--purpose", "T-1"],
                                                       environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         #expect(paidStatus == 0 && paid.contains("\(a),2026,10000"), "\(paid)")
 

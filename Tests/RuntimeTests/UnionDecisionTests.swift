@@ -116,10 +116,16 @@ struct UnionDecisionTests {
         #expect(try await plan(stack, q) == ("union", 30_000))
 
         // The clerk's queue.
-        let (status, output) = try await runCommand("koki", ["reconcile", "--open", "--json"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        let (status, output) = try await runCommand("koki", ["reconcile", "--open", "--json", "--purpose", "R-1"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         #expect(status == 0, "\(output)")
         let rows = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]
         #expect(Set(rows?.compactMap { $0["kind"] as? String } ?? []) == ["beyond-limit", "unknown-to-koki"], "\(output)")
+        // Each person the list showed is a read in the access log, with the list's purpose (M5).
+        let listed = Set(rows?.compactMap { $0["atenaNo"] as? String } ?? [])
+        let logged = try await stack.strings("SELECT subject FROM access_log WHERE command = 'reconcile' AND purpose = 'R-1'")
+        #expect(!listed.isEmpty && logged.sorted() == listed.map { "person:" + $0 }.sorted())
+        let (unlogged, refusal) = try await runCommand("koki", ["reconcile", "--open"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
+        #expect(unlogged != 0 && refusal.contains("--purpose is required"))
         let id = try #require(rows?.first { $0["kind"] as? String == "beyond-limit" }?["id"] as? Int)
         let (closed, text) = try await runCommand("koki", ["reconcile", "close", "--id", "\(id)", "--reason", "past year, decided on paper",
                                                            "--operator-name", "clerk-1", "--on", "2026-11-05"],
