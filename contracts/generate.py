@@ -203,6 +203,13 @@ INTERNAL["notice.interim-collection"] = obj(
      "stopped": {**BOOL, "description": "the deductions after decidedOn stopped (資格喪失 before the 本算定)"}},
     description="特別徴収（仮徴収）額決定通知書: the April, June and August pension deductions before the July 本算定")
 INTERNAL["notice.premium-changed"] = PREMIUM_NOTICE
+INTERNAL["koki.audit-checkpoint"] = obj(
+    {"seq": integer(minimum=1), "hash": string(pattern="^[0-9a-f]{64}$"), "takenAt": string(format="date-time"),
+     "accessID": integer(minimum=1), "accessHash": string(pattern="^[0-9a-f]{64}$")},
+    required=["seq", "hash", "takenAt"],
+    description="The heads of the transfer log (seq, hash) and the access log (accessID, accessHash) when taken; "
+                "`koki audit verify --checkpoint-topic` finds a chain rebuilt after any of them (key `audit`, no person)")
+INTERNAL_TOPIC = {"koki.resident-update": "koki.resident-updates.v1", "koki.audit-checkpoint": "koki.audit-checkpoints.v1"}
 
 OUTBOUND_TOPICS = {
     "transfer.koiki.v1": ("埼玉県後期高齢者医療広域連合", [t for t in OUTBOUND if t.startswith("koiki.") or t.startswith("application.")]),
@@ -232,7 +239,7 @@ def main():
         topics = [tp for tp, (_, ts) in OUTBOUND_TOPICS.items() if t in ts]
         write_schema(t, schema, "outbound", ", ".join(topics))
     for t, schema in INTERNAL.items():
-        write_schema(t, schema, "internal", "koki.resident-updates.v1" if t == "koki.resident-update" else "koki.notices.v1")
+        write_schema(t, schema, "internal", INTERNAL_TOPIC.get(t, "koki.notices.v1"))
 
     # AsyncAPI 3: channels (topics), messages (one per ce_type, payload = the schema), operations.
     lines = ["asyncapi: 3.0.0", "info:", "  title: koki — 後期高齢者医療 back office events", "  version: 1.0.0", "  description: |",
@@ -257,11 +264,13 @@ def main():
         lines += channel(topic, types, f"To {name}.")
     lines += channel("koki.resident-updates.v1", ["koki.resident-update"], "Internal: resident worker to tax worker.")
     lines += channel("koki.notices.v1", [t for t in INTERNAL if t.startswith("notice.")], "Internal: notices to print and mail.")
+    lines += channel("koki.audit-checkpoints.v1", ["koki.audit-checkpoint"],
+                     "For the 情報システム管理者: the transfer and access logs' heads, with each business day (koki clock).")
     lines.append("operations:")
     for topic, types in INBOUND.items():
         cid = topic.replace(".", "-")
         lines += [f"  receive-{cid}:", "    action: receive", "    channel:", f"      $ref: '#/channels/{cid}'"]
-    for topic in OUTBOUND_TOPICS:
+    for topic in list(OUTBOUND_TOPICS) + ["koki.audit-checkpoints.v1"]:
         cid = topic.replace(".", "-")
         lines += [f"  send-{cid}:", "    action: send", "    channel:", f"      $ref: '#/channels/{cid}'"]
     lines += ["components:", "  schemas:", "    cloudEventHeaders:", "      type: object",

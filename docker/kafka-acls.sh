@@ -20,6 +20,11 @@ acl --allow-principal User:tax       --operation Write --operation Describe --to
 acl --allow-principal User:pension   --operation Write --operation Describe --topic pension.deduction-targets.v1
 acl --allow-principal User:shuno     --operation Write --operation Describe --topic collection.payments.v1
 acl --allow-principal User:scheduler --operation Write --operation Describe --topic clock.business-day.v1
+# The scheduler (koki clock) also publishes the audit logs' heads; the 情報システム管理者 reads them.
+acl --allow-principal User:scheduler --operation Write --operation Describe --topic koki.audit-checkpoints.v1
+acl --allow-principal User:koki-operator --operation Write --operation Describe --topic koki.audit-checkpoints.v1
+acl --allow-principal User:isms-admin --operation Read --operation Describe --topic koki.audit-checkpoints.v1
+acl --allow-principal User:isms-admin --operation Read --resource-pattern-type prefixed --group koki-audit-verify
 
 # koki's workers: read their inbound topics in their own group; dead letters and koki's own
 # topics are written by the relay only (workers write to the database outbox, not to Kafka).
@@ -63,6 +68,7 @@ declare -A destination=(
     [dept-disability-welfare]=transfer.disability-welfare.v1
     [dept-child-development]=transfer.child-development.v1
     [dept-municipal-tax]=transfer.municipal-tax.v1
+    [kokuhoren]=transfer.kokuhoren.v1
 )
 for principal in "${!destination[@]}"; do
     acl --allow-principal "User:$principal" --operation Read --operation Describe --topic "${destination[$principal]}"

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Kafka
 import KokiBase
+import KokiEvents
 import KokiStore
 import Postgres
 import Transfer
@@ -18,9 +20,17 @@ struct Audit: AsyncParsableCommand {
             discussion: "With --checkpoints, every head recorded by `koki audit checkpoint` must still be in its chain.")
 
         @Option(help: "A file of checkpoints (JSON lines) kept outside the database.") var checkpoints: String?
+        @Flag(help: "Also check every checkpoint on \(Topics.auditCheckpoints) (KOKI_KAFKA_BROKERS).") var checkpointTopic = false
 
         mutating func run() async throws {
             var recorded: [AuditLog.Checkpoint] = []
+            if checkpointTopic {
+                do {
+                    recorded += try await AuditCheckpoints.read(config: try KafkaConfig.fromEnvironment(clientID: "koki-audit"))
+                } catch {
+                    throw fail("reading \(Topics.auditCheckpoints): \(error)")
+                }
+            }
             if let checkpoints {
                 guard let text = try? String(contentsOfFile: checkpoints, encoding: .utf8) else {
                     throw fail("cannot read \(checkpoints)")
@@ -60,19 +70,22 @@ struct Audit: AsyncParsableCommand {
                 """)
 
         @Option(help: "The checkpoint file to append to (JSON lines).") var out: String?
+        @Flag(help: "Also publish it to \(Topics.auditCheckpoints) (KOKI_KAFKA_BROKERS).") var publish = false
 
         mutating func run() async throws {
-            guard let head = try await withDatabase({ conn -> AuditLog.Checkpoint? in
-                guard var head = try AuditLog.checkpoint(on: conn) else { return nil }
-                if let reads = try AccessLog.head(on: conn) { (head.accessID, head.accessHash) = (reads.id, reads.hash) }
-                return head
-            }) else {
+            guard let head = try await withDatabase({ try AuditLog.checkpoint(on: $0) }) else {
                 print("the transfer log is empty: no checkpoint")
                 return
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let line = String(decoding: try encoder.encode(head), as: UTF8.self)
+            let line = try AuditCheckpoints.line(head)
+            if publish {
+                do {
+                    let producer = try KafkaProducer(config: try KafkaConfig.fromEnvironment(clientID: "koki-audit"))
+                    if case .failure(let error) = try await producer.send([try AuditCheckpoints.message(head)])[0] { throw error }
+                } catch {
+                    throw fail("publishing the checkpoint failed: \(error)")
+                }
+            }
             if let out {
                 if !FileManager.default.fileExists(atPath: out) {
                     guard FileManager.default.createFile(atPath: out, contents: nil, attributes: [.posixPermissions: 0o600]) else {

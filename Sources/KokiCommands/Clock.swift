@@ -4,6 +4,7 @@ import Kafka
 import KokiBase
 import KokiStore
 import Postgres
+import Transfer
 
 /// `koki clock` — the business-day scheduler: once a day, at `--at` in Asia/Tokyo, publishes
 /// `clock.business-day.v1` for the day if it is a business day; after downtime it publishes every
@@ -82,6 +83,14 @@ struct Clock: AsyncParsableCommand {
                 try await conn.run { try ClockSchedule.record(day, on: $0) }
                 print("koki clock: published business day \(day)")
                 reached = day
+            }
+            // With each round that published a business day, the logs' heads go to the 情報システム管理者's
+            // topic: a chain rebuilt after it is found by `koki audit verify --checkpoint-topic`.
+            if reached > last, let head = try await conn.run({ try AuditLog.checkpoint(on: $0) }) {
+                if case .failure(let error) = try await producer.send([try AuditCheckpoints.message(head)])[0] {
+                    throw fail("publishing the audit checkpoint failed: \(error)")
+                }
+                print("koki clock: published the audit checkpoint (transfer log row \(head.seq))")
             }
             // Days that are not business days are passed over: the schedule moves on through them.
             if target > reached { try await conn.run { try ClockSchedule.record(target, on: $0) } }

@@ -36,6 +36,10 @@ public enum Topics {
         Definition(name: residentUpdates, partitions: 6),
         Definition(name: notices, partitions: 3),
     ]
+    /// For the 情報システム管理者: the heads of the transfer log and the access log, published with
+    /// each business day (security review H7), so a chain rebuilt after one is found.
+    public static let operations: [Definition] = [Definition(name: auditCheckpoints, partitions: 1)]
+    public static let auditCheckpoints = "koki.audit-checkpoints.v1"
     public static let residentUpdates = "koki.resident-updates.v1"
     public static let notices = "koki.notices.v1"
 
@@ -46,7 +50,7 @@ public enum Topics {
         Definition(name: deadLetter(of: $0.name), partitions: 1)
     }
 
-    public static let all: [Definition] = inbound + outbound + internalTopics + deadLetters
+    public static let all: [Definition] = inbound + outbound + internalTopics + operations + deadLetters
 
     /// A topic's configs at creation: with `acks=all`, a write counts only once
     /// `min.insync.replicas` have it (2 of 3 replicas: one broker may fail and nothing

@@ -47,13 +47,6 @@ public enum AccessLog {
         }
     }
 
-    /// The chain's head (nil for an empty log).
-    public static func head(on conn: PostgresConnection) throws -> (id: Int64, hash: String)? {
-        try conn.query("SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1").first.map {
-            (try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1))
-        }
-    }
-
     /// The chain recomputed row by row: the first row altered (its hash does not match its
     /// content) or not following the row before it (one removed or inserted). Names rows by id.
     public static func verify(on conn: PostgresConnection) throws -> (rows: Int, problem: String?) {

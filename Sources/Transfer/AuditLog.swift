@@ -25,11 +25,13 @@ public enum AuditLog {
         }
     }
 
-    /// The head now (nil for an empty log).
+    /// The heads now, of the transfer log and the access log (nil while the transfer log is empty).
+    /// Read through `audit_heads()`, which the scheduler may call without reading either log.
     public static func checkpoint(on conn: PostgresConnection) throws -> Checkpoint? {
-        try conn.query("""
-            SELECT seq, hash, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM audit_log ORDER BY seq DESC LIMIT 1
-            """).first.map { Checkpoint(seq: try $0.decode(at: 0), hash: try $0.decode(at: 1), takenAt: try $0.decode(at: 2)) }
+        let row = try conn.query("SELECT seq, hash, access_id, access_hash, taken_at FROM audit_heads()")[0]
+        guard let seq = try row.decode(Int64?.self, at: 0), let hash = try row.decode(String?.self, at: 1) else { return nil }
+        return Checkpoint(seq: seq, hash: hash, takenAt: try row.decode(at: 4), accessID: try row.decode(at: 2),
+                          accessHash: try row.decode(at: 3))
     }
 
     /// The first checkpoint the log no longer matches, as a problem; nil when every one does.

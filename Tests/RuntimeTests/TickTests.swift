@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiEvents
 import KokiStore
 import Postgres
 import Testing
@@ -53,14 +54,26 @@ struct TickTests {
     }
 
     /// `koki clock` publishes every business day it has not published, in order, up to today in
-    /// Tokyo (past its time of day), records each, and publishes nothing twice.
+    /// Tokyo (past its time of day), records each, and publishes nothing twice; with the days, the
+    /// transfer and access logs' heads go to the 情報システム管理者's topic (H7), against which a
+    /// chain rebuilt later is found.
     @Test func theSchedulerCatchesUpInOrderAndOnlyOnce() async throws {
         let cluster = try MockKafkaCluster(brokers: 1)
         try cluster.createTopic("clock.business-day.v1", partitions: 1)
+        try cluster.createTopic(Topics.auditCheckpoints, partitions: 1)
         let url = try await MigratedDatabase.create()
         let env = ["KOKI_KAFKA_BROKERS": cluster.bootstrapServers, "KOKI_DATABASE_URL": url]
         let start = LocalDate.todayInTokyo().adding(days: -12)
         let conn = try await PostgresConnection.connect(url)
+        try await conn.run { conn throws in
+            _ = try conn.query("""
+                SELECT audit_append(ARRAY['koiki', 'koiki'], ARRAY['e1', 'e2'], ARRAY['koiki.receipt', 'koiki.receipt'],
+                                    ARRAY['0000000001', '0000000002'], ARRAY['["atenaNo"]'::jsonb, '["atenaNo"]'::jsonb],
+                                    ARRAY['basis', 'basis'], ARRAY['["0000000001"]'::jsonb, '["0000000002"]'::jsonb], 'relay')
+                """)
+            try AccessLog.record(subject: "person:0000000001", command: "person", fields: ["宛名"], purpose: "T-1",
+                                 operatorName: "counter-1", on: conn)
+        }
         let (holidays, years) = try await conn.run { try ClockSchedule.holidays(on: $0) }
         let expected = try ClockSchedule.days(after: start, through: LocalDate.todayInTokyo(), holidays: holidays, coveredYears: years)
         let (status, output) = try await runCommand("koki", ["clock", "--once", "--at", "00:00", "--after", start.description],
@@ -82,6 +95,35 @@ struct TickTests {
         // `koki tick --today` publishes today's date (refused only past tomorrow: never).
         let (tick, tickOutput) = try await runCommand("koki", ["tick", "--today"], environment: env)
         #expect(tick == 0 && tickOutput.contains("published business day \(LocalDate.todayInTokyo())"), "\(tickOutput)")
+
+        // The checkpoint: published once (the second run published no day), as the contract says.
+        let checkpoints = try KafkaConsumer(config: cluster.config(properties: ["session.timeout.ms": "4000"]), groupID: "checkpoint-check")
+        try checkpoints.subscribe([Topics.auditCheckpoints])
+        var published: [ConsumedMessage] = []
+        let until = ContinuousClock.now + .seconds(10)
+        while published.isEmpty, ContinuousClock.now < until {
+            published += try await checkpoints.poll(maxMessages: 10, timeout: .milliseconds(200)).messages
+        }
+        published += try await checkpoints.poll(maxMessages: 10, timeout: .milliseconds(500)).messages
+        try await checkpoints.close()
+        #expect(published.count == 1 && published.first?.headers.text("ce_type") == "koki.audit-checkpoint", "\(published.count)")
+        let body = try JSONSerialization.jsonObject(with: Data(published.first?.value ?? []))
+        #expect(try SchemaValidator.forType("koki.audit-checkpoint")?.validate(body) == [])
+        #expect((body as? [String: Any])?["seq"] as? Int == 2 && (body as? [String: Any])?["accessID"] as? Int == 1)
+        let (verified, verifiedOutput) = try await runCommand("koki", ["audit", "verify", "--checkpoint-topic"], environment: env)
+        #expect(verified == 0 && verifiedOutput.contains("1 checkpoints match"), "\(verifiedOutput)")
+        // The log's owner rewrites row 1 and rehashes the chain: whole on its own, not against the topic.
+        try await conn.run { conn throws in
+            try conn.execute("SET ROLE koki_audit")
+            defer { try? conn.execute("RESET ROLE") }
+            try conn.execute("UPDATE audit_log SET destination = 'municipal-tax' WHERE seq = 1")
+            try conn.execute("UPDATE audit_log a SET hash = audit_hash(a.prev_hash, a) WHERE a.seq = 1")
+            try conn.execute("UPDATE audit_log a SET prev_hash = p.hash FROM audit_log p WHERE a.seq = 2 AND p.seq = 1")
+            try conn.execute("UPDATE audit_log a SET hash = audit_hash(a.prev_hash, a) WHERE a.seq = 2")
+        }
+        let (alone, _) = try await runCommand("koki", ["audit", "verify"], environment: env)
+        let (anchored, anchoredOutput) = try await runCommand("koki", ["audit", "verify", "--checkpoint-topic"], environment: env)
+        #expect(alone == 0 && anchored != 0 && anchoredOutput.contains("does not match its checkpoints"), "\(anchoredOutput)")
     }
 
     @Test func aBadDateExitsNonZeroNamingTheOption() async throws {
