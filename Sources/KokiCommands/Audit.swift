@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import KokiBase
 import KokiEvents
+import KokiSecrets
 import KokiStore
 import Postgres
 import Transfer
@@ -21,6 +22,7 @@ struct Audit: AsyncParsableCommand {
 
         @Option(help: "A file of checkpoints (JSON lines) kept outside the database.") var checkpoints: String?
         @Flag(help: "Also check every checkpoint on \(Topics.auditCheckpoints) (KOKI_KAFKA_BROKERS).") var checkpointTopic = false
+        @Option(help: "The relay's MAC key file (KOKI_AUDIT_MAC_KEY_FILE): check every row's MAC.") var macKeyFile: String?
 
         mutating func run() async throws {
             var recorded: [AuditLog.Checkpoint] = []
@@ -43,6 +45,19 @@ struct Audit: AsyncParsableCommand {
                 }
             }
             let marks = recorded
+            let key: AuditMacKey?
+            do {
+                key = try macKeyFile.map { try AuditMacKey.load($0, variable: "--mac-key-file") }
+            } catch {
+                throw fail("\(error)")
+            }
+            if let key {
+                let (checked, problem) = try await withDatabase { conn in
+                    try AuditLog.verifyMacs(on: conn) { key.mac(seq: $0, hash: $1) }
+                }
+                if let problem { throw fail("the transfer log's MACs do not hold: \(problem)") }
+                print("transfer log MACs verified: \(checked) rows")
+            }
             let (rows, problem, anchored, reads, readProblem, readsAnchored) = try await withDatabase {
                 conn -> (Int, String?, String?, Int, String?, String?) in
                 let (rows, problem) = try AuditLog.verify(on: conn)

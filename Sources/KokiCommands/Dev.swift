@@ -67,6 +67,17 @@ struct Dev: AsyncParsableCommand {
             setenv("KOKI_DLQ_PRIVATE_KEY_FILE", file.path, 1)
         }
 
+        // A throwaway key for the transfer log's MACs: the relay signs each row, the summary checks them.
+        if (env["KOKI_AUDIT_MAC_KEY_FILE"] ?? "").isEmpty {
+            let file = logs.appendingPathComponent("audit-mac-key")
+            try? FileManager.default.removeItem(at: file)
+            FileManager.default.createFile(atPath: file.path, contents: Data((AuditMacKey.generate() + "\n").utf8),
+                                           attributes: [.posixPermissions: 0o600])
+            childEnv["KOKI_AUDIT_MAC_KEY_FILE"] = file.path
+        }
+        let macKey = try (childEnv["KOKI_AUDIT_MAC_KEY_FILE"] ?? env["KOKI_AUDIT_MAC_KEY_FILE"])
+            .map { try AuditMacKey.load($0, variable: "KOKI_AUDIT_MAC_KEY_FILE") }
+
         // The store, migrated.
         let conn: PostgresConnection
         do {
@@ -152,7 +163,11 @@ struct Dev: AsyncParsableCommand {
         let year = options.fiscalYear + options.years - 1
         let summary = try await conn.run { try CitySummary.load(fiscalYear: year, asOf: last, on: $0) }
         let ledger = try await conn.run { try LedgerVerify.run(on: $0) }
-        let audit = try await conn.run { try AuditLog.verify(on: $0) }
+        let audit = try await conn.run { conn -> (rows: Int, problem: String?) in
+            let chain = try AuditLog.verify(on: conn)
+            guard chain.problem == nil, let macKey else { return chain }
+            return (chain.rows, try AuditLog.verifyMacs(on: conn) { macKey.mac(seq: $0, hash: $1) }.problem.map { "MACs: \($0)" })
+        }
         print(DevReport.text(summary, sent: player.sent, elapsed: elapsed, ledgerProblems: ledger.problems.map { "\($0)" },
                              auditRows: audit.rows, auditProblem: audit.problem))
         fflush(nil)
@@ -273,7 +288,7 @@ enum DevReport {
         for l in s.deadLetters { lines.append("  \(l.label)　\(l.count)") }
         lines.append("koki ledger verify: \(ledgerProblems.isEmpty ? "balanced" : "\(ledgerProblems.count) problem(s)")")
         for problem in ledgerProblems.prefix(10) { lines.append("  \(problem)") }
-        lines.append("koki audit verify: \(auditProblem.map { "broken: \($0)" } ?? "\(auditRows) rows, chain intact")")
+        lines.append("koki audit verify: \(auditProblem.map { "broken: \($0)" } ?? "\(auditRows) rows, chain intact, MACs match")")
         return lines.joined(separator: "\n")
     }
 }

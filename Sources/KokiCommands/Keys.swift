@@ -14,7 +14,30 @@ struct Keys: AsyncParsableCommand {
             opens old ones, and the line 'lookup' keys the search hash. To rotate: put a new key first, \
             restart the resident worker and the relay, run `koki keys rotate`, then retire the old line.
             """,
-        subcommands: [Generate.self, Rotate.self, DeadLetterKeys.self])
+        subcommands: [Generate.self, Rotate.self, DeadLetterKeys.self, AuditMacKeyFile.self])
+
+    /// The transfer log's MAC key: for the relay (KOKI_AUDIT_MAC_KEY_FILE) and the verifier, never
+    /// for the database.
+    struct AuditMacKeyFile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "audit-mac-generate",
+            abstract: "Make the key the relay signs the transfer log's rows with (KOKI_AUDIT_MAC_KEY_FILE).",
+            discussion: """
+                Give the file to the relay and to whoever runs `koki audit verify --mac-key-file`;                 keep it away from the database and its operators — a row rewritten there cannot get                 a matching MAC without it.
+                """)
+
+        @Option(help: "Where to write the key (created 0600; an existing file is refused).")
+        var out: String
+
+        func run() throws {
+            guard !FileManager.default.fileExists(atPath: out) else { throw fail("\(out) exists: not overwritten") }
+            guard FileManager.default.createFile(atPath: out, contents: Data((AuditMacKey.generate() + "\n").utf8),
+                                                 attributes: [.posixPermissions: 0o600]) else {
+                throw fail("cannot write \(out)")
+            }
+            print("wrote \(out)")
+        }
+    }
 
     /// The operators' dead-letter key pair: the private key to a file only its owner can read,
     /// the public key printed for the workers' KOKI_DLQ_PUBLIC_KEY.

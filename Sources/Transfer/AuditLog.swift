@@ -73,11 +73,41 @@ public enum AuditLog {
         // Rows removed from the end leave a valid chain: every transfer still in the outbox
         // must have its row.
         let unaudited = try conn.query("""
-            SELECT count(*) FROM outbox o WHERE o.topic LIKE 'transfer.%' AND o.published_at IS NOT NULL
+            SELECT count(*) FROM outbox o
+            WHERE (o.topic LIKE 'transfer.%' OR o.topic IN (SELECT topic FROM transfer_destinations)) AND o.published_at IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.event_id = o.ce_id)
             """)[0].decode(Int.self, at: 0)
         if unaudited > 0 { return (rows.count, "\(unaudited) published transfer(s) have no audit row") }
         return (rows.count, nil)
+    }
+
+    /// The rows' MACs checked with the key (`mac(seq, hash)`): from the first row that has one,
+    /// every row must have its own, matching; a MAC whose row is gone is a removed row. Names
+    /// rows by `seq` only.
+    public static func verifyMacs(on conn: PostgresConnection, mac: (Int64, String) -> String) throws -> (checked: Int, problem: String?) {
+        var checked = 0
+        var started = false
+        for row in try conn.query("""
+            SELECT a.seq, a.hash, m.mac FROM audit_log a LEFT JOIN audit_macs m ON m.seq = a.seq ORDER BY a.seq
+            """) {
+            let (seq, hash, stored) = try row.decode(Int64.self, String.self, String?.self)
+            guard let stored else {
+                if started { return (checked, "row \(seq) has no MAC (appended without the relay's key, or its MAC removed)") }
+                continue
+            }
+            started = true
+            guard stored == mac(seq, hash) else {
+                return (checked, "row \(seq)'s MAC does not match its hash: rewritten without the key")
+            }
+            checked += 1
+        }
+        let orphans = try conn.query("""
+            SELECT min(m.seq), count(*) FROM audit_macs m WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.seq = m.seq)
+            """)[0]
+        if let first = try orphans.decode(Int64?.self, at: 0) {
+            return (checked, "row \(first) is gone but its MAC remains (\(try orphans.decode(Int.self, at: 1)) such rows)")
+        }
+        return (checked, nil)
     }
 
     public struct Line: Sendable {

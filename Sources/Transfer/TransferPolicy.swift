@@ -105,7 +105,7 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
     /// and who is a foreign resident — read in the relay's round, so a stop recorded before the
     /// round is honoured.
     public func decide(_ rows: [OutboxMessage], on conn: PostgresConnection) throws -> [PublishDecision] {
-        let people = Array(Set(rows.filter { $0.topic.hasPrefix("transfer.") }.compactMap(\.key)))
+        let people = Array(Set(rows.filter(governed).compactMap(\.key)))
         var subjects = Subjects()
         if !people.isEmpty {
             // Every stop in force (a short list): a transfer keyed by one person may carry others.
@@ -120,9 +120,18 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
     /// The headers a transfer carries across the boundary: the CloudEvents attributes.
     static let transferHeaders: Set<String> = ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "content-type"]
 
+    /// Whether a row goes to a destination under the policy: every `transfer.*` topic, and a koki
+    /// topic that a destination receives (the notices, which go to the print contractor as 委託).
+    func governed(_ row: OutboxMessage) -> Bool {
+        if row.topic.hasPrefix("transfer.") { return true }
+        lock.lock()
+        defer { lock.unlock() }
+        return current.destinations[row.topic] != nil
+    }
+
     public func decide(_ row: OutboxMessage, subjects known: Subjects) -> PublishDecision {
         let plain = OutgoingMessage(topic: row.topic, key: row.key.map { Array($0.utf8) }, value: row.payload, headers: row.headers)
-        guard row.topic.hasPrefix("transfer.") else {
+        guard governed(row) else {
             if let ownTopics, !ownTopics.contains(row.topic) { return .hold(reason: "koki publishes nothing to this topic") }
             if row.topic.hasSuffix(".dlq"), row.ceType != KokiHeader.deadLetterReference {
                 return .hold(reason: "a dead-letter topic carries references only")

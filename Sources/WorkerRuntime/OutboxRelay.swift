@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiSecrets
 import Logging
 import Postgres
 import Synchronization
@@ -24,6 +25,9 @@ public final class OutboxRelay: Sendable {
         /// produce answer takes about 45 ms, which was most of the event → transfer latency.
         public var batchesInFlight = 4
         public var instance: String
+        /// The transfer log's MAC key (`KOKI_AUDIT_MAC_KEY_FILE`): each appended row gets a MAC of
+        /// its seq and hash in `audit_macs`; nil, none.
+        public var auditMac: AuditMacKey?
         /// Sees each producer the relay makes (for fault-injection tests).
         var producerMade: (@Sendable (KafkaProducer) -> Void)?
 
@@ -361,12 +365,17 @@ public final class OutboxRelay: Sendable {
                 if !audited.isEmpty {
                     let fields = try audited.map { try PostgresJSON(encoding: $0.fields) }
                     let subjects = try audited.map { try PostgresJSON(encoding: $0.subjects) }
-                    _ = try tx.withCachedPlans {
+                    let appended = try tx.withCachedPlans {
                         try tx.query("""
-                            SELECT audit_append(\(audited.map(\.destination))::text[], \(audited.map(\.eventID))::text[],
+                            SELECT seq, hash FROM audit_append(\(audited.map(\.destination))::text[], \(audited.map(\.eventID))::text[],
                                                 \(audited.map(\.eventType))::text[], \(audited.map(\.atenaNo))::text[],
                                                 \(fields)::jsonb[], \(audited.map(\.legalBasis))::text[], \(subjects)::jsonb[],
                                                 \(options.instance))
+                            """).map { (try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1)) }
+                    }
+                    if let key = options.auditMac {
+                        _ = try tx.query("""
+                            SELECT audit_mac_append(\(appended.map(\.0))::bigint[], \(appended.map { key.mac(seq: $0.0, hash: $0.1) })::text[])
                             """)
                     }
                 }

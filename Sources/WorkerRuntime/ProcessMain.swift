@@ -1,5 +1,6 @@
 import Foundation
 import KokiBase
+import KokiSecrets
 import Logging
 import ServiceLifecycle
 
@@ -42,6 +43,7 @@ public enum ProcessMain {
             let heldDays = Int(options.heldRetention.components.seconds / 86_400)
             options.heldRetention = .seconds(try WorkerConfig.integer(env, "KOKI_HELD_RETENTION_DAYS", heldDays, 0...3650) * 86_400)
             options.retryMax = config.retryMax
+            options.auditMac = try AuditMacKey.fromEnvironment(env)
         } catch {
             exitWithConfigurationError(name, error)
         }

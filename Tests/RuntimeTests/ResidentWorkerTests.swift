@@ -389,7 +389,26 @@ final class ResidentStack: @unchecked Sendable {  // used from one test task
             let errors = validator.validate(try JSONSerialization.jsonObject(with: Data(transfer.body.utf8)))
             if !errors.isEmpty { Issue.record("\(transfer.type) on \(transfer.topic) breaks its contract: \(errors)") }
         }
+        // The notices as koki wrote them conform too (the print contractor's rules are the
+        // contract's fields: a field the contract lacks would never be printed).
+        for row in try await notices() {
+            guard let validator = try SchemaValidator.forType(row.type) else {
+                Issue.record("no schema in contracts/schemas for \(row.type)")
+                continue
+            }
+            let errors = validator.validate(try JSONSerialization.jsonObject(with: Data(row.body.utf8)))
+            if !errors.isEmpty { Issue.record("\(row.type) breaks its contract: \(errors)") }
+        }
         return transfers
+    }
+
+    /// The notices in the outbox, as koki wrote them.
+    func notices() async throws -> [(type: String, body: String)] {
+        let conn = try await PostgresConnection.connect(databaseURL)
+        return try await conn.run { conn in
+            try conn.query("SELECT ce_type, convert_from(payload, 'UTF8') FROM outbox WHERE topic = 'koki.notices.v1' ORDER BY id")
+                .map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+        }
     }
 
     func stopAll() {

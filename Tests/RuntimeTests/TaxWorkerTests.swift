@@ -199,7 +199,14 @@ struct TaxWorkerTests {
         let types = Set(department.map(\.type))
         #expect(types.contains("burden-ratio.changed") && !types.contains("premium.changed"), "障害福祉課 gets 負担割合, not premiums")
         #expect(try await stack.count("SELECT count(*) FROM outbox WHERE held_at IS NOT NULL") == 0, "nothing held by the policy")
-        #expect(try await stack.count("SELECT count(*) FROM audit_log") == transfers.count, "every transfer audited")
+        #expect(try await stack.count("SELECT count(*) FROM audit_log WHERE destination <> 'print-contractor'") == transfers.count,
+                "every transfer audited")
+        // The notices went to the print contractor, each in the log as 委託.
+        let notices = try await stack.count("SELECT count(*) FROM outbox WHERE topic = 'koki.notices.v1'")
+        let entrusted = try await stack.count("""
+            SELECT count(*) FROM audit_log WHERE destination = 'print-contractor' AND legal_basis LIKE '委託%'
+            """)
+        #expect(notices > 0 && entrusted == notices)
     }
 }
 

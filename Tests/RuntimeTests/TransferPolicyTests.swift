@@ -71,6 +71,34 @@ struct TransferPolicyTests {
         #expect(published > 1_000 && held > 1_000)
     }
 
+    /// M2: the notices go to the print contractor under the policy — each type's fields, audited
+    /// as 委託 — and a notice type without a rule, or a body with a 個人番号, is held.
+    @Test func noticesGoToThePrintContractorUnderTheirRules() async throws {
+        let (policy, _, _) = try await Self.policy()
+        let dunning: [String: Any] = ["atenaNo": "0000000001", "fiscalYear": 2026, "installmentNo": 1, "method": "ordinary",
+                                      "kind": "premium", "dueDate": "2026-07-31", "amount": 7_500, "balance": 7_500,
+                                      "onDate": "2026-08-20", "nameKanji": "試験 花子", "address": "川口市本町1-1-1"]
+        guard case .publish(let message, let audit) = policy.decide(Self.row("koki.notices.v1", "notice.dunning", dunning)) else {
+            Issue.record("a dunning notice was not published")
+            return
+        }
+        let body = try JSONSerialization.jsonObject(with: Data(message.value ?? [])) as? [String: Any] ?? [:]
+        #expect(body["amount"] as? Int == 7_500 && body["nameKanji"] == nil && body["address"] == nil, "\(body)")
+        #expect(audit?.destination == "print-contractor" && audit?.legalBasis.contains("委託") == true)
+        #expect(audit?.fields.contains("nameKanji") == false)
+        guard case .hold(let reason) = policy.decide(Self.row("koki.notices.v1", "notice.made-up", dunning)) else {
+            Issue.record("a notice type without a rule went out")
+            return
+        }
+        #expect(reason.contains("no legal basis"))
+        var withNumber = dunning
+        withNumber["kind"] = "123456789018"
+        guard case .hold = policy.decide(Self.row("koki.notices.v1", "notice.dunning", withNumber)) else {
+            Issue.record("a 個人番号 went to the print contractor")
+            return
+        }
+    }
+
     static func raw(_ body: String, type: String = "application.high-cost-medical", headers: [KafkaHeader] = []) -> OutboxMessage {
         OutboxMessage(id: 1, topic: "transfer.koiki.v1", key: "0000000001", ceID: UUID().uuidString, ceType: type,
                       headers: headers, payload: Array(body.utf8), createdAt: Date())
@@ -123,14 +151,21 @@ struct TransferPolicyTests {
         }
         #expect(reason.contains("active period"))
         let now = TransferPolicy(rules: rules, vault: TestKeys.vault, today: { LocalDate(year: 2026, month: 11, day: 28)! })
-        // A department never gets premiums it has no basis for; koki's own topics pass unchanged.
+        // A department never gets premiums it has no basis for; the notices go to the print
+        // contractor as their rule says (a field it does not name stays behind).
         if case .publish = now.decide(Self.row("transfer.disability-welfare.v1", "premium.changed", ["atenaNo": "1"])) {
             Issue.record("published a premium to 障害福祉課")
         }
-        guard case .publish(let own, let audit) = now.decide(Self.row("koki.notices.v1", "notice.refund", ["atenaNo": "1", "x": 2])) else {
+        guard case .publish(let notice, let audit) = now.decide(Self.row("koki.notices.v1", "notice.refund",
+                                                                          ["atenaNo": "0000000001", "x": 2])) else {
+            Issue.record("held a notice"); return
+        }
+        #expect(audit?.destination == "print-contractor" && String(decoding: notice.value ?? [], as: UTF8.self) == #"{"atenaNo":"0000000001"}"#)
+        guard case .publish(let own, let ownAudit) = now.decide(Self.row("koki.resident-updates.v1", "koki.resident-update",
+                                                                          ["atenaNo": "0000000001", "x": 2])) else {
             Issue.record("held an internal topic"); return
         }
-        #expect(audit == nil && own.value != nil)
+        #expect(ownAudit == nil && own.value != nil, "koki's own topics between its workers pass unchanged")
     }
 
     /// Each kind of tampering with the chain is found by `koki audit verify`.
@@ -247,7 +282,7 @@ struct TransferPolicyTests {
             Issue.record("a forged business day went out"); return
         }
         #expect(reason == "koki publishes nothing to this topic")
-        guard case .publish = policy.decide(Self.row("koki.notices.v1", "notice.refund", ["atenaNo": "1"])) else {
+        guard case .publish = policy.decide(Self.row("koki.notices.v1", "notice.refund", ["atenaNo": "0000000001"])) else {
             Issue.record("held a notice"); return
         }
         guard case .hold(let copy) = policy.decide(Self.row("resident.changes.v1.dlq", "resident.moved-in", ["atenaNo": "1"])) else {
