@@ -112,9 +112,11 @@ func defaultOperator() -> String {
 
 /// Runs `body` on a connection from `KOKI_DATABASE_URL` (or `PG*`); errors become a
 /// non-zero exit with a message.
-func withDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+func withDatabase<T: Sendable>(as role: CommandRole = .admin,
+                                _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
     do {
         let conn = try await PostgresConnection.connect(PostgresConnection.conninfo())
+        try await conn.run { try role.assume(on: $0) }
         return try await conn.run(body)
     } catch let error as DeadLetterOperations.Refused {
         throw fail(error.description)
@@ -122,5 +124,30 @@ func withDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) 
         throw fail(error.description)
     } catch let error as KafkaError {
         throw fail("publishing failed, nothing was recorded: \(error)")
+    }
+}
+
+/// The database role an operator command works as (least privilege): the counter's reads as
+/// `koki_clerk`, every other command as `koki_admin` (which holds the clerk's grants too), and
+/// what rewrites the schema or every sealed value as the login itself (the owner).
+/// `KOKI_DB_ROLE` overrides (`none`: the login's own rights). The login must be a member of the
+/// role; a login that is not is refused before anything is read.
+enum CommandRole: String, Sendable {
+    case admin = "koki_admin"
+    case clerk = "koki_clerk"
+    case owner = ""
+
+    func assume(on conn: PostgresConnection, env: [String: String] = ProcessInfo.processInfo.environment) throws {
+        let name = env["KOKI_DB_ROLE"].map { $0 == "none" ? "" : $0 } ?? rawValue
+        guard !name.isEmpty else { return }
+        guard name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }) else {
+            throw PostgresError(.connection, "KOKI_DB_ROLE must be a role name (lower-case letters, digits, _) or none")
+        }
+        do {
+            try conn.execute(SQL(unsafeSQL: "SET ROLE \(name)"))
+        } catch let error as PostgresError where error.sqlState == "42501" {
+            throw PostgresError(.connection, "this database login may not work as \(name) (GRANT \(name) TO the login)",
+                                sqlState: error.sqlState)
+        }
     }
 }

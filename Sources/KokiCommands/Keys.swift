@@ -94,7 +94,7 @@ struct Keys: AsyncParsableCommand {
         mutating func run() async throws {
             let vault = try requiredVault()
             let batch = self.batch
-            let (resealed, remaining) = try await withDatabase { conn in
+            let (resealed, remaining) = try await withDatabase(as: .owner) { conn in
                 try MyNumberSealing.rotate(on: conn, vault: vault, batch: batch)
             }
             print("koki keys rotate: \(resealed) 個人番号 re-sealed under key '\(vault.currentKeyID)'; "

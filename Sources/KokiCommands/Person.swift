@@ -46,7 +46,7 @@ struct Person: AsyncParsableCommand {
             guard let number = MyNumber(line) else { throw fail("standard input is not a 個人番号 (12 digits with a valid check digit)") }
             guard let vault else { throw fail("finding by 個人番号 needs the keyring (KOKI_MYNUMBER_KEYS_FILE)") }
             let hash = vault.lookupHash(number.digits)
-            let found = try await withDatabase { try ResidentStore($0).people(withMyNumberHash: hash) }
+            let found = try await withDatabase(as: .clerk) { try ResidentStore($0).people(withMyNumberHash: hash) }
             guard let first = found.first else { throw fail("no person with that 個人番号") }
             guard found.count == 1 else { throw fail("\(found.count) people share that 個人番号: \(found.joined(separator: ", "))") }
             atenaNo = first
@@ -55,7 +55,7 @@ struct Person: AsyncParsableCommand {
         }
         let read = self.read
         let command = byMyNumber ? "person --by-my-number" : "person"
-        guard let person = try await withDatabase({ conn in
+        guard let person = try await withDatabase(as: .clerk, { conn in
             try conn.transaction { tx in
                 try read.record([atenaNo], command: command, fields: Self.fieldsShown, on: tx)
                 return try PersonInquiry.load(atenaNo, on: tx, maskMyNumber: { MyNumberSealing.masked($0, vault: vault) })

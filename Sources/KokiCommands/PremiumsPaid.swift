@@ -24,7 +24,7 @@ struct PremiumsPaid: AsyncParsableCommand {
 
     mutating func run() async throws {
         let (year, atena, read) = (self.year, self.atena, self.read)
-        let rows = try await withDatabase { conn in
+        let rows = try await withDatabase(as: .clerk) { conn in
             try conn.transaction { tx in
                 let rows = try LedgerStore(tx).premiumsPaid(in: year, person: atena)
                 try read.record(rows.map(\.atenaNo), command: "premiums-paid", fields: ["収納"], on: tx)

@@ -31,7 +31,7 @@ struct Reconcile: AsyncParsableCommand {
         mutating func run() async throws {
             let (open, kind, read) = (self.open, self.kind, self.read)
             // Each person listed is a read of their data (賦課 and 資格 figures), logged with the list.
-            let rows = try await withDatabase { conn in
+            let rows = try await withDatabase(as: .clerk) { conn in
                 try conn.transaction { tx in
                     let rows = try UnionStore(tx).discrepancies(openOnly: open, kind: kind)
                     try read.record(Array(Set(rows.map(\.atenaNo))).sorted(), command: "reconcile", fields: ["突合"], on: tx)
@@ -69,7 +69,7 @@ struct Reconcile: AsyncParsableCommand {
             let (id, reason) = (self.id, self.reason)
             let day = on.flatMap(LocalDate.init(iso:)) ?? LocalDate.todayInTokyo()
             let clerk = operatorName ?? defaultOperator()
-            let closed = try await withDatabase { try UnionStore($0).close(id: id, reason: reason, by: clerk, on: day) }
+            let closed = try await withDatabase(as: .clerk) { try UnionStore($0).close(id: id, reason: reason, by: clerk, on: day) }
             guard closed else { throw fail("no open discrepancy #\(id)") }
             print("koki reconcile: #\(id) closed")
         }

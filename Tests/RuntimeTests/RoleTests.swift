@@ -24,6 +24,15 @@ struct RoleTests {
         ("koki_tax", "SELECT count(*) FROM outbox"),
         ("koki_clock", "SELECT count(*) FROM residents"),
         ("koki_clock", "INSERT INTO outbox (topic, bucket, ce_id, ce_type, headers) VALUES ('t', 0, 'x', 't', '[]')"),
+        // The counter reads people's records; it reads no log, queue or dead letter and changes no record.
+        ("koki_clerk", "SELECT count(*) FROM dead_letters"),
+        ("koki_clerk", "SELECT count(*) FROM audit_log"),
+        ("koki_clerk", "SELECT count(*) FROM access_log"),
+        ("koki_clerk", "SELECT count(*) FROM outbox"),
+        ("koki_clerk", "UPDATE residents SET insured = false"),
+        ("koki_clerk", "UPDATE discrepancies SET koki_value = '0'"),
+        ("koki_clerk", "INSERT INTO usage_stops (atena_no) VALUES ('0000000001')"),
+        ("koki_clerk", "SELECT count(*) FROM transfer_rules"),
     ]
 
     static let allowed: [(role: String, sql: String)] = [
@@ -33,6 +42,11 @@ struct RoleTests {
         ("koki_payment", "SELECT count(*) FROM installments"),
         ("koki_relay", "SELECT count(*) FROM outbox"),
         ("koki_admin", "SELECT count(*) FROM ledger"),
+        ("koki_clerk", "SELECT count(*) FROM residents"),
+        ("koki_clerk", "SELECT count(*) FROM ledger"),
+        ("koki_clerk", "SELECT count(*) FROM pension_requests"),
+        ("koki_clerk", "INSERT INTO access_log (operator, command, subject, purpose) VALUES ('c', 'person', 'person:0000000001', 'T-1')"),
+        ("koki_clerk", "UPDATE discrepancies SET closed_reason = 'x' WHERE false"),
         ("koki_clock", "SELECT count(*) FROM holidays"),
         ("koki_clock", "INSERT INTO clock_schedule (id, last_published) VALUES (1, '2026-07-01') ON CONFLICT (id) DO UPDATE SET last_published = EXCLUDED.last_published"),
     ]
@@ -56,6 +70,29 @@ struct RoleTests {
                 defer { try? conn.execute("RESET ROLE") }
                 try conn.execute(SQL(unsafeSQL: sql))
             }
+        }
+    }
+
+    /// The CLI works as koki_clerk for the counter's commands and as koki_admin for the rest: a login
+    /// that is only a clerk reads a person (and the read is logged under its own name), and is
+    /// refused the operators' commands before anything is read.
+    @Test func theCounterCommandsWorkAsTheClerk() async throws {
+        let url = try await MigratedDatabase.create()
+        let login = "clerk_\(UInt32.random(in: 0...UInt32.max))"
+        let admin = try await PostgresConnection.connect(url)
+        try await admin.run { conn in
+            try conn.execute(SQL(unsafeSQL: "CREATE ROLE \(login) LOGIN"))
+            try conn.execute(SQL(unsafeSQL: "GRANT koki_clerk TO \(login)"))
+        }
+        let env = ["KOKI_DATABASE_URL": url.replacingOccurrences(of: "://postgres@", with: "://\(login)@")]
+        let (person, personOutput) = try await runCommand("koki", ["person", "0000000001", "--purpose", "T-1"], environment: env)
+        #expect(person != 0 && personOutput.contains("no person with 宛名番号 0000000001"), "\(personOutput)")
+        #expect(try await admin.run { try $0.count("SELECT count(*) FROM access_log WHERE session_login = \(login)") } == 1)
+        let (reconcile, reconcileOutput) = try await runCommand("koki", ["reconcile", "--purpose", "R-1"], environment: env)
+        #expect(reconcile == 0 && reconcileOutput.contains("open: none"), "\(reconcileOutput)")
+        for command in [["dlq", "list"], ["audit", "verify"], ["policy", "show"]] {
+            let (status, output) = try await runCommand("koki", command, environment: env)
+            #expect(status != 0 && output.contains("this database login may not work as koki_admin"), "\(command): \(output)")
         }
     }
 
