@@ -60,8 +60,13 @@ public struct MyNumberVault: @unchecked Sendable {  // SymmetricKey is an immuta
     /// The keyring named by the environment, or nil when neither variable is set.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> MyNumberVault? {
         if let path = env["KOKI_MYNUMBER_KEYS_FILE"], !path.isEmpty {
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int,
+                  let data = FileManager.default.contents(atPath: path) else {
                 throw Failure("KOKI_MYNUMBER_KEYS_FILE names a file that cannot be read")
+            }
+            // A keyring others may read is no secret (security review M3): refused, not used.
+            guard mode & 0o077 == 0 else {
+                throw Failure("KOKI_MYNUMBER_KEYS_FILE may be read by others (mode \(String(mode, radix: 8))): make it 0600 or 0400")
             }
             return try MyNumberVault(keyring: String(decoding: data, as: UTF8.self))
         }

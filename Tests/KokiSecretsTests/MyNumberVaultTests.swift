@@ -73,6 +73,15 @@ struct MyNumberVaultTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
         try Data(MyNumberVault.generateKeyring(keyID: "k9").utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
+        // A keyring others may read is refused (M3), by its mode, without reading the keys out.
+        chmod(file.path, 0o644)
+        do {
+            _ = try MyNumberVault.fromEnvironment(["KOKI_MYNUMBER_KEYS_FILE": file.path])
+            Issue.record("a keyring file others may read was used")
+        } catch let error as MyNumberVault.Failure {
+            #expect(error.description == "KOKI_MYNUMBER_KEYS_FILE may be read by others (mode 644): make it 0600 or 0400")
+        }
+        chmod(file.path, 0o600)
         #expect(try MyNumberVault.fromEnvironment(["KOKI_MYNUMBER_KEYS_FILE": file.path])?.currentKeyID == "k9")
         #expect(try MyNumberVault.fromEnvironment(["KOKI_MYNUMBER_KEYS": [Self.new, Self.lookup].joined(separator: ";")])?.currentKeyID == "k-new")
         #expect(throws: MyNumberVault.Failure.self) { try MyNumberVault.fromEnvironment(["KOKI_MYNUMBER_KEYS_FILE": "/nonexistent"]) }
