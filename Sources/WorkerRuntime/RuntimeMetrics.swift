@@ -1,3 +1,4 @@
+import KokiBase
 import Prometheus
 import Synchronization
 
@@ -24,6 +25,30 @@ public final class RuntimeMetrics: Sendable {
             buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
                       .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)],
             help: "From outbox insert to the broker's delivery report")
+        gauge("koki_build_info", "The running release (value 1)", [("version", KokiVersion.string)]).set(Double(1))
+    }
+
+    /// Partitions this member holds, and those stopped (a poison batch, a wait past its limit):
+    /// a stopped partition applies nothing until an operator acts.
+    func partitions(assigned: Int, stopped: Int) {
+        gauge("koki_partitions_assigned", "Partitions assigned to this member", []).set(Double(assigned))
+        gauge("koki_partitions_stopped", "Partitions stopped until an operator acts", []).set(Double(stopped))
+    }
+
+    /// The process's resident memory and CPU time, read from /proc at each scrape.
+    func sampleProcess() {
+        if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+           let pages = statm.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
+            gauge("koki_process_resident_memory_bytes", "Resident memory of this process", []).set(pages * 4096)
+        }
+        // utime and stime are the 14th and 15th fields, counted after the command name's ')'.
+        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) {
+                gauge("koki_process_cpu_seconds", "CPU time this process has used (user + system)", []).set((user + system) / 100)
+            }
+        }
     }
 
     /// A labelled counter, created once and cached.
@@ -97,5 +122,8 @@ public final class RuntimeMetrics: Sendable {
         gauge(name, "From the store (store_gauges)", label.isEmpty ? [] : [(label, value)]).set(Double(count))
     }
 
-    public func text() -> String { registry.emitToString() }
+    public func text() -> String {
+        sampleProcess()
+        return registry.emitToString()
+    }
 }

@@ -411,6 +411,7 @@ public final class WorkerLoop: Sendable {
             $0.stopped = counts.stopped
             status.settle(&$0)
         }
+        metrics.partitions(assigned: counts.assigned, stopped: counts.stopped.count)
         let due = lastReport.withLock { last -> Bool in
             guard ContinuousClock.now - last > .seconds(2) else { return false }
             last = .now

@@ -1,4 +1,5 @@
 import Foundation
+import KokiBase
 import Kafka
 import Postgres
 import Testing
@@ -77,6 +78,38 @@ struct ProcessTests {
         #expect(metrics.contains("koki_events_consumed_total{topic=\"sample.events.v1\"}"))
         #expect(metrics.contains("koki_batch_retries_total"))
         #expect(metrics.contains("koki_consumer_lag"))
+    }
+
+    /// What the alert rules and the dashboard (ops/) read: every process reports its build, memory
+    /// and CPU; a worker its partitions; the relay the store's gauges — rows held, the oldest
+    /// waiting row's age, each worker's business date behind today, open dead letters per group,
+    /// the last audit verification (-1: never) — with bounded labels only.
+    @Test func theOperationsGaugesAreServed() async throws {
+        let stack = try await Stack()
+        defer { stack.stopAll() }
+        let (relayPort, workerPort) = (freePort(), freePort())
+        let conn = try await PostgresConnection.connect(stack.databaseURL)
+        try await conn.run { try $0.execute("INSERT INTO worker_calendars VALUES ('tax', (now() AT TIME ZONE 'Asia/Tokyo')::date - 2)") }
+        try stack.startRelay(port: relayPort)
+        try stack.startWorker(port: workerPort)
+        try await stack.send(0..<10)
+        var relay = ""
+        #expect(try await stack.waitUntil(.seconds(30)) {
+            relay = httpGet(port: relayPort, path: "/metrics")?.body ?? ""
+            return relay.contains("koki_business_date_age_days{worker=\"tax\"}")
+        }, "\(relay)")
+        for line in ["koki_business_date_age_days{worker=\"tax\"} 2.0", "koki_outbox_held_rows 0.0", "koki_outbox_oldest_unpublished_seconds",
+                     "koki_dead_letters_open{group=\"koki-tax-worker\"} 0.0", "koki_audit_verification_age_seconds -1.0",
+                     "koki_audit_verification_failed 0.0", "koki_build_info{version=\"\(KokiVersion.string)\"} 1.0",
+                     "koki_process_resident_memory_bytes", "koki_process_cpu_seconds"] {
+            #expect(relay.contains(line), "the relay serves \(line)")
+        }
+        var worker = ""
+        #expect(try await stack.waitUntil(.seconds(30)) {
+            worker = httpGet(port: workerPort, path: "/metrics")?.body ?? ""
+            return worker.contains("koki_partitions_assigned 4.0")
+        }, "\(worker)")
+        #expect(worker.contains("koki_partitions_stopped 0.0"))
     }
 
     @Test func aBrokerOutageBacksUpTheRelayWhichDrainsAfter() async throws {

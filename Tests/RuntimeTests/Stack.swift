@@ -50,9 +50,9 @@ final class Stack: @unchecked Sendable {  // used from one test task
     }
 
     @discardableResult
-    func startRelay() throws -> ChildProcess {
+    func startRelay(port: Int = 0) throws -> ChildProcess {
         var env = environment
-        env["KOKI_HTTP_PORT"] = "0"
+        env["KOKI_HTTP_PORT"] = String(port)
         let child = try ChildProcess("koki-relay", environment: env)
         children.append(child)
         return child
