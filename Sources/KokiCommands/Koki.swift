@@ -8,7 +8,7 @@ public struct Koki: AsyncParsableCommand {
         commandName: "koki",
         abstract: "後期高齢者医療 back office: operations and development commands.",
         version: KokiVersion.string,
-        subcommands: [Migrate.self, Broker.self, Tick.self, Clock.self, Person.self, Estimate.self, LateFeeCommand.self, Rates.self, Reconcile.self, Ledger.self, PremiumsPaid.self, Policy.self, Audit.self, Keys.self, Disclose.self, UsageStop.self, TopicsCommand.self, Dev.self, Synth.self, Chaos.self, DeadLetters.self, OutboxCommand.self, Bench.self])
+        subcommands: [Migrate.self, Broker.self, Tick.self, Clock.self, Person.self, Estimate.self, LateFeeCommand.self, Rates.self, Reconcile.self, Ledger.self, PremiumsPaid.self, Policy.self, Audit.self, Keys.self, Disclose.self, UsageStop.self, TopicsCommand.self, Dev.self, Synth.self, Chaos.self, DeadLetters.self, OutboxCommand.self, Offsets.self, Bench.self])
 
     public init() {}
 }

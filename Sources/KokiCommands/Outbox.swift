@@ -7,8 +7,26 @@ import WorkerRuntime
 struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox",
-        abstract: "List held outbox rows, or release them to be decided and sent again.",
-        subcommands: [Held.self, Release.self])
+        abstract: "List held outbox rows, release them to be decided and sent again, or discard them.",
+        subcommands: [Held.self, Release.self, Discard.self])
+
+    struct Discard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Discard a held row: it is never sent (recorded in operator_actions with who and why, never its body).")
+        @Argument var id: Int64
+        @Option(help: "Why (no personal data).") var reason: String
+        @Option(help: "Who (default: $USER); the database login is recorded as well.") var operatorName: String?
+
+        mutating func run() async throws {
+            let (id, reason, by) = (self.id, self.reason, operatorName ?? defaultOperator())
+            do {
+                try await withDatabase { try OperatorActions.discardHeld(id, reason: reason, operatorName: by, on: $0) }
+            } catch let error as OperatorActions.Refused {
+                throw fail(error.description)
+            }
+            print("discarded outbox row \(id) (recorded)")
+        }
+    }
 
     struct Held: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List held rows (no payloads).")

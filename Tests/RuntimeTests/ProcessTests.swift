@@ -112,6 +112,61 @@ struct ProcessTests {
         #expect(worker.contains("koki_partitions_stopped 0.0"))
     }
 
+    /// The workers read their positions from PostgreSQL: `koki offsets set` moves one back
+    /// (recorded with who and why) and a restarted worker re-reads from there, the inbox
+    /// skipping what it had applied; `koki outbox discard` drops a held row, recorded without
+    /// its body.
+    @Test func offsetsAreSetAndHeldRowsDiscardedOnTheRecord() async throws {
+        let stack = try await Stack()
+        defer { stack.stopAll() }
+        try stack.startRelay()
+        let worker = try stack.startWorker()
+        try await stack.send(0..<40)
+        try await stack.verifyExactlyOnce(events: 40)
+        let env = ["KOKI_DATABASE_URL": stack.databaseURL, "USER": "ops-1"]
+        let (shown, table) = try await runCommand("koki", ["offsets", "show", "--group", stack.group], environment: env)
+        #expect(shown == 0 && table.contains("\(stack.group)\t\(stack.input)\t0\t"), "\(table)")
+        let before = try await stack.count("SELECT next_offset FROM consumer_offsets WHERE topic = \(stack.input) AND partition = 0")
+        #expect(before > 0)
+        worker.terminate()
+        _ = await worker.waitForExit(timeout: .seconds(30))
+        let (set, setOutput) = try await runCommand("koki", ["offsets", "set", "--group", stack.group, "--topic", stack.input,
+                                                             "--partition", "0", "--offset", "0", "--reason", "re-read after a fix"],
+                                                    environment: env)
+        #expect(set == 0 && setOutput.contains("next offset \(before) → 0"), "\(setOutput)")
+        #expect(try await stack.count("""
+            SELECT count(*) FROM operator_actions WHERE action = 'offset-set' AND operator = 'ops-1' AND session_login = 'postgres'
+              AND (detail->>'from')::bigint = \(before) AND (detail->>'to')::bigint = 0 AND reason = 're-read after a fix'
+            """) == 1)
+        try stack.startWorker()
+        #expect(try await stack.waitUntil(.seconds(60)) {
+            try await stack.count("SELECT next_offset FROM consumer_offsets WHERE topic = \(stack.input) AND partition = 0") == before
+        }, "the restarted worker read partition 0 again from 0")
+        try await stack.verifyExactlyOnce(events: 40)
+        let (missing, missingOutput) = try await runCommand("koki", ["offsets", "set", "--group", "nobody", "--topic", stack.input,
+                                                                     "--partition", "0", "--offset", "0", "--reason", "x"], environment: env)
+        #expect(missing != 0 && missingOutput.contains("has no position"))
+
+        // A held row, discarded on the record.
+        let conn = try await PostgresConnection.connect(stack.databaseURL)
+        let id = try await conn.run { conn in
+            try conn.query("""
+                INSERT INTO outbox (topic, bucket, ce_id, ce_type, headers, held_at, held_reason)
+                VALUES ('clock.business-day.v1', 0, 'forged-1', 'clock.business-day', '[]', now(), 'koki publishes nothing to this topic')
+                RETURNING id
+                """)[0].decode(Int64.self, at: 0)
+        }
+        let (discarded, discardOutput) = try await runCommand("koki", ["outbox", "discard", "\(id)", "--reason", "forged row"],
+                                                              environment: env)
+        #expect(discarded == 0 && discardOutput.contains("discarded outbox row \(id)"), "\(discardOutput)")
+        #expect(try await stack.count("SELECT count(*) FROM outbox WHERE id = \(id)") == 0)
+        #expect(try await stack.count("""
+            SELECT count(*) FROM operator_actions WHERE action = 'outbox-discard' AND detail->>'topic' = 'clock.business-day.v1'
+            """) == 1)
+        let (again, againOutput) = try await runCommand("koki", ["outbox", "discard", "\(id)", "--reason", "x"], environment: env)
+        #expect(again != 0 && againOutput.contains("is not held"))
+    }
+
     @Test func aBrokerOutageBacksUpTheRelayWhichDrainsAfter() async throws {
         let stack = try await Stack()
         defer { stack.stopAll() }
