@@ -223,10 +223,55 @@ OUTBOUND_TOPICS = {
     "transfer.kokuhoren.v1": ("埼玉県国民健康保険団体連合会 (経由機関, for the 年金保険者)", ["kokuhoren.pension-request"]),
 }
 
+# The partitions of each topic (Topics.swift; ContractTests holds the two together), and which
+# consumer groups read it.
+PARTITIONS = {
+    "resident.changes.v1": 6, "welfare.public-assistance.v1": 3, "counter.applications.v1": 3, "tax.income.v1": 6,
+    "pension.deduction-targets.v1": 3, "collection.payments.v1": 6, "department.enrollments.v1": 3, "koiki.decisions.v1": 6,
+    "clock.business-day.v1": 1, "transfer.koiki.v1": 6, "transfer.welfare-livelihood.v1": 3, "transfer.disability-welfare.v1": 3,
+    "transfer.child-development.v1": 3, "transfer.municipal-tax.v1": 3, "transfer.kokuhoren.v1": 3,
+    "koki.resident-updates.v1": 6, "koki.notices.v1": 3, "koki.audit-checkpoints.v1": 1,
+}
+GROUPS = {
+    "resident.changes.v1": ["koki-resident-worker"], "welfare.public-assistance.v1": ["koki-resident-worker"],
+    "counter.applications.v1": ["koki-resident-worker", "koki-tax-worker"], "tax.income.v1": ["koki-tax-worker"],
+    "pension.deduction-targets.v1": ["koki-tax-worker"], "collection.payments.v1": ["koki-payment-worker"],
+    "department.enrollments.v1": ["koki-resident-worker"], "koiki.decisions.v1": ["koki-resident-worker", "koki-tax-worker"],
+    "clock.business-day.v1": ["koki-resident-worker", "koki-tax-worker", "koki-payment-worker"],
+    "koki.resident-updates.v1": ["koki-tax-worker"],
+}
+# Messages whose key is not a person's 宛名番号.
+KEY_CONST = {"clock.business-day": "clock", "koiki.age-75-upcoming": "age-75-upcoming",
+             "notice.reconciliation-summary": "office", "koki.audit-checkpoint": "audit"}
+DEAD_LETTER = obj({"topic": string(), "partition": integer(minimum=0), "offset": integer(minimum=0),
+                   "consumerGroup": string(), "errorKind": string(), "reason": string(),
+                   "ceId": string(), "ceType": string()},
+                  required=["topic", "partition", "offset", "consumerGroup", "errorKind", "reason"],
+                  description="A dead letter's reference on `<topic>.dlq`: where the event was and why it was not applied "
+                              "(rule and field names, never values) — never its key, headers or body, which stay sealed in "
+                              "koki's store (`koki dlq show --payload` is an audited read)")
+
+def accepting(schema):
+    """An inbound schema as upstream teams may rely on: koki may accept more (EVENTS.md: optional
+    fields), so unknown properties are allowed at every level."""
+    if isinstance(schema, dict):
+        out = {k: accepting(v) for k, v in schema.items()}
+        if out.get("additionalProperties") is False:
+            out["additionalProperties"] = True
+        return out
+    if isinstance(schema, list):
+        return [accepting(v) for v in schema]
+    return schema
+
 def write_schema(event_type, schema, direction, topic):
+    key = f"`{KEY_CONST[event_type]}`" if event_type in KEY_CONST else "the person's 宛名番号"
+    extra = (" koki accepts fields this schema does not name (it ignores them); it never requires more."
+             if direction == "inbound" else
+             " Consumers must ignore fields they do not know: a minor version may add optional ones.")
     doc = {"$schema": S, "$id": f"https://koki.example/contracts/schemas/{event_type}.json",
            "title": event_type, "description": f"Body of `{event_type}` ({direction}, {topic}). CloudEvents binary mode: the "
-           "envelope is in the ce_* headers; the key is the person's 宛名番号.", **schema}
+           f"envelope is in the ce_* headers; the key is {key}.{extra}",
+           **(accepting(schema) if direction == "inbound" else schema)}
     with open(os.path.join(HERE, "schemas", f"{event_type}.json"), "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False, indent=2)
         f.write("\n")
@@ -240,44 +285,89 @@ def main():
         write_schema(t, schema, "outbound", ", ".join(topics))
     for t, schema in INTERNAL.items():
         write_schema(t, schema, "internal", INTERNAL_TOPIC.get(t, "koki.notices.v1"))
+    write_schema("koki.dead-letter", DEAD_LETTER, "internal", "<topic>.dlq")
 
-    # AsyncAPI 3: channels (topics), messages (one per ce_type, payload = the schema), operations.
-    lines = ["asyncapi: 3.0.0", "info:", "  title: koki — 後期高齢者医療 back office events", "  version: 1.0.0", "  description: |",
+    # AsyncAPI 3: servers, channels (topics, with Kafka bindings), messages (one per ce_type: its
+    # headers with ce_type fixed, its key, its payload schema), operations (with the groups).
+    lines = ["asyncapi: 3.0.0", "info:", "  title: koki — 後期高齢者医療 back office events", "  version: 1.1.0", "  description: |",
              "    What upstream systems publish to koki (receive) and what koki publishes to the insurer and the city's",
-             "    departments (send). Kafka, CloudEvents 1.0 binary mode: headers ce_specversion, ce_id (the dedupe key),",
-             "    ce_type, ce_source, ce_time, content-type application/json, optional traceparent; the key is the",
-             "    person's 宛名番号. Each destination receives only the fields its legal basis allows (`koki policy show`);",
-             "    a field a destination may not receive is absent, so most outbound fields are optional.",
-             "defaultContentType: application/json", "channels:"]
-    def channel(topic, types, description):
+             "    departments (send). Kafka, CloudEvents 1.0 binary mode: headers ce_specversion, ce_id, ce_type,",
+             "    ce_source, ce_time, content-type application/json, optional traceparent (W3C). Delivery is at least",
+             "    once and ordered per key: a consumer dedupes by (ce_source, ce_id) — koki's own events keep one",
+             "    ce_id per fact, so a re-published one is the same event. Each destination receives only the fields",
+             "    its legal basis allows (`koki policy show`): a field a destination may not receive is absent, so",
+             "    most outbound fields are optional. Topic names carry the major version: a breaking change to a",
+             "    message goes to a new topic (contracts/check-compat enforces it against contracts/published).",
+             "defaultContentType: application/json",
+             "servers:",
+             "  production:",
+             "    host: kafka:9094",
+             "    protocol: kafka-secure",
+             "    description: SASL_SSL (SCRAM-SHA-512) with ACLs per principal (docker/kafka-acls.sh); TLS verified.",
+             "    security:",
+             "      - $ref: '#/components/securitySchemes/scram'",
+             "  example:",
+             "    host: kafka:9092",
+             "    protocol: kafka",
+             "    description: docker/compose.yaml's single PLAINTEXT broker (not for personal data).",
+             "channels:"]
+    def key_schema(t):
+        return f"{{type: string, const: '{KEY_CONST[t]}'}}" if t in KEY_CONST else "{type: string, pattern: '^[0-9]{10}$'}"
+    def channel(topic, types, description, dlq=False):
         cid = topic.replace(".", "-")
         out = [f"  {cid}:", f"    address: {topic}", f"    description: {json.dumps(description, ensure_ascii=False)}", "    messages:"]
         for t in types:
             mid = t.replace(".", "-")
-            out += [f"      {mid}:", f"        name: {t}", f"        title: {t}", "        headers:",
-                    "          $ref: '#/components/schemas/cloudEventHeaders'", "        payload:",
-                    f"          $ref: './schemas/{t}.json'"]
+            headers = "deadLetterHeaders" if dlq else "cloudEventHeaders"
+            out += [f"      {mid}:", f"        name: {t}", f"        title: {t}", "        headers:", "          allOf:",
+                    f"            - $ref: '#/components/schemas/{headers}'",
+                    "            - type: object", "              properties:", f"                ce_type: {{const: {t}}}",
+                    "        payload:", f"          $ref: './schemas/{t}.json'", "        bindings:", "          kafka:",
+                    "            key: " + ("{type: 'null'}" if dlq else key_schema(t))]
+        config = ["        topicConfiguration:", "          cleanup.policy: [delete]"]
+        if dlq:
+            config += ["          retention.ms: 7776000000  # KOKI_DLQ_RETENTION_DAYS (90) at koki topics create"]
+        out += ["    bindings:", "      kafka:", f"        partitions: {1 if dlq else PARTITIONS[topic]}", "        replicas: 3"] + config
         return out
     for topic, types in INBOUND.items():
         lines += channel(topic, list(types), "Inbound (EVENTS.md).")
     for topic, (name, types) in OUTBOUND_TOPICS.items():
         lines += channel(topic, types, f"To {name}.")
     lines += channel("koki.resident-updates.v1", ["koki.resident-update"], "Internal: resident worker to tax worker.")
-    lines += channel("koki.notices.v1", [t for t in INTERNAL if t.startswith("notice.")], "Internal: notices to print and mail.")
+    lines += channel("koki.notices.v1", [t for t in INTERNAL if t.startswith("notice.")],
+                     "To the print contractor (委託), under the transfer policy: the notices to print and mail.")
     lines += channel("koki.audit-checkpoints.v1", ["koki.audit-checkpoint"],
                      "For the 情報システム管理者: the transfer and access logs' heads, with each business day (koki clock).")
+    for topic in list(INBOUND) + ["koki.resident-updates.v1"]:
+        lines += channel(topic + ".dlq", ["koki.dead-letter"],
+                         f"Dead letters of {topic}: a reference per event not applied (never its body).", dlq=True)
     lines.append("operations:")
-    for topic, types in INBOUND.items():
+    for topic in list(INBOUND) + ["koki.resident-updates.v1"]:
         cid = topic.replace(".", "-")
-        lines += [f"  receive-{cid}:", "    action: receive", "    channel:", f"      $ref: '#/channels/{cid}'"]
-    for topic in list(OUTBOUND_TOPICS) + ["koki.audit-checkpoints.v1"]:
+        groups = ", ".join(GROUPS[topic])
+        lines += [f"  receive-{cid}:", "    action: receive", "    channel:", f"      $ref: '#/channels/{cid}'",
+                  "    bindings:", "      kafka:", f"        groupId: {{type: string, enum: [{groups}]}}"]
+    for topic in list(OUTBOUND_TOPICS) + ["koki.resident-updates.v1", "koki.notices.v1", "koki.audit-checkpoints.v1"] + \
+            [t + ".dlq" for t in list(INBOUND) + ["koki.resident-updates.v1"]]:
         cid = topic.replace(".", "-")
         lines += [f"  send-{cid}:", "    action: send", "    channel:", f"      $ref: '#/channels/{cid}'"]
-    lines += ["components:", "  schemas:", "    cloudEventHeaders:", "      type: object",
+    lines += ["components:", "  securitySchemes:", "    scram:", "      type: scramSha512",
+              "      description: One principal per service (docker/compose.production.yaml, docker/kafka-acls.sh).",
+              "  schemas:", "    cloudEventHeaders:", "      type: object",
               "      required: [ce_specversion, ce_id, ce_type, ce_source, ce_time, content-type]", "      properties:",
               "        ce_specversion: {type: string, const: '1.0'}", "        ce_id: {type: string, minLength: 1}",
               "        ce_type: {type: string}", "        ce_source: {type: string}", "        ce_time: {type: string, format: date-time}",
-              "        content-type: {type: string, const: application/json}", "        traceparent: {type: string}"]
+              "        content-type: {type: string, const: application/json}", "        traceparent: {type: string}",
+              "    deadLetterHeaders:", "      type: object",
+              "      required: [ce_specversion, ce_id, ce_type, ce_source, content-type, koki_dlq_topic, koki_dlq_partition,",
+              "                 koki_dlq_offset, koki_dlq_group, koki_dlq_error_kind, koki_dlq_reason]", "      properties:",
+              "        ce_specversion: {type: string, const: '1.0'}", "        ce_id: {type: string, minLength: 1}",
+              "        ce_type: {type: string, const: koki.dead-letter}", "        ce_source: {type: string}",
+              "        content-type: {type: string, const: application/json}", "        koki_dlq_topic: {type: string}",
+              "        koki_dlq_partition: {type: string}", "        koki_dlq_offset: {type: string}",
+              "        koki_dlq_timestamp: {type: string, description: 'milliseconds since the epoch, or empty'}",
+              "        koki_dlq_group: {type: string}", "        koki_dlq_error_kind: {type: string}",
+              "        koki_dlq_reason: {type: string, description: 'names a rule and a field, never a value'}"]
     with open(os.path.join(HERE, "asyncapi.yaml"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiEvents
 import KokiStore
 import KokiSynth
 import PaymentWorker
@@ -60,7 +61,12 @@ struct ContractTests {
             let body = try JSONSerialization.jsonObject(with: Data(example.body.utf8))
             #expect(validator.validate(body).isEmpty, "\(example.type): \(validator.validate(body))")
         }
-        // Applied, not dead-lettered, by the worker that reads each topic.
+        // Applied, not dead-lettered, by the worker that reads each topic — also with a field the
+        // contract does not name.
+        let examples = Self.examples + [("collection.payments.v1", "payment.received", "0000123456", """
+            { "paymentId": "P-20260731-000124", "atenaNo": "0000123456", "fiscalYear": 2026, "installmentNo": 1, "amount": 7500,
+              "paidOn": "2026-07-30", "channel": "bank", "branchCode": "0123" }
+            """)]
         let url = try await MigratedDatabase.create()
         let conn = try await PostgresConnection.connect(url)
         let handlers: [(any EventHandler, [String])] = [
@@ -68,7 +74,7 @@ struct ContractTests {
             (PaymentHandler(clock: .replay), PaymentHandler.topics),
         ]
         try await conn.run { conn in
-            for (offset, example) in Self.examples.enumerated() {
+            for (offset, example) in examples.enumerated() {
                 for (handler, topics) in handlers where topics.contains(example.topic) {
                     let event = try InboundEvent(consumed(Self.message(example, id: "example-\(offset)"), offset: Int64(offset)))
                     let outcomes = try conn.transaction { try handler.apply([event], in: $0) }
@@ -106,14 +112,19 @@ struct ContractTests {
         let flags = try #require(try SchemaValidator.forType("pension.deduction-target"))
         let zeroFlag = try JSONSerialization.jsonObject(with: Data(#"{"atenaNo":"0000123456","fiscalYear":2026,"pensionAnnualAmount":1,"pensionPerPayment":1,"longTermCarePremiumDeducted":0,"longTermCarePremiumPerPayment":0}"#.utf8))
         #expect(!flags.validate(zeroFlag).isEmpty, "0 is not a boolean")
-        var extra = good; extra["nameKanji"] = "試験"
+        // What koki receives accepts fields it does not name (EVENTS.md: koki may accept more);
+        // what it sends names every field it may carry.
+        var extra = good; extra["memo"] = "upstream added this"
+        #expect(validator.validate(extra).isEmpty, "an inbound schema accepts an unknown field")
+        let receipt = try #require(try SchemaValidator.forType("koiki.receipt"))
+        #expect(!receipt.validate(["atenaNo": "0000123456", "nameKanji": "試験"]).isEmpty, "an outbound schema names every field")
         var missing = good; missing["paidOn"] = nil
         var wrongType = good; wrongType["amount"] = "7500"
         var badDate = good; badDate["paidOn"] = "2026-02-30"
         var negative = good; negative["amount"] = -1
         var badEnum = good; badEnum["channel"] = "cash"
         var badKey = good; badKey["atenaNo"] = "123456789018"
-        for (name, body) in [("extra", extra), ("missing", missing), ("wrong type", wrongType), ("bad date", badDate),
+        for (name, body) in [("missing", missing), ("wrong type", wrongType), ("bad date", badDate),
                              ("negative", negative), ("bad enum", badEnum), ("bad 宛名番号", badKey)] {
             #expect(!validator.validate(body).isEmpty, "\(name) must be refused")
         }
@@ -130,5 +141,61 @@ struct ContractTests {
         // Every schema file is used, and every transfer type koki emits has one.
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: SchemaValidator.directory.path))
         #expect(files == Set(refs))
+    }
+
+    /// Every topic koki reads or writes is a channel of the AsyncAPI document, with its partitions
+    /// as `koki topics create` makes them, and every inbound topic's dead letters too.
+    @Test func everyTopicIsAChannelWithItsPartitions() throws {
+        let text = try String(contentsOf: Env.repoRoot.appendingPathComponent("contracts/asyncapi.yaml"), encoding: .utf8)
+        var partitions: [String: Int] = [:]
+        var address: String?
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("    address: ") { address = String(line.dropFirst("    address: ".count)) }
+            if line.hasPrefix("        partitions: "), let address { partitions[address] = Int(line.dropFirst("        partitions: ".count)) }
+        }
+        for topic in Topics.all {
+            #expect(partitions[topic.name] == topic.partitions, "\(topic.name): \(topic.partitions) partitions, the contract says \(String(describing: partitions[topic.name]))")
+        }
+        #expect(Set(partitions.keys) == Set(Topics.all.map(\.name)), "no channel koki does not have")
+    }
+
+    /// contracts/check-compat: a property removed from what koki sends is a breaking change on its
+    /// topic; on a new topic version it is a new contract.
+    @Test func aBreakingChangeNeedsANewTopicVersion() throws {
+        let contracts = Env.repoRoot.appendingPathComponent("contracts")
+        let (clean, cleanOutput) = try runScript(contracts.appendingPathComponent("check-compat").path, [])
+        #expect(clean == 0, "\(cleanOutput)")
+        let changed = FileManager.default.temporaryDirectory.appendingPathComponent("contracts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: changed, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: contracts.appendingPathComponent("schemas"), to: changed.appendingPathComponent("schemas"))
+        let receipt = changed.appendingPathComponent("schemas/koiki.receipt.json")
+        var schema = try JSONSerialization.jsonObject(with: Data(contentsOf: receipt)) as! [String: Any]
+        var properties = schema["properties"] as! [String: Any]
+        properties["amount"] = nil
+        schema["properties"] = properties
+        schema["required"] = (schema["required"] as! [String]).filter { $0 != "amount" }
+        try JSONSerialization.data(withJSONObject: schema).write(to: receipt)
+        let asyncapi = try String(contentsOf: contracts.appendingPathComponent("asyncapi.yaml"), encoding: .utf8)
+        try asyncapi.write(to: changed.appendingPathComponent("asyncapi.yaml"), atomically: true, encoding: .utf8)
+        let published = contracts.appendingPathComponent("published").path
+        let (broken, brokenOutput) = try runScript(contracts.appendingPathComponent("check-compat").path, [published, changed.path])
+        #expect(broken != 0 && brokenOutput.contains("koiki.receipt.amount: removed"), "\(brokenOutput)")
+        try asyncapi.replacingOccurrences(of: "address: transfer.koiki.v1", with: "address: transfer.koiki.v2")
+            .write(to: changed.appendingPathComponent("asyncapi.yaml"), atomically: true, encoding: .utf8)
+        let (moved, movedOutput) = try runScript(contracts.appendingPathComponent("check-compat").path, [published, changed.path])
+        #expect(moved == 0, "on transfer.koiki.v2 it is a new contract: \(movedOutput)")
+    }
+
+    func runScript(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
     }
 }
