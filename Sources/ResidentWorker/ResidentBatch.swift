@@ -94,6 +94,7 @@ struct ResidentBatch {
 
         let recomputed = try recompute(Array(people), businessDate: businessDate, previousHouseholds: previousHouseholds)
         try UnionQualifications(tx: tx).reconcile(unionQualifications, periods: recomputed.periods, on: businessDate)
+        try BurdenRatioReconciliation(tx).reconcile(unionQualifications.map(\.decision.atenaNo), on: businessDate)
         // Households last: what is shared with other partitions' batches is held for the
         // shortest time. Whoever takes a household's lock after another batch committed reads
         // that batch's members, so the last 住基情報 sent for a household is complete.

@@ -294,6 +294,8 @@ struct AssessmentRun {
             }
         }
         try store.recordBurdenRatios(rows.sorted { ($0.atenaNo, $0.effectiveFrom) < ($1.atenaNo, $1.effectiveFrom) })
+        // 突合: what koki judged against the union's 負担割合, where the union has sent one.
+        try BurdenRatioReconciliation(tx).reconcile(rows.map(\.atenaNo), on: decidedOn)
     }
 
     /// The insurer's 賦課 and 期割 records, the printed notice, and the departments' copies.

@@ -190,6 +190,45 @@ struct UnionDecisionTests {
         #expect(try await open(stack, p).isEmpty)
     }
 
+    /// 突合 of the 負担割合: koki judges p at 1割 from 1 August; the union says 2割 — a work item with both
+    /// values; the union's next decision says 1割 — it closes by itself. Before koki has judged,
+    /// a decision has nothing to be compared with (no item).
+    @Test func theUnionsBurdenRatioIsChecked() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        try stack.start(workers: ["koki-resident-worker", "koki-tax-worker"])
+        let p = "0000000161"
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-04-01")!)])
+        try await stack.send([tax.resident(p, household: "0000009061", born: "1946-05-05", relationship: .head),
+                              tax.income(p, pension: 1_970_000, id: "inc-\(p)")])
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods WHERE atena_no = \(p)")
+        try await stack.waitFor("income", "SELECT count(*) FROM incomes WHERE atena_no = \(p)")
+        let acquired = try #require(LocalDate(iso: try await stack.strings(
+            "SELECT acquired_on::text FROM qualification_periods WHERE atena_no = \(p)").first ?? ""))
+        func decision(_ id: String, on day: String, ratio: Int) -> OutgoingMessage {
+            factory.message(topic: UnionDecision.topic, type: UnionDecision.qualificationDecided, id: id, key: p,
+                            body: UnionQualificationDecision(
+                                atenaNo: p, insuredNo: "12340161", decidedOn: LocalDate(iso: day)!,
+                                periods: [.init(acquiredOn: acquired, acquisitionReason: "age-75", lostOn: nil, lossReason: nil)],
+                                burdenRatio: [.init(from: LocalDate(iso: "2026-08-01")!, ratio: ratio)]))
+        }
+        try await stack.send([decision("ub-0", on: "2026-04-02", ratio: 2)])
+        try await stack.waitFor("kept", "SELECT count(*) FROM union_qualifications WHERE atena_no = \(p)")
+        #expect(try await open(stack, p).isEmpty, "koki has not judged yet: nothing to compare")
+        // The 本算定 and 1 August: koki judges 1割 (a single pensioner, 1,970,000) — against the union's 2割.
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-08-03")!)])
+        try await stack.waitFor("judged", "SELECT count(*) FROM burden_ratios WHERE atena_no = \(p) AND effective_from = '2026-08-01'")
+        try await stack.waitFor("a work item", "SELECT count(*) FROM discrepancies WHERE atena_no = \(p) AND kind = 'burden-ratio'")
+        #expect(try await stack.strings("""
+            SELECT koki_value || ' / ' || union_value FROM discrepancies WHERE atena_no = \(p) AND kind = 'burden-ratio'
+            """) == ["2026-08-01:1割 / 2026-08-01:2割"])
+        try await stack.send([decision("ub-1", on: "2026-08-10", ratio: 1)])
+        try await stack.waitFor("agreed", """
+            SELECT count(*) FROM discrepancies WHERE atena_no = \(p) AND kind = 'burden-ratio' AND closed_reason = 'agreed'
+            """)
+        #expect(try await open(stack, p).isEmpty)
+    }
+
     /// The daily interface reconciliation: a business day's inbound events per source and group
     /// (applied, dead-lettered), its transfers per destination, recorded; the gauge says how many
     /// business days are not recorded.
