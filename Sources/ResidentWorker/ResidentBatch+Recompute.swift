@@ -108,6 +108,7 @@ extension ResidentBatch {
                                          insuredNumber: insuredNumber, change: change.name, period: change.period,
                                          eventID: eventID))
                 numbers[change.period.acquiredOn] = number
+                if case .acquired = change { reportedToUnion.insert(atenaNo) }
                 try deriveChange(change, atenaNo: atenaNo, insuredNumber: insuredNumber, asOf: asOf,
                                  departments: file.departments(on: asOf), owner: cause)
             }

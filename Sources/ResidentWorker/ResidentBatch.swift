@@ -38,6 +38,8 @@ struct ResidentBatch {
     /// The union's 資格 decisions of the batch (event id, decision), checked against koki's periods
     /// once they are recomputed.
     var unionQualifications: [(eventID: String, decision: UnionQualificationDecision)] = []
+    /// People whose acquisition this batch told the union (for `unknown-to-union`).
+    var reportedToUnion: Set<String> = []
 
     init(tx: PostgresConnection, steps: [Step], vault: MyNumberVault, derived: [[DerivedEvent]]) {
         self.tx = tx
@@ -95,6 +97,7 @@ struct ResidentBatch {
         let recomputed = try recompute(Array(people), businessDate: businessDate, previousHouseholds: previousHouseholds)
         try UnionQualifications(tx: tx).reconcile(unionQualifications, periods: recomputed.periods, on: businessDate)
         try BurdenRatioReconciliation(tx).reconcile(unionQualifications.map(\.decision.atenaNo), on: businessDate)
+        try UnionQualifications(tx: tx).markReported(reportedToUnion.sorted(), on: businessDate)
         // Households last: what is shared with other partitions' batches is held for the
         // shortest time. Whoever takes a household's lock after another batch committed reads
         // that batch's members, so the last 住基情報 sent for a household is complete.
@@ -111,7 +114,10 @@ struct ResidentBatch {
             guard case .clock(let date) = step.command else { continue }
             try deriveUpcoming(on: date, owner: step.index)
             try issueCertificates(on: date, owner: step.index, eventID: step.event.id)
-            if n == 0 { try deriveHouseholdRecords(on: date, owner: step.index) }
+            if n == 0 {
+                try deriveHouseholdRecords(on: date, owner: step.index)
+                try UnionQualifications(tx: tx).findUnknownToUnion(on: date, eventID: step.event.id)
+            }
         }
     }
 

@@ -66,6 +66,8 @@ struct UnionQualifications {
         let union = UnionStore(tx)
         for (person, decision) in latest.sorted(by: { $0.key < $1.key }) {
             let day = businessDate ?? decision.decidedOn
+            // The union has decided about the person: it knows them.
+            try union.closeAgreed(person, fiscalYear: nil, kinds: ["unknown-to-union"], on: day)
             let theirs = decision.periods.map { Self.text($0.acquiredOn, $0.lostOn) }.sorted()
             let ours = (periods[person] ?? []).map { Self.text($0.acquiredOn, $0.lostOn) }.sorted()
             if ours.isEmpty && !theirs.isEmpty {
@@ -78,6 +80,42 @@ struct UnionQualifications {
             } else {
                 try union.closeAgreed(person, fiscalYear: nil, kinds: ["qualification", "unknown-to-koki"], on: day)
             }
+        }
+    }
+
+    /// How long the union may take to decide about someone koki insures before it is a work item
+    /// [assumed: the union decides within days of the 届出 it receives; a month is generous —
+    /// change it here if the union's practice says otherwise].
+    static let unknownToUnionAfterDays = 30
+
+    /// Records the business day koki first told the union of these people's acquisition.
+    func markReported(_ people: [String], on day: LocalDate?) throws {
+        guard !people.isEmpty else { return }
+        try tx.execute("""
+            INSERT INTO union_reported (atena_no, reported_on) SELECT unnest(\(people)::text[]), \(day)::date
+            ON CONFLICT (atena_no) DO NOTHING
+            """)
+    }
+
+    /// On a business day: everyone koki insures and told the union of `unknownToUnionAfterDays` or
+    /// more business-calendar days ago, of whom the union has decided nothing, is an
+    /// `unknown-to-union` item (closed when a decision comes).
+    func findUnknownToUnion(on day: LocalDate, eventID: String) throws {
+        try tx.execute("UPDATE union_reported SET reported_on = \(day) WHERE reported_on IS NULL")
+        let cutoff = day.adding(days: -Self.unknownToUnionAfterDays)
+        let union = UnionStore(tx)
+        for row in try tx.query("""
+            SELECT q.atena_no, string_agg(q.acquired_on::text || '..' || coalesce(q.lost_on::text, ''), ',' ORDER BY q.acquired_on)
+            FROM qualification_periods q
+            WHERE q.atena_no IN (SELECT r.atena_no FROM union_reported r WHERE r.reported_on <= \(cutoff))
+              AND EXISTS (SELECT 1 FROM qualification_periods c WHERE c.atena_no = q.atena_no AND c.lost_on IS NULL)
+              AND NOT EXISTS (SELECT 1 FROM union_qualifications u WHERE u.atena_no = q.atena_no)
+              AND NOT EXISTS (SELECT 1 FROM discrepancies d WHERE d.atena_no = q.atena_no AND d.kind = 'unknown-to-union'
+                                AND d.closed_on IS NULL)
+            GROUP BY q.atena_no ORDER BY q.atena_no
+            """) {
+            try union.open(.init(atenaNo: try row.decode(String.self, at: 0), fiscalYear: nil, kind: "unknown-to-union",
+                                 kokiValue: try row.decode(String.self, at: 1), unionValue: nil), on: day, eventID: eventID)
         }
     }
 

@@ -34,8 +34,12 @@ struct UnionDecisionTests {
         return (try first.decode(String.self, at: 0), try first.decode(Int.self, at: 1))
     }
 
+    /// A person's open items — but `unknown-to-union`: most of these tests send the union's 賦課
+    /// and not its 資格, so the union "does not know" their people a month on (tested on its own).
     func open(_ stack: ResidentStack, _ person: String) async throws -> [String] {
-        try await stack.strings("SELECT kind FROM discrepancies WHERE atena_no = \(person) AND closed_on IS NULL ORDER BY kind")
+        try await stack.strings("""
+            SELECT kind FROM discrepancies WHERE atena_no = \(person) AND closed_on IS NULL AND kind <> 'unknown-to-union' ORDER BY kind
+            """)
     }
 
     @Test func theUnionsAssessmentGovernsBillingAndDisagreementsAreWorkItems() async throws {
@@ -77,7 +81,8 @@ struct UnionDecisionTests {
         let premium = (inquiry?["premiums"] as? [[String: Any]])?.first
         #expect(shown == 0 && premium?["annualPremium"] as? Int == 50_000 && premium?["provisional"] as? Bool == false
                 && premium?["kokiPremium"] as? Int == 62_600 && premium?["unionRevision"] as? Int == 2, "\(json)")
-        #expect((inquiry?["discrepancies"] as? [[String: Any]])?.count == 2, "\(json)")
+        #expect((inquiry?["discrepancies"] as? [[String: Any]])?.filter { $0["kind"] as? String != "unknown-to-union" }.count == 2,
+                "\(json)")
         // An older revision arriving late is history only.
         try await stack.send([assessment(p, revision: 1, on: "2026-07-10", premium: 70_000, reduction: "none0", id: "u-p-1-late")])
         try await stack.send([assessment(p, revision: 1, on: "2026-07-10", premium: 70_000, reduction: "20", id: "u-p-1-again")])
@@ -119,7 +124,8 @@ struct UnionDecisionTests {
         let (status, output) = try await runCommand("koki", ["reconcile", "--open", "--json", "--purpose", "R-1"], environment: ["KOKI_DATABASE_URL": stack.databaseURL])
         #expect(status == 0, "\(output)")
         let rows = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]
-        #expect(Set(rows?.compactMap { $0["kind"] as? String } ?? []) == ["beyond-limit", "unknown-to-koki"], "\(output)")
+        #expect(Set(rows?.compactMap { $0["kind"] as? String } ?? []).subtracting(["unknown-to-union"]) == ["beyond-limit", "unknown-to-koki"],
+                "\(output)")
         // Each person the list showed is a read in the access log, with the list's purpose (M5).
         let listed = Set(rows?.compactMap { $0["atenaNo"] as? String } ?? [])
         let logged = try await stack.strings("SELECT subject FROM access_log WHERE command = 'reconcile' AND purpose = 'R-1'")
@@ -181,13 +187,43 @@ struct UnionDecisionTests {
         try await stack.send([factory.message(topic: UnionDecision.topic, type: UnionDecision.qualificationDecided, id: "uq-2", key: p,
                                               body: differing)])
         try await stack.waitFor("a work item", "SELECT count(*) FROM discrepancies WHERE atena_no = \(p) AND kind = 'qualification'")
-        #expect(try await stack.strings("SELECT koki_value || ' / ' || union_value FROM discrepancies WHERE atena_no = \(p)")
+        #expect(try await stack.strings("SELECT koki_value || ' / ' || union_value FROM discrepancies WHERE atena_no = \(p) AND kind = 'qualification'")
                 == ["\(acquired).. / 2021-06-01.."])
         // The same periods again: the item closes by itself.
         try await stack.send([factory.message(topic: UnionDecision.topic, type: UnionDecision.qualificationDecided, id: "uq-3", key: p,
                                               body: agreeing)])
         try await stack.waitFor("agreed", "SELECT count(*) FROM discrepancies WHERE atena_no = \(p) AND closed_reason = 'agreed'")
         #expect(try await open(stack, p).isEmpty)
+    }
+
+    /// Someone koki has insured for a month of whom the union has decided nothing is a work item
+    /// (`unknown-to-union`); the union's decision closes it.
+    @Test func someoneTheUnionDoesNotKnowIsAWorkItem() async throws {
+        let stack = try await ResidentStack()
+        defer { stack.stopAll() }
+        try stack.start(workers: ["koki-resident-worker"])
+        let p = "0000000171"
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-05-11")!)])
+        try await stack.send([tax.resident(p, household: "0000009071", born: "1951-05-11", relationship: .head)])
+        try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods WHERE atena_no = \(p)")
+        // 29 days on: not yet; 30 days on (the first business day after): a work item.
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-06-09")!)])
+        try await stack.waitFor("6/9", "SELECT count(*) FROM worker_calendars WHERE worker = 'resident' AND business_date = '2026-06-09'")
+        #expect(try await stack.count("SELECT count(*) FROM discrepancies WHERE atena_no = \(p)") == 0)
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-06-10")!)])
+        try await stack.waitFor("a work item", "SELECT count(*) FROM discrepancies WHERE atena_no = \(p) AND kind = 'unknown-to-union'")
+        #expect(try await stack.strings("SELECT koki_value FROM discrepancies WHERE atena_no = \(p)") == ["2026-05-11.."])
+        try await stack.send([factory.businessDay(LocalDate(iso: "2026-06-11")!)])
+        try await stack.waitFor("6/11", "SELECT count(*) FROM worker_calendars WHERE worker = 'resident' AND business_date = '2026-06-11'")
+        #expect(try await stack.count("SELECT count(*) FROM discrepancies WHERE atena_no = \(p)") == 1, "one item, not one a day")
+        try await stack.send([factory.message(topic: UnionDecision.topic, type: UnionDecision.qualificationDecided, id: "uu-1", key: p,
+                                              body: UnionQualificationDecision(
+                                                atenaNo: p, insuredNo: "12340171", decidedOn: LocalDate(iso: "2026-06-11")!,
+                                                periods: [.init(acquiredOn: LocalDate(iso: "2026-05-11")!, acquisitionReason: "age-75",
+                                                                lostOn: nil, lossReason: nil)], burdenRatio: nil))])
+        try await stack.waitFor("closed", """
+            SELECT count(*) FROM discrepancies WHERE atena_no = \(p) AND kind = 'unknown-to-union' AND closed_reason = 'agreed'
+            """)
     }
 
     /// 突合 of the 負担割合: koki judges p at 1割 from 1 August; the union says 2割 — a work item with both
