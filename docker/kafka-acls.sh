@@ -69,6 +69,7 @@ declare -A destination=(
     [dept-child-development]=transfer.child-development.v1
     [dept-municipal-tax]=transfer.municipal-tax.v1
     [kokuhoren]=transfer.kokuhoren.v1
+    [print-contractor]=koki.notices.v1
 )
 for principal in "${!destination[@]}"; do
     acl --allow-principal "User:$principal" --operation Read --operation Describe --topic "${destination[$principal]}"

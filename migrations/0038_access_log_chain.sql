@@ -7,14 +7,12 @@
 ALTER TABLE access_log ADD COLUMN prev_hash text, ADD COLUMN hash text;
 ALTER TABLE access_log ALTER COLUMN id DROP DEFAULT;
 
-CREATE FUNCTION access_content(a access_log) RETURNS text LANGUAGE sql IMMUTABLE
-    SET search_path = pg_catalog AS $$
+CREATE FUNCTION access_content(a access_log) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT jsonb_build_array('access-v1', a.id, to_char(a.accessed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
                              a.session_login, a.operator, a.command, a.subject, to_jsonb(a.fields), a.purpose)::text
 $$;
-CREATE FUNCTION access_hash(prev text, a access_log) RETURNS text LANGUAGE sql IMMUTABLE
-    SET search_path = pg_catalog, public AS $$
-    SELECT encode(sha256(convert_to(coalesce(prev, '') || chr(10) || access_content(a), 'UTF8')), 'hex')
+CREATE FUNCTION access_hash(prev text, a access_log) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT encode(sha256(convert_to(coalesce(prev, '') || chr(10) || public.access_content(a), 'UTF8')), 'hex')
 $$;
 
 -- One append at a time (a transaction-scoped lock: the next reader's row follows this one's

@@ -5,6 +5,9 @@
 -- (not a 提供: the contractor handles the data for the city, 個人情報の保護に関する法律 第66条第2項
 -- [verify the current numbering]). The city must send these notices (納入通知 地方自治法 第231条,
 -- 督促 第231条の3, 保険料の決定 高確法 第104条), so a 利用停止 does not hold them.
+-- Notices published before this migration went out unaudited; their rows are kept only for the
+-- outbox's retention: removed, so `koki audit verify` holds every published notice to a row.
+DELETE FROM outbox WHERE topic = 'koki.notices.v1' AND published_at IS NOT NULL;
 INSERT INTO transfer_destinations (destination, name, topic, legal_basis, active_from, active_to) VALUES
     ('print-contractor', '通知書の印刷・封入封緘の委託先', 'koki.notices.v1',
      '委託 (個人情報の保護に関する法律 第66条第2項第1号: 委託を受けた者の安全管理措置), 地方自治法 第231条・第231条の3',

@@ -12,17 +12,17 @@ GRANT CREATE ON SCHEMA public TO koki_audit;
 
 ALTER TABLE audit_log ADD COLUMN canon smallint NOT NULL DEFAULT 1;
 
-CREATE FUNCTION audit_content_v2(a audit_log) RETURNS text LANGUAGE sql IMMUTABLE
-    SET search_path = pg_catalog AS $$
+-- Plain SQL functions without SET options (PostgreSQL inlines them into audit_append's loop and
+-- into verify's scan); calls schema-qualified.
+CREATE FUNCTION audit_content_v2(a audit_log) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT jsonb_build_array('audit-v2', a.seq, a.destination, a.event_id, a.event_type, a.atena_no, to_jsonb(a.fields),
                              a.legal_basis, to_char(a.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
                              a.relay_instance, to_jsonb(a.subjects))::text
 $$;
-CREATE OR REPLACE FUNCTION audit_hash(prev text, a audit_log) RETURNS text LANGUAGE sql STABLE
-    SET search_path = pg_catalog, public AS $$
+CREATE OR REPLACE FUNCTION audit_hash(prev text, a audit_log) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT CASE a.canon
-        WHEN 2 THEN encode(sha256(convert_to(coalesce(prev, '') || chr(10) || audit_content_v2(a), 'UTF8')), 'hex')
-        ELSE encode(sha256(convert_to(coalesce(prev, '') || '|' || audit_content(a), 'UTF8')), 'hex')
+        WHEN 2 THEN encode(sha256(convert_to(coalesce(prev, '') || chr(10) || public.audit_content_v2(a), 'UTF8')), 'hex')
+        ELSE encode(sha256(convert_to(coalesce(prev, '') || '|' || public.audit_content(a), 'UTF8')), 'hex')
     END
 $$;
 

@@ -22,7 +22,8 @@ struct Audit: AsyncParsableCommand {
 
         @Option(help: "A file of checkpoints (JSON lines) kept outside the database.") var checkpoints: String?
         @Flag(help: "Also check every checkpoint on \(Topics.auditCheckpoints) (KOKI_KAFKA_BROKERS).") var checkpointTopic = false
-        @Option(help: "The relay's MAC key file (KOKI_AUDIT_MAC_KEY_FILE): check every row's MAC.") var macKeyFile: String?
+        @Option(help: "The relay's MAC key file (KOKI_AUDIT_MAC_KEY_FILE): check every row's MAC (repeat it for earlier keys).")
+        var macKeyFile: [String] = []
 
         mutating func run() async throws {
             var recorded: [AuditLog.Checkpoint] = []
@@ -45,32 +46,30 @@ struct Audit: AsyncParsableCommand {
                 }
             }
             let marks = recorded
-            let key: AuditMacKey?
+            let keys: [AuditMacKey]
             do {
-                key = try macKeyFile.map { try AuditMacKey.load($0, variable: "--mac-key-file") }
+                keys = try macKeyFile.map { try AuditMacKey.load($0, variable: "--mac-key-file") }
             } catch {
                 throw fail("\(error)")
             }
-            if let key {
-                let (checked, problem) = try await withDatabase { conn in
-                    try AuditLog.verifyMacs(on: conn) { key.mac(seq: $0, hash: $1) }
-                }
-                if let problem { throw fail("the transfer log's MACs do not hold: \(problem)") }
-                print("transfer log MACs verified: \(checked) rows")
-            }
-            let (rows, problem, anchored, reads, readProblem, readsAnchored) = try await withDatabase {
-                conn -> (Int, String?, String?, Int, String?, String?) in
+            let (rows, problem, anchored, reads, readProblem, readsAnchored, macs) = try await withDatabase {
+                conn -> (Int, String?, String?, Int, String?, String?, (checked: Int, problem: String?)?) in
                 let (rows, problem) = try AuditLog.verify(on: conn)
                 let (reads, readProblem) = try AccessLog.verify(on: conn)
                 let heads = marks.compactMap { mark in mark.accessID.flatMap { id in mark.accessHash.map { (id, $0, mark.takenAt) } } }
+                let macs = keys.isEmpty ? nil : try AuditLog.verifyMacs(on: conn) { seq, hash in
+                    keys.map { $0.mac(seq: seq, hash: hash) }
+                }
                 return (rows, problem, try AuditLog.verify(marks, on: conn), reads, readProblem,
-                        try AccessLog.verify(heads: heads, on: conn))
+                        try AccessLog.verify(heads: heads, on: conn), macs)
             }
             // The outcome is recorded: the relay publishes the last one's age and result (alert rules).
-            let ok = problem == nil && anchored == nil && readProblem == nil && readsAnchored == nil
+            let ok = problem == nil && anchored == nil && readProblem == nil && readsAnchored == nil && macs?.problem == nil
             _ = try await withDatabase { conn in
                 try conn.execute("INSERT INTO audit_verifications (ok, rows) VALUES (\(ok), \(rows))")
             }
+            if let problem = macs?.problem { throw fail("the transfer log's MACs do not hold: \(problem)") }
+            if let macs { print("transfer log MACs verified: \(macs.checked) rows") }
             if let problem { throw fail("the transfer log is broken: \(problem)") }
             if let anchored { throw fail("the transfer log does not match its checkpoints: \(anchored)") }
             if let readProblem { throw fail("the access log is broken: \(readProblem)") }

@@ -166,7 +166,7 @@ struct Dev: AsyncParsableCommand {
         let audit = try await conn.run { conn -> (rows: Int, problem: String?) in
             let chain = try AuditLog.verify(on: conn)
             guard chain.problem == nil, let macKey else { return chain }
-            return (chain.rows, try AuditLog.verifyMacs(on: conn) { macKey.mac(seq: $0, hash: $1) }.problem.map { "MACs: \($0)" })
+            return (chain.rows, try AuditLog.verifyMacs(on: conn) { [macKey.mac(seq: $0, hash: $1)] }.problem.map { "MACs: \($0)" })
         }
         print(DevReport.text(summary, sent: player.sent, elapsed: elapsed, ledgerProblems: ledger.problems.map { "\($0)" },
                              auditRows: audit.rows, auditProblem: audit.problem))

@@ -18,6 +18,9 @@ public struct BurdenRatioReconciliation {
     public func reconcile(_ people: [String], on day: LocalDate?) throws {
         let people = Array(Set(people)).sorted()
         guard !people.isEmpty else { return }
+        // The two workers write the two sides in overlapping transactions: one at a time per person
+        // (in order, so two batches never wait on each other), each reading what the other committed.
+        _ = try tx.query("SELECT pg_advisory_xact_lock(7370, hashtext(p)) FROM unnest(\(people)::text[]) WITH ORDINALITY AS x(p, n) ORDER BY n")
         var union: [String: (eventID: String, decidedOn: LocalDate, steps: [(LocalDate, Int)])] = [:]
         let decoder = JSONDecoder()
         for row in try tx.query("""

@@ -91,6 +91,11 @@ public struct ResidentStore {
             """)
     }
 
+    /// The households marked for 住基情報 now (unlocked: to lock with the batch's others).
+    public func recordsDue() throws -> Set<String> {
+        Set(try tx.query("SELECT household_no FROM households WHERE record_due").map { try $0.decode(String.self, at: 0) })
+    }
+
     /// Takes the households marked for 住基情報, locked in order. A batch that marks one while
     /// this transaction runs either committed before the lock was granted (its members are read
     /// after it) or leaves its mark for the next business day.

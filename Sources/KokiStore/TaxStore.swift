@@ -127,7 +127,7 @@ public struct TaxStore {
     public func approveProvisionalRates(fiscalYear: Int, reason: String) throws {
         try tx.execute("""
             INSERT INTO provisional_rate_approvals (fiscal_year, reason) VALUES (\(fiscalYear), \(reason))
-            ON CONFLICT (fiscal_year) DO UPDATE SET reason = EXCLUDED.reason, approved_by = current_user, approved_at = now()
+            ON CONFLICT (fiscal_year) DO UPDATE SET reason = EXCLUDED.reason, approved_by = session_user, approved_at = now()
             """)
     }
 

@@ -101,7 +101,10 @@ struct ResidentBatch {
         // Households last: what is shared with other partitions' batches is held for the
         // shortest time. Whoever takes a household's lock after another batch committed reads
         // that batch's members, so the last 住基情報 sent for a household is complete.
-        try residents.lock(households: Array(households),
+        // A business day takes the households marked for 住基情報 too: in the same ordered pass, so it
+        // never holds one household while waiting for a lower one a resident batch holds.
+        let marked = clockSteps.isEmpty ? [] : try residents.recordsDue()
+        try residents.lock(households: Array(households.union(marked)),
                            heads: Dictionary(recomputed.heads, uniquingKeysWith: { _, last in last }))
         // Every household a resident event touched, old and new, is told on the next business day.
         try residents.markRecordDue(Array(eventHouseholds) + steps.compactMap { step -> String? in
@@ -110,14 +113,15 @@ struct ResidentBatch {
         })
         try deriveNonresidentRecords(recomputed)
         try deriveEnrollmentSnapshots(recomputed)
-        for (n, step) in clockSteps.enumerated() {
+        for step in clockSteps {
             guard case .clock(let date) = step.command else { continue }
             try deriveUpcoming(on: date, owner: step.index)
             try issueCertificates(on: date, owner: step.index, eventID: step.event.id)
-            if n == 0 {
-                try deriveHouseholdRecords(on: date, owner: step.index)
-                try UnionQualifications(tx: tx).findUnknownToUnion(on: date, eventID: step.event.id)
-            }
+            try UnionQualifications(tx: tx).findUnknownToUnion(on: date, eventID: step.event.id)
+        }
+        // 住基情報 once, as of the batch's last business day (the day everyone was recomputed for).
+        if let last = clockSteps.last, case .clock(let date) = last.command {
+            try deriveHouseholdRecords(on: date, owner: last.index)
         }
     }
 

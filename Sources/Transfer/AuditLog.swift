@@ -84,7 +84,8 @@ public enum AuditLog {
     /// The rows' MACs checked with the key (`mac(seq, hash)`): from the first row that has one,
     /// every row must have its own, matching; a MAC whose row is gone is a removed row. Names
     /// rows by `seq` only.
-    public static func verifyMacs(on conn: PostgresConnection, mac: (Int64, String) -> String) throws -> (checked: Int, problem: String?) {
+    /// `macs` gives a row's MAC under each key held (a key of an earlier year still checks its rows).
+    public static func verifyMacs(on conn: PostgresConnection, macs: (Int64, String) -> [String]) throws -> (checked: Int, problem: String?) {
         var checked = 0
         var started = false
         for row in try conn.query("""
@@ -96,7 +97,7 @@ public enum AuditLog {
                 continue
             }
             started = true
-            guard stored == mac(seq, hash) else {
+            guard macs(seq, hash).contains(stored) else {
                 return (checked, "row \(seq)'s MAC does not match its hash: rewritten without the key")
             }
             checked += 1

@@ -117,13 +117,17 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
         return rows.map { decide($0, subjects: subjects) }
     }
 
+    /// koki's topics that go to a contractor (委託): under the policy like a transfer topic.
+    static let entrustedTopics: Set<String> = ["koki.notices.v1"]
+
     /// The headers a transfer carries across the boundary: the CloudEvents attributes.
     static let transferHeaders: Set<String> = ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "content-type"]
 
     /// Whether a row goes to a destination under the policy: every `transfer.*` topic, and a koki
     /// topic that a destination receives (the notices, which go to the print contractor as 委託).
     func governed(_ row: OutboxMessage) -> Bool {
-        if row.topic.hasPrefix("transfer.") { return true }
+        // The notices always: without their destination's row they are held, never sent whole.
+        if row.topic.hasPrefix("transfer.") || Self.entrustedTopics.contains(row.topic) { return true }
         lock.lock()
         defer { lock.unlock() }
         return current.destinations[row.topic] != nil

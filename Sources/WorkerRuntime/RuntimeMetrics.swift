@@ -1,3 +1,4 @@
+import Foundation
 import KokiBase
 import Prometheus
 import Synchronization
@@ -35,18 +36,21 @@ public final class RuntimeMetrics: Sendable {
         gauge("koki_partitions_stopped", "Partitions stopped until an operator acts", []).set(Double(stopped))
     }
 
+    static let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
+    static let clockTicks = Double(sysconf(Int32(_SC_CLK_TCK)))
+
     /// The process's resident memory and CPU time, read from /proc at each scrape.
     func sampleProcess() {
         if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
            let pages = statm.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
-            gauge("koki_process_resident_memory_bytes", "Resident memory of this process", []).set(pages * 4096)
+            gauge("koki_process_resident_memory_bytes", "Resident memory of this process", []).set(pages * Self.pageSize)
         }
         // utime and stime are the 14th and 15th fields, counted after the command name's ')'.
         if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
            let close = stat.lastIndex(of: ")") {
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) {
-                gauge("koki_process_cpu_seconds", "CPU time this process has used (user + system)", []).set((user + system) / 100)
+                gauge("koki_process_cpu_seconds", "CPU time this process has used (user + system)", []).set((user + system) / Self.clockTicks)
             }
         }
     }

@@ -96,6 +96,21 @@ struct RoleTests {
         }
     }
 
+    /// `koki rates approve-provisional` works as koki_admin, twice (the second replaces the first),
+    /// and names the login that approved, not the role it worked as.
+    @Test func anApprovalWorksAsTheAdminAndNamesTheLogin() async throws {
+        let url = try await MigratedDatabase.create()
+        let env = ["KOKI_DATABASE_URL": url]
+        for reason in ["the union's rates are late", "still late"] {
+            let (status, output) = try await runCommand("koki", ["rates", "approve-provisional", "--fiscal-year", "2028", "--reason", reason],
+                                                        environment: env)
+            #expect(status == 0, "\(output)")
+        }
+        let conn = try await PostgresConnection.connect(url)
+        let row = try await conn.run { try $0.query("SELECT approved_by, reason FROM provisional_rate_approvals WHERE fiscal_year = 2028")[0] }
+        #expect(try row.decode(String.self, at: 0) == "postgres" && row.decode(String.self, at: 1) == "still late")
+    }
+
     @Test func workerConfigurationCarriesTheRole() throws {
         let env = ["KOKI_DATABASE_URL": "postgresql://koki@db/koki", "KOKI_KAFKA_BROKERS": "k:9092"]
         let config = try WorkerConfig.fromEnvironment(env, name: "koki-tax-worker", defaultHTTPPort: 0, defaultRole: "koki_tax")
