@@ -16,6 +16,15 @@ struct Keys: AsyncParsableCommand {
             """,
         subcommands: [Generate.self, Rotate.self, DeadLetterKeys.self, AuditMacKeyFile.self])
 
+    /// A key into a new file only its owner can read (0600); an existing file is never overwritten.
+    static func writeNewSecret(_ secret: String, to path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else { throw fail("\(path) exists: not overwritten") }
+        guard FileManager.default.createFile(atPath: path, contents: Data((secret + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw fail("cannot write \(path)")
+        }
+    }
+
     /// The transfer log's MAC key: for the relay (KOKI_AUDIT_MAC_KEY_FILE) and the verifier, never
     /// for the database.
     struct AuditMacKeyFile: ParsableCommand {
@@ -30,11 +39,7 @@ struct Keys: AsyncParsableCommand {
         var out: String
 
         func run() throws {
-            guard !FileManager.default.fileExists(atPath: out) else { throw fail("\(out) exists: not overwritten") }
-            guard FileManager.default.createFile(atPath: out, contents: Data((AuditMacKey.generate() + "\n").utf8),
-                                                 attributes: [.posixPermissions: 0o600]) else {
-                throw fail("cannot write \(out)")
-            }
+            try Keys.writeNewSecret(AuditMacKey.generate(), to: out)
             print("wrote \(out)")
         }
     }
@@ -55,12 +60,8 @@ struct Keys: AsyncParsableCommand {
         var privateOut: String
 
         func run() throws {
-            guard !FileManager.default.fileExists(atPath: privateOut) else { throw fail("\(privateOut) exists: not overwritten") }
             let (privateKey, publicKey) = DeadLetterSeal.generate()
-            guard FileManager.default.createFile(atPath: privateOut, contents: Data((privateKey + "\n").utf8),
-                                                 attributes: [.posixPermissions: 0o600]) else {
-                throw fail("cannot write \(privateOut)")
-            }
+            try Keys.writeNewSecret(privateKey, to: privateOut)
             print(publicKey)
         }
     }
