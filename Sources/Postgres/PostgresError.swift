@@ -36,6 +36,17 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     public var isPermanent: Bool { !isTransient }
 
+    /// Why a connection could not be made or was lost, as libpq says it (the host and port, or
+    /// the login the server refused — never a password, never a statement's values): for the
+    /// logs an operator reads. Its first line, printable characters only, at most 200; nil for
+    /// any error but a connection's.
+    public var connectionFailureReason: String? {
+        guard kind == .connection, let message = serverMessage else { return nil }
+        let line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let printable = String(String.UnicodeScalarView(line.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+        return printable.isEmpty ? nil : String(printable.prefix(200))
+    }
+
     /// The classification every worker relies on to decide between retry and dead letter.
     public static func isTransient(sqlState: String?) -> Bool {
         guard let sqlState else { return false }

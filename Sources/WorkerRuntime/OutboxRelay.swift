@@ -147,7 +147,8 @@ public final class OutboxRelay: Sendable {
                     status.settle(&$0)
                 }
                 logger.warning("relay cycle failed; backing off", metadata: [
-                    "attempt": "\(attempt)", "error": "\(error)", "transient": "\(transient)"])
+                    "attempt": "\(attempt)", "error": "\(error)", "transient": "\(transient)",
+                    "reason": "\((error as? PostgresError)?.connectionFailureReason ?? "-")"])
                 Thread.sleep(forTimeInterval: backoff.delay(attempt: attempt).inSeconds)
             }
         }

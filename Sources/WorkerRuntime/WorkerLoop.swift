@@ -214,7 +214,8 @@ public final class WorkerLoop: Sendable {
             } catch let error as PostgresError where error.isTransient && !stopRequested.load(ordering: .acquiring) {
                 attempt += 1
                 status.update { $0.databaseReachable = false; $0.lastLoop = .now; status.settle(&$0) }
-                logger.warning("database unreachable at start-up; retrying", metadata: ["attempt": "\(attempt)"])
+                logger.warning("database unreachable at start-up; retrying",
+                               metadata: ["attempt": "\(attempt)", "reason": "\(error.connectionFailureReason ?? "-")"])
                 Thread.sleep(forTimeInterval: backoff.delay(attempt: attempt).inSeconds)
             }
         }
