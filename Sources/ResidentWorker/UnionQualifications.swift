@@ -66,19 +66,20 @@ struct UnionQualifications {
         let union = UnionStore(tx)
         for (person, decision) in latest.sorted(by: { $0.key < $1.key }) {
             let day = businessDate ?? decision.decidedOn
-            // The union has decided about the person: it knows them.
-            try union.closeAgreed(person, fiscalYear: nil, kinds: ["unknown-to-union"], on: day)
+            // The union has decided about the person, so it knows them: each branch closes the
+            // `unknown-to-union` item in the statement that closes its other kinds.
             let theirs = decision.periods.map { Self.text($0.acquiredOn, $0.lostOn) }.sorted()
             let ours = (periods[person] ?? []).map { Self.text($0.acquiredOn, $0.lostOn) }.sorted()
             if ours.isEmpty && !theirs.isEmpty {
+                try union.closeAgreed(person, fiscalYear: nil, kinds: ["unknown-to-union"], on: day)
                 try union.open(.init(atenaNo: person, fiscalYear: nil, kind: "unknown-to-koki", kokiValue: nil,
                                      unionValue: theirs.joined(separator: ",")), on: day, eventID: decision.eventID)
             } else if ours != theirs {
-                try union.closeAgreed(person, fiscalYear: nil, kinds: ["unknown-to-koki"], on: day)
+                try union.closeAgreed(person, fiscalYear: nil, kinds: ["unknown-to-koki", "unknown-to-union"], on: day)
                 try union.open(.init(atenaNo: person, fiscalYear: nil, kind: "qualification", kokiValue: ours.joined(separator: ","),
                                      unionValue: theirs.joined(separator: ",")), on: day, eventID: decision.eventID)
             } else {
-                try union.closeAgreed(person, fiscalYear: nil, kinds: ["qualification", "unknown-to-koki"], on: day)
+                try union.closeAgreed(person, fiscalYear: nil, kinds: ["qualification", "unknown-to-koki", "unknown-to-union"], on: day)
             }
         }
     }
