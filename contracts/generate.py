@@ -324,9 +324,16 @@ def main():
                     "            - type: object", "              properties:", f"                ce_type: {{const: {t}}}",
                     "        payload:", f"          $ref: './schemas/{t}.json'", "        bindings:", "          kafka:",
                     "            key: " + ("{type: 'null'}" if dlq else key_schema(t))]
-        config = ["        topicConfiguration:", "          cleanup.policy: [delete]"]
-        if dlq:
-            config += ["          retention.ms: 7776000000  # KOKI_DLQ_RETENTION_DAYS (90) at koki topics create"]
+        # koki topics create's default retention for the topic's kind (Topics.Retention.standard).
+        if topic in ("clock.business-day.v1", "koki.audit-checkpoints.v1"):
+            retention = "-1  # kept"
+        elif dlq:
+            retention = f"{14 * 86_400_000}  # --dlq-retention-days (14)"
+        elif topic in OUTBOUND_TOPICS or topic == "koki.notices.v1":
+            retention = f"{30 * 86_400_000}  # --outbound-retention-days (30)"
+        else:
+            retention = f"{30 * 86_400_000}  # --inbound-retention-days (30)"
+        config = ["        topicConfiguration:", "          cleanup.policy: [delete]", f"          retention.ms: {retention}"]
         out += ["    bindings:", "      kafka:", f"        partitions: {1 if dlq else PARTITIONS[topic]}", "        replicas: 3"] + config
         return out
     for topic, types in INBOUND.items():

@@ -16,23 +16,36 @@ struct TopicsCommand: AsyncParsableCommand {
         @Option(help: "Replicas per partition (3 in production; 1 for a one-broker stack).")
         var replicationFactor = 3
 
-        @Option(help: "How long dead-letter topics keep their messages, in days.")
-        var dlqRetentionDays = 14
+        @Option(help: "How long upstream topics and koki's own internal topics keep their messages, in days.")
+        var inboundRetentionDays = Topics.Retention.standard.inboundDays
 
-        static func definitions(replicationFactor: Int, dlqRetentionDays: Int) -> [NewTopic] {
+        @Option(help: "How long each destination's transfer topic and the notices topic keep their messages, in days.")
+        var outboundRetentionDays = Topics.Retention.standard.outboundDays
+
+        @Option(help: "How long dead-letter topics keep their references, in days.")
+        var dlqRetentionDays = Topics.Retention.standard.deadLetterDays
+
+        var retention: Topics.Retention {
+            Topics.Retention(inboundDays: inboundRetentionDays, outboundDays: outboundRetentionDays, deadLetterDays: dlqRetentionDays)
+        }
+
+        static func definitions(replicationFactor: Int, retention: Topics.Retention) -> [NewTopic] {
             Topics.all.map { topic in
                 NewTopic(name: topic.name, partitions: topic.partitions, replicationFactor: replicationFactor,
-                         configs: Topics.configs(of: topic.name, replicationFactor: replicationFactor, dlqRetentionDays: dlqRetentionDays))
+                         configs: Topics.configs(of: topic.name, replicationFactor: replicationFactor, retention: retention))
             }
         }
 
         func validate() throws {
             guard (1...10).contains(replicationFactor) else { throw ValidationError("--replication-factor must be 1 to 10") }
-            guard (1...3650).contains(dlqRetentionDays) else { throw ValidationError("--dlq-retention-days must be 1 to 3650") }
+            for (flag, days) in [("--inbound-retention-days", inboundRetentionDays), ("--outbound-retention-days", outboundRetentionDays),
+                                 ("--dlq-retention-days", dlqRetentionDays)] where !(1...3650).contains(days) {
+                throw ValidationError("\(flag) must be 1 to 3650")
+            }
         }
 
         mutating func run() async throws {
-            let topics = Self.definitions(replicationFactor: replicationFactor, dlqRetentionDays: dlqRetentionDays)
+            let topics = Self.definitions(replicationFactor: replicationFactor, retention: retention)
             do {
                 let config = try KafkaConfig.fromEnvironment(clientID: "koki-topics")
                 let admin = try KafkaAdmin(config: config)
@@ -48,10 +61,15 @@ struct TopicsCommand: AsyncParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print every koki topic with its partition count.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print every koki topic with its partition count and the retention `create` gives it by default.")
 
         func run() {
-            for topic in Topics.all { print("\(topic.name)\t\(topic.partitions)") }
+            for topic in Topics.all {
+                let ms = Topics.configs(of: topic.name, replicationFactor: 3, retention: .standard)["retention.ms"]!
+                let days = ms == "-1" ? "kept" : "\(Int(ms)! / 86_400_000)d"
+                print("\(topic.name)\t\(topic.partitions)\t\(days)")
+            }
         }
     }
 }

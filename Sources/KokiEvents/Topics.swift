@@ -52,13 +52,50 @@ public enum Topics {
 
     public static let all: [Definition] = inbound + outbound + internalTopics + operations + deadLetters
 
+    /// How long each kind of topic keeps its messages. Workers keep their positions and every
+    /// fact in PostgreSQL, so Kafka's copy is needed only until every reader has it: a worker or
+    /// a destination down longer than its topic's retention finds its partition stopped (nothing
+    /// is skipped: `koki offsets` and the sender's replay recover it). Shorter is better for
+    /// privacy (the messages carry personal data), longer for outages; 年末年始 alone is 6 days.
+    public struct Retention: Sendable, Equatable {
+        /// Upstream events and koki's own events between its workers.
+        public var inboundDays: Int
+        /// What leaves koki: each destination's transfers and the print contractor's notices.
+        public var outboundDays: Int
+        /// Dead-letter references (the body stays sealed in PostgreSQL).
+        public var deadLetterDays: Int
+
+        public init(inboundDays: Int, outboundDays: Int, deadLetterDays: Int) {
+            self.inboundDays = inboundDays
+            self.outboundDays = outboundDays
+            self.deadLetterDays = deadLetterDays
+        }
+
+        public static let standard = Retention(inboundDays: 30, outboundDays: 30, deadLetterDays: 14)
+    }
+
+    /// Kept for as long as the cluster lives: the business days (a worker new to the group reads
+    /// the calendar from its start; a few hundred bytes a year) and the audit checkpoints (the
+    /// anchor `koki audit verify --checkpoint-topic` compares the chains with; no personal data).
+    public static let keptForever: Set<String> = ["clock.business-day.v1", auditCheckpoints]
+
     /// A topic's configs at creation: with `acks=all`, a write counts only once
     /// `min.insync.replicas` have it (2 of 3 replicas: one broker may fail and nothing
-    /// acknowledged is lost); dead letters, which hold what could not be applied, are deleted
-    /// after `dlqRetentionDays`.
-    public static func configs(of topic: String, replicationFactor: Int, dlqRetentionDays: Int) -> [String: String] {
-        var configs = ["min.insync.replicas": String(max(1, min(2, replicationFactor - 1))), "cleanup.policy": "delete"]
-        if topic.hasSuffix(".dlq") { configs["retention.ms"] = String(dlqRetentionDays * 86_400_000) }
-        return configs
+    /// acknowledged is lost); messages are deleted (never compacted: every event counts) after
+    /// their kind's retention.
+    public static func configs(of topic: String, replicationFactor: Int, retention: Retention) -> [String: String] {
+        let days: Int?
+        if keptForever.contains(topic) {
+            days = nil
+        } else if topic.hasSuffix(".dlq") {
+            days = retention.deadLetterDays
+        } else if outbound.contains(where: { $0.name == topic }) || topic == notices {
+            days = retention.outboundDays
+        } else {
+            days = retention.inboundDays
+        }
+        return ["min.insync.replicas": String(max(1, min(2, replicationFactor - 1))),
+                "cleanup.policy": "delete",
+                "retention.ms": days.map { String($0 * 86_400_000) } ?? "-1"]
     }
 }

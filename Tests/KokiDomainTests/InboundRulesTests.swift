@@ -111,18 +111,38 @@ struct ClockRuleTests {
     }
 }
 
-/// M7: koki's topics are created durable, and dead letters are not kept for ever.
+/// M7: koki's topics are created durable; each kind of topic keeps its messages only as long as
+/// its readers need them, and the calendar and the audit checkpoints are kept.
 @Suite("Topic configs")
 struct TopicConfigTests {
-    @Test func everyTopicIsDurableAndDeadLettersExpire() {
+    let day = 86_400_000
+
+    @Test func everyTopicIsDurableAndKeepsItsKindsRetention() {
+        let retention = Topics.Retention(inboundDays: 21, outboundDays: 9, deadLetterDays: 5)
+        var seen: [String: Int] = [:]
         for topic in Topics.all {
-            let configs = Topics.configs(of: topic.name, replicationFactor: 3, dlqRetentionDays: 14)
+            let configs = Topics.configs(of: topic.name, replicationFactor: 3, retention: retention)
             #expect(configs["min.insync.replicas"] == "2", "\(topic.name)")
             #expect(configs["cleanup.policy"] == "delete")
-            #expect((configs["retention.ms"] == "1209600000") == topic.name.hasSuffix(".dlq"), "\(topic.name)")
+            let kept = configs["retention.ms"]!
+            seen[kept, default: 0] += 1
+            if topic.name.hasSuffix(".dlq") {
+                #expect(kept == String(5 * day), "\(topic.name)")
+            } else if topic.name.hasPrefix("transfer.") || topic.name == "koki.notices.v1" {
+                #expect(kept == String(9 * day), "\(topic.name)")
+            } else if topic.name == "clock.business-day.v1" || topic.name == "koki.audit-checkpoints.v1" {
+                #expect(kept == "-1", "\(topic.name)")
+            } else {
+                #expect(kept == String(21 * day), "\(topic.name)")
+            }
         }
-        #expect(Topics.configs(of: "x", replicationFactor: 1, dlqRetentionDays: 1)["min.insync.replicas"] == "1")
-        #expect(Topics.configs(of: "x", replicationFactor: 2, dlqRetentionDays: 1)["min.insync.replicas"] == "1")
+        // Every kind is there: upstream and internal, outbound, dead letters, kept.
+        #expect(seen.count == 4)
+        #expect(seen[String(9 * day)] == Topics.outbound.count + 1)
+        #expect(seen["-1"] == 2)
+        #expect(Topics.configs(of: "x", replicationFactor: 1, retention: .standard)["min.insync.replicas"] == "1")
+        #expect(Topics.configs(of: "x", replicationFactor: 2, retention: .standard)["min.insync.replicas"] == "1")
+        #expect(Topics.configs(of: "resident.changes.v1.dlq", replicationFactor: 3, retention: .standard)["retention.ms"] == String(14 * day))
     }
 }
 

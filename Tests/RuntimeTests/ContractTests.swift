@@ -144,17 +144,23 @@ struct ContractTests {
     }
 
     /// Every topic koki reads or writes is a channel of the AsyncAPI document, with its partitions
-    /// as `koki topics create` makes them, and every inbound topic's dead letters too.
+    /// and retention as `koki topics create` makes them, and every inbound topic's dead letters too.
     @Test func everyTopicIsAChannelWithItsPartitions() throws {
         let text = try String(contentsOf: Env.repoRoot.appendingPathComponent("contracts/asyncapi.yaml"), encoding: .utf8)
         var partitions: [String: Int] = [:]
+        var retention: [String: String] = [:]
         var address: String?
         for line in text.split(separator: "\n") {
             if line.hasPrefix("    address: ") { address = String(line.dropFirst("    address: ".count)) }
             if line.hasPrefix("        partitions: "), let address { partitions[address] = Int(line.dropFirst("        partitions: ".count)) }
+            if line.hasPrefix("          retention.ms: "), let address {
+                retention[address] = line.dropFirst("          retention.ms: ".count).split(separator: " ").first.map(String.init)
+            }
         }
         for topic in Topics.all {
             #expect(partitions[topic.name] == topic.partitions, "\(topic.name): \(topic.partitions) partitions, the contract says \(String(describing: partitions[topic.name]))")
+            let created = Topics.configs(of: topic.name, replicationFactor: 3, retention: .standard)["retention.ms"]
+            #expect(retention[topic.name] == created, "\(topic.name): retention \(created ?? "?"), the contract says \(retention[topic.name] ?? "nothing")")
         }
         #expect(Set(partitions.keys) == Set(Topics.all.map(\.name)), "no channel koki does not have")
     }
