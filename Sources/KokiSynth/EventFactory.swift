@@ -18,8 +18,21 @@ public struct EventFactory: Sendable {
         return OutgoingMessage(topic: topic, key: Array(key.utf8), value: Array(data), headers: [
             KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", id), KafkaHeader("ce_type", type),
             KafkaHeader("ce_source", source), KafkaHeader("ce_time", "\(time ?? LocalDate(year: 2026, month: 1, day: 1)!)T00:00:00Z"),
-            KafkaHeader("content-type", "application/json"),
+            KafkaHeader("content-type", "application/json"), KafkaHeader("traceparent", Self.traceparent(of: id)),
         ])
+    }
+
+    /// A W3C `traceparent` as an upstream system with tracing sends it: the trace and span ids
+    /// drawn from the event id (FNV-1a, seeded apart), so a replayed city sends the same ones.
+    static func traceparent(of id: String) -> String {
+        func fnv(_ seed: UInt64) -> UInt64 {
+            id.utf8.reduce(seed) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        }
+        func hex(_ value: UInt64) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        return "00-\(hex(fnv(0xcbf2_9ce4_8422_2325)))\(hex(fnv(0x8422_2325_cbf2_9ce4) | 1))-\(hex(fnv(0x1234_5678_9abc_def0)))-01"
     }
 
     public func resident(_ kind: ResidentChange.Kind, _ change: ResidentChange, id: String) -> OutgoingMessage {

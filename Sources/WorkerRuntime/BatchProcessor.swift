@@ -20,6 +20,14 @@ struct BatchProcessor: Sendable {
         var applied = 0
         var duplicates = 0
         var deadLettered: [Rejection.Kind: Int] = [:]
+        /// Each event dead-lettered: where it was and its kind, for the log.
+        var letters: [Letter] = []
+
+        struct Letter: Sendable, Equatable {
+            let offset: Int64
+            let kind: Rejection.Kind
+            let headers: [KafkaHeader]
+        }
         var derived = 0
         /// Each partition's next offset after the batch.
         var nextOffsets: [TopicPartition: Int64] = [:]
@@ -202,7 +210,11 @@ struct BatchProcessor: Sendable {
 
         summary.applied = fresh.count - released.count
         summary.derived = derivedCount
-        for letter in letters { summary.deadLettered[letter.rejection.kind, default: 0] += 1 }
+        for letter in letters {
+            summary.deadLettered[letter.rejection.kind, default: 0] += 1
+            summary.letters.append(Summary.Letter(offset: letter.message.offset, kind: letter.rejection.kind,
+                                                  headers: letter.message.headers))
+        }
         return summary
     }
 

@@ -1,3 +1,4 @@
+import Logging
 import Crypto
 import Foundation
 import Synchronization
@@ -50,6 +51,43 @@ public enum KokiHeader {
 /// Written byte by byte: these ran once or twice per derived event, and building them from
 /// `String(radix:)` pieces was a tenth of the sample worker thread's time.
 enum TraceContext {
+    /// The trace id of a W3C `traceparent` (32 lower-case hex digits, not all zero), for logs;
+    /// nil for anything else.
+    static func traceID(of traceparent: String?) -> String? {
+        guard let parent = traceparent.map({ Array($0.utf8) }), parent.count == 55,
+              parent.enumerated().allSatisfy({ i, byte in i == 2 || i == 35 || i == 52 ? byte == UInt8(ascii: "-") : byte.isHexDigit })
+        else { return nil }
+        let id = parent[3..<35]
+        guard id.contains(where: { $0 != UInt8(ascii: "0") }) else { return nil }
+        return String(decoding: id, as: UTF8.self).lowercased()
+    }
+
+    /// An event id as logs may carry it: an upstream `ce_id` is the sender's text, so only an
+    /// id of letters, digits and `._:-` up to 128 bytes, with no run of 12 digits (the length
+    /// of a 個人番号), is written; anything else is logged as absent (the dead letter keeps it; the
+    /// offset still names the event — a UUID whose last group is all digits is left out too).
+    static func loggableID(_ id: String?) -> String? {
+        guard let id, (1...128).contains(id.utf8.count) else { return nil }
+        var digits = 0
+        for byte in id.utf8 {
+            let isDigit = (0x30...0x39).contains(byte)
+            guard isDigit || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":")
+                    || byte == UInt8(ascii: "-") else { return nil }
+            digits = isDigit ? digits + 1 : 0
+            if digits >= 12 { return nil }
+        }
+        return id
+    }
+
+    /// `ce_id` and `trace_id` for a log line about one message, each only when loggable.
+    static func logFields(_ headers: [KafkaHeader]) -> Logger.Metadata {
+        var fields: Logger.Metadata = [:]
+        if let id = loggableID(headers.text("ce_id")) { fields["ce_id"] = "\(id)" }
+        if let trace = traceID(of: headers.text("traceparent")) { fields["trace_id"] = "\(trace)" }
+        return fields
+    }
+
     static func child(of traceparent: String?) -> String {
         var out: [UInt8] = Array("00-".utf8)
         out.reserveCapacity(55)

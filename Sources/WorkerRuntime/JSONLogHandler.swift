@@ -1,16 +1,19 @@
 import Foundation
 import Logging
 
-/// One JSON object per line on stderr: level, time, worker, message, and the metadata
-/// (topic, partition, offset, event id …). Callers log ids and reasons — never a payload,
+/// One JSON object per line on stderr: level, time, worker (the process), logger (its part),
+/// message, and the metadata (topic, partition, offset, `ce_id`, `trace_id` …). Callers log ids and reasons — never a payload,
 /// a name, an address or a 個人番号.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     private let label: String
+    private let loggerLabel: String?
 
-    public init(label: String, level: Logger.Level = .info) {
+    /// `label` is the process (`worker`); `logger` the part of it that wrote the line.
+    public init(label: String, logger: String? = nil, level: Logger.Level = .info) {
         self.label = label
+        self.loggerLabel = logger
         self.logLevel = level
     }
 
@@ -26,6 +29,7 @@ public struct JSONLogHandler: LogHandler {
             "worker": label,
             "message": event.message.description,
         ]
+        if let loggerLabel { object["logger"] = loggerLabel }
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             object[key] = Self.plain(value)
         }
@@ -48,6 +52,6 @@ public struct JSONLogHandler: LogHandler {
     /// Installs the handler for every logger in the process, once, at start-up.
     public static func bootstrap(label: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         let level = environment["KOKI_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { _ in JSONLogHandler(label: label, level: level) }
+        LoggingSystem.bootstrap { logger in JSONLogHandler(label: label, logger: logger, level: level) }
     }
 }

@@ -216,9 +216,15 @@ public final class OutboxRelay: Sendable {
         let held: [(Int64, String)]
         /// Rows held because an earlier row of their key was refused by Kafka.
         let blocked: [(Int64, String)]
+        /// The held rows' `ce_id` and trace id, for the log lines about them.
+        let logFields: [Int64: Logger.Metadata]
         /// The (topic, key)s those rows block.
         let blockedKeys: Set<String>
         let deliveries: PendingDeliveries
+
+        func logFields(of id: Int64) -> Logger.Metadata {
+            logFields[id] ?? toSend.first { $0.id == id }.map { TraceContext.logFields($0.headers) } ?? [:]
+        }
 
         /// Per bucket, the last row id in flight: the next round starts after it. A row that
         /// commits after a higher id of its bucket was read (overlapping worker transactions)
@@ -292,7 +298,12 @@ public final class OutboxRelay: Sendable {
             }
         }
         let lastIDs = rows.reduce(into: [Int16: Int64]()) { last, row in last[row.bucket] = max(last[row.bucket] ?? 0, row.message.id) }
+        // Only rows held here are logged (a refused row's fields are found at marking, rarely).
+        let heldIDs = Set(held.map(\.0) + blocked.map(\.0))
+        let logFields = Dictionary(rows.filter { heldIDs.contains($0.message.id) }
+            .map { ($0.message.id, TraceContext.logFields($0.message.headers)) }) { $1 }
         return InFlightBatch(lastIDs: lastIDs, toSend: toSend.map(\.0), audits: audits, held: held, blocked: blocked,
+                             logFields: logFields,
                              blockedKeys: blockedKeys, deliveries: producer.startSending(toSend.map(\.1)))
     }
 
@@ -391,12 +402,13 @@ public final class OutboxRelay: Sendable {
         }
         for (topic, count) in perTopic { metrics.published(topic, count) }
         for (id, reason) in held {
-            logger.error("outbox row held by the publish policy", metadata: ["outbox_id": "\(id)", "reason": "\(reason)"])
+            logger.error("outbox row held by the publish policy",
+                         metadata: batch.logFields(of: id).merging(["outbox_id": "\(id)", "reason": "\(reason)"]) { $1 })
             metrics.held(reason)
         }
         for (id, reason) in blocking {
             logger.error("outbox row held: Kafka refused it or an earlier row of its key; `koki outbox release` sends them on",
-                         metadata: ["outbox_id": "\(id)", "reason": "\(reason)"])
+                         metadata: batch.logFields(of: id).merging(["outbox_id": "\(id)", "reason": "\(reason)"]) { $1 })
             metrics.held(reason.hasPrefix("Kafka refused") ? "kafka-refused" : "behind-refused")
         }
         return firstFailure

@@ -248,9 +248,9 @@ public final class WorkerLoop: Sendable {
                 var refuse: [Int64: Rejection] = [:]
                 if crashes >= config.crashLimit {
                     refuse[chunk[0].offset] = Rejection(.crashLoop, "applying it took the worker process down \(crashes) times in a row")
-                    logger.error("dead-lettering an event that keeps crashing the worker", metadata: [
+                    logger.error("dead-lettering an event that keeps crashing the worker", metadata: TraceContext.logFields(chunk[0].headers).merging([
                         "topic": "\(tp.topic)", "partition": "\(tp.partition)", "offset": "\(chunk[0].offset)",
-                        "crashes": "\(crashes)"])
+                        "crashes": "\(crashes)"]) { $1 })
                 }
                 let summary = try conn.sync { try processor.process(chunk, tp: tp, expected: expected, refuse: refuse, on: $0) }
                 let next = summary.nextOffsets[tp]!
@@ -268,14 +268,23 @@ public final class WorkerLoop: Sendable {
         }
     }
 
+    static let loggedLettersPerBatch = 20
+
     private func record(_ summary: BatchProcessor.Summary, topic: String, partitions: String, size: Int, elapsed: Duration) {
         metrics.applied(topic, summary.applied)
         if summary.duplicates > 0 { metrics.duplicates(topic, summary.duplicates) }
-        for (kind, count) in summary.deadLettered {
-            metrics.deadLettered(topic, kind: kind.rawValue, count)
-            logger.warning("events dead-lettered", metadata: [
-                "topic": "\(topic)", "partition": "\(partitions)", "kind": "\(kind.rawValue)", "count": "\(count)",
-            ])
+        for (kind, count) in summary.deadLettered { metrics.deadLettered(topic, kind: kind.rawValue, count) }
+        // One line per event (its offset, ce_id and trace id tie it to its dead letter and its
+        // trace), up to a bound per batch; the rest as a count.
+        for letter in summary.letters.prefix(Self.loggedLettersPerBatch) {
+            logger.warning("event dead-lettered", metadata: TraceContext.logFields(letter.headers).merging([
+                "topic": "\(topic)", "partition": "\(partitions)", "offset": "\(letter.offset)", "kind": "\(letter.kind.rawValue)",
+            ]) { $1 })
+        }
+        if summary.letters.count > Self.loggedLettersPerBatch {
+            logger.warning("more events dead-lettered in the same batch", metadata: [
+                "topic": "\(topic)", "partition": "\(partitions)",
+                "count": "\(summary.letters.count - Self.loggedLettersPerBatch)"])
         }
         metrics.batchSize.record(Double(size))
         metrics.batchDuration.record(elapsed)
@@ -288,8 +297,9 @@ public final class WorkerLoop: Sendable {
         // A failure handled here is not a crash: the breaker's mark is taken off (best effort; with
         // the database away, the next attempt's mark is by this same instance anyway).
         try? conn.sync { try RuntimeStore.clearAttempts(group: config.groupID, instance: instance, partitions: [tp], on: $0) }
-        let meta: Logger.Metadata = ["topic": "\(tp.topic)", "partition": "\(tp.partition)",
-                                     "offset": "\(messages.first?.offset ?? -1)"]
+        // The batch's first event (where it is, its ce_id and trace) names what failed.
+        let meta: Logger.Metadata = TraceContext.logFields(messages.first?.headers ?? []).merging(
+            ["topic": "\(tp.topic)", "partition": "\(tp.partition)", "offset": "\(messages.first?.offset ?? -1)"]) { $1 }
         switch error {
         case is BatchProcessor.Zombie:
             logger.warning("offset moved by another member; re-reading it", metadata: meta)

@@ -66,4 +66,24 @@ struct EventIDTests {
         #expect(child.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
         #expect(!child.contains("0af7651916cd43dd8448eb211c80319c"))
     }
+
+    /// Logs carry the trace id of a valid `traceparent` only, and an event id only when it cannot
+    /// be personal data (the sender's text: a name, a 12-digit run, anything unusual is left out).
+    @Test func logsCarryOnlyWellFormedIdsAndTraces() {
+        #expect(TraceContext.traceID(of: "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01") == "0af7651916cd43dd8448eb211c80319c")
+        for bad in [nil, "", "00-00000000000000000000000000000000-b7ad6b7169203331-01",
+                    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331", "00-0af7651916cd43dd8448eb211c8031 c-b7ad6b7169203331-01",
+                    "00_0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"] as [String?] {
+            #expect(TraceContext.traceID(of: bad) == nil, "\(bad ?? "nil")")
+        }
+        for good in ["fd-p", "business-day:2026-07-01", "9f1c0e2a-1b2c-4d5e-8f90-12345678901a", "resident:0000000301", "a_b.c"] {
+            #expect(TraceContext.loggableID(good) == good)
+        }
+        // A UUID whose last group is all digits (about 1 in 300) is left out too; the offset names the event.
+        for bad in ["", "123456789018", "mn-123456789018-x", "9f1c0e2a-1b2c-4d5e-8f90-123456789012", "試験 花子", "シケン", "a b", "a\nb", String(repeating: "a", count: 129)] {
+            #expect(TraceContext.loggableID(bad) == nil, "\(bad)")
+        }
+        let fields = TraceContext.logFields([KafkaHeader("ce_id", "試験"), KafkaHeader("traceparent", "garbage")])
+        #expect(fields.isEmpty)
+    }
 }

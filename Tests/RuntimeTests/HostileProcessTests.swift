@@ -54,6 +54,13 @@ struct HostileProcessTests {
         ])
         let running = stack.children.filter(\.isRunning).count
         #expect(running == stack.children.count, "no worker died")
+        // Each dead letter has its own log line naming the event and its trace (review §3.3).
+        let lines = stack.children.first { $0.name == "koki-tax-worker" }?.log.split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+            .filter { $0["message"] == "event dead-lettered" } ?? []
+        #expect(Set(lines.compactMap { $0["ce_id"] }) == ["fd-p", "pt-q"], "\(lines)")
+        #expect(lines.allSatisfy { $0["kind"] == "validation" && $0["offset"] != nil && $0["logger"] != nil
+                                   && $0["trace_id"]?.count == 32 }, "\(lines)")
     }
 
     /// H2: a far-future day (a mistyped year) and one past the plausible range are refused by
