@@ -19,6 +19,7 @@ acl --allow-principal User:counter   --operation Write --operation Describe --to
 acl --allow-principal User:tax       --operation Write --operation Describe --topic tax.income.v1
 acl --allow-principal User:pension   --operation Write --operation Describe --topic pension.deduction-targets.v1
 acl --allow-principal User:shuno     --operation Write --operation Describe --topic collection.payments.v1
+acl --allow-principal User:koiki     --operation Write --operation Describe --topic koiki.decisions.v1
 acl --allow-principal User:scheduler --operation Write --operation Describe --topic clock.business-day.v1
 # The scheduler (koki clock) also publishes the audit logs' heads; the 情報システム管理者 reads them.
 acl --allow-principal User:scheduler --operation Write --operation Describe --topic koki.audit-checkpoints.v1
@@ -28,11 +29,13 @@ acl --allow-principal User:isms-admin --operation Read --resource-pattern-type p
 
 # koki's workers: read their inbound topics in their own group; dead letters and koki's own
 # topics are written by the relay only (workers write to the database outbox, not to Kafka).
-for t in resident.changes.v1 welfare.public-assistance.v1 counter.applications.v1 department.enrollments.v1 clock.business-day.v1; do
+for t in resident.changes.v1 welfare.public-assistance.v1 counter.applications.v1 department.enrollments.v1 koiki.decisions.v1 \
+         clock.business-day.v1; do
     acl --allow-principal User:koki-resident-worker --operation Read --operation Describe --topic "$t"
 done
 acl --allow-principal User:koki-resident-worker --operation Read --group koki-resident-worker
-for t in tax.income.v1 pension.deduction-targets.v1 counter.applications.v1 clock.business-day.v1 koki.resident-updates.v1; do
+for t in tax.income.v1 pension.deduction-targets.v1 counter.applications.v1 koki.resident-updates.v1 koiki.decisions.v1 \
+         clock.business-day.v1; do
     acl --allow-principal User:koki-tax-worker --operation Read --operation Describe --topic "$t"
 done
 acl --allow-principal User:koki-tax-worker --operation Read --group koki-tax-worker
@@ -44,11 +47,10 @@ acl --allow-principal User:koki-payment-worker --operation Read --group koki-pay
 # The relay: the only writer of transfer topics, koki's own topics and dead letters (idempotent).
 acl --allow-principal User:koki-relay --operation Write --operation Describe --resource-pattern-type prefixed --topic transfer.
 acl --allow-principal User:koki-relay --operation Write --operation Describe --resource-pattern-type prefixed --topic koki.
-acl --allow-principal User:koki-relay --operation Write --operation Describe --resource-pattern-type prefixed --topic .dlq
 acl --allow-principal User:koki-relay --operation IdempotentWrite --cluster
 # (Kafka matches prefixes from the start of a name: dead-letter topics end in .dlq, so list them.)
 for t in resident.changes.v1 welfare.public-assistance.v1 counter.applications.v1 tax.income.v1 pension.deduction-targets.v1 \
-         collection.payments.v1 department.enrollments.v1 clock.business-day.v1 koki.resident-updates.v1; do
+         collection.payments.v1 department.enrollments.v1 koiki.decisions.v1 clock.business-day.v1 koki.resident-updates.v1; do
     acl --allow-principal User:koki-relay --operation Write --operation Describe --topic "$t.dlq"
 done
 
@@ -56,7 +58,7 @@ done
 # this principal's own credentials (KOKI_KAFKA_SASL_* of the operator's shell); the relay may
 # not write upstream topics. Idempotent writes need the cluster permission.
 for t in resident.changes.v1 welfare.public-assistance.v1 counter.applications.v1 department.enrollments.v1 tax.income.v1 \
-         pension.deduction-targets.v1 collection.payments.v1 clock.business-day.v1 koki.resident-updates.v1; do
+         pension.deduction-targets.v1 collection.payments.v1 koiki.decisions.v1 clock.business-day.v1 koki.resident-updates.v1; do
     acl --allow-principal User:koki-operator --operation Write --operation Describe --topic "$t"
 done
 acl --allow-principal User:koki-operator --operation IdempotentWrite --cluster

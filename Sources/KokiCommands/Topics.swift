@@ -53,6 +53,11 @@ struct TopicsCommand: AsyncParsableCommand {
                 let present = try await admin.metadata().topics
                 let missing = topics.filter { present[$0.name] == nil }
                 guard missing.isEmpty else { throw fail("topics still missing: \(missing.map(\.name).joined(separator: ", "))") }
+                // An existing topic is left as it is; one with another partition count than the
+                // contract's spreads keys differently and bounds replicas differently: say so.
+                if let differing = Topics.partitionMismatches(present) {
+                    throw fail("topics already present with another partition count than koki's contract: \(differing)")
+                }
                 print("koki topics: \(topics.count) topics present")
             } catch let error as KafkaError {
                 throw fail(error.description)

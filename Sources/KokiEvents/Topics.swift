@@ -52,6 +52,14 @@ public enum Topics {
 
     public static let all: [Definition] = inbound + outbound + internalTopics + operations + deadLetters
 
+    /// koki's topics whose partition count on a cluster (`present`: name → partitions) is not the
+    /// contract's, named; nil when none is.
+    public static func partitionMismatches(_ present: [String: Int]) -> String? {
+        let differing = all.filter { topic in present[topic.name].map { $0 != topic.partitions } ?? false }
+        return differing.isEmpty ? nil : differing.map { "\($0.name) has \(present[$0.name]!), koki's contract \($0.partitions)" }
+            .joined(separator: "; ")
+    }
+
     /// How long each kind of topic keeps its messages. Workers keep their positions and every
     /// fact in PostgreSQL, so Kafka's copy is needed only until every reader has it: a worker or
     /// a destination down longer than its topic's retention finds its partition stopped (nothing

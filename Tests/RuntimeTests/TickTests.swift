@@ -37,6 +37,25 @@ struct TickTests {
         ], "the same day always has the same id, so workers apply it once")
     }
 
+    /// `koki topics create` makes every topic with its contract's partitions on a real broker
+    /// (noida-db; the mock cluster has no CreateTopics), again without harm, and names a topic
+    /// already there with another partition count.
+    @Test func topicsAreCreatedAndADifferingOneIsNamed() async throws {
+        let bootstrap = try #require(ProcessInfo.processInfo.environment["KOKI_TEST_NOIDA_BOOTSTRAP"],
+                                     "KOKI_TEST_NOIDA_BOOTSTRAP: run the suites with scripts/test")
+        for _ in 0..<2 {
+            let (status, output) = try await runCommand("koki", ["topics", "create", "--replication-factor", "1"],
+                                                        environment: ["KOKI_KAFKA_BROKERS": bootstrap])
+            #expect(status == 0 && output.contains("\(Topics.all.count) topics present"), "\(output)")
+        }
+        let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: bootstrap))
+        let present = try await admin.metadata().topics
+        for topic in Topics.all { #expect(present[topic.name] == topic.partitions, "\(topic.name)") }
+        #expect(Topics.partitionMismatches(present) == nil)
+        #expect(Topics.partitionMismatches(["tax.income.v1": 2, "unrelated": 1, "koiki.decisions.v1": 6])
+                == "tax.income.v1 has 2, koki's contract 6")
+    }
+
     /// H2: a day after tomorrow in Asia/Tokyo (a mistyped year) is refused unless forced.
     @Test func aFutureDayIsRefusedWithoutForce() async throws {
         let env = ["KOKI_KAFKA_BROKERS": "127.0.0.1:1"]
