@@ -136,61 +136,61 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
     public func decide(_ row: OutboxMessage, subjects known: Subjects) -> PublishDecision {
         let plain = OutgoingMessage(topic: row.topic, key: row.key.map { Array($0.utf8) }, value: row.payload, headers: row.headers)
         guard governed(row) else {
-            if let ownTopics, !ownTopics.contains(row.topic) { return .hold(reason: "koki publishes nothing to this topic") }
+            if let ownTopics, !ownTopics.contains(row.topic) { return .hold(.notKokisTopic) }
             if row.topic.hasSuffix(".dlq"), row.ceType != KokiHeader.deadLetterReference {
-                return .hold(reason: "a dead-letter topic carries references only")
+                return .hold(.deadLetterBody)
             }
             return .publish(plain, audit: nil)
         }
         lock.lock()
         let rules = current
         lock.unlock()
-        guard let destination = rules.destinations[row.topic] else { return .hold(reason: "no destination for this transfer topic") }
+        guard let destination = rules.destinations[row.topic] else { return .hold(.noDestination) }
         let day = today()
         guard day >= destination.activeFrom, destination.activeTo.map({ day <= $0 }) ?? true else {
-            return .hold(reason: "outside the legal basis's active period")
+            return .hold(.basisInactive)
         }
         guard let rule = rules.rules[destination.destination]?[row.ceType] else {
-            return .hold(reason: "no legal basis for this event type at this destination")
+            return .hold(.noBasis)
         }
         if let condition = destination.subjectCondition {
             // Fail closed: a condition this code does not know stops the transfer.
-            guard condition == "foreign-resident" else { return .hold(reason: "the destination has a subject condition koki does not know") }
+            guard condition == "foreign-resident" else { return .hold(.unknownCondition) }
             guard row.key.map(known.foreignResidents.contains) == true else {
-                return .hold(reason: "the destination's basis covers only foreign residents and this person is not one")
+                return .hold(.notSubject)
             }
         }
         // A repeated name would let one reading of the bytes differ from another (a first-wins
         // parser at the destination would see a value the projection never checked).
         guard let payload = row.payload, let object = JSONValue.parseUnambiguous(payload)?.objectValue else {
-            return .hold(reason: "the body is not a JSON object with unique names")
+            return .hold(.ambiguousBody)
         }
         var (projected, sent) = Projection.project(object, allowed: rule.fields, dropMyNumber: !rule.myNumberAllowed)
         // Defence in depth: a 個人番号 only where the rule allows one, whatever the field is called.
         if !rule.myNumberAllowed, Projection.containsMyNumber(projected) {
-            return .hold(reason: "the body carries a 個人番号 and the rule allows none")
+            return .hold(.myNumberNotAllowed)
         }
         // The key is seen by whoever reads the topic: a 宛名番号 there must be one the body is about
         // (so the body's people are all the transfer is about, the key included).
         let subjects = Projection.subjects(projected)
         if let key = row.key, key.utf8.count == 10, key.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), !subjects.contains(key) {
-            return .hold(reason: "the message key names a person the body is not about")
+            return .hold(.keyNotSubject)
         }
         if !rule.requiredByStatute, subjects.contains(where: known.stopped.contains) {
-            return .hold(reason: "a person it is about has a recorded usage stop and no statute requires this transfer")
+            return .hold(.usageStop)
         }
         if rule.myNumberAllowed {
             do {
                 projected = try Projection.openMyNumbers(projected, with: vault)
             } catch {
-                return .hold(reason: "\(error)")
+                return .hold(.myNumberUnopened, "\(error)")
             }
         }
         // Only bytes koki wrote from what it checked go out: the projected body, re-serialized
         // (never the upstream bytes, even when nothing was projected away), with the CloudEvents
         // headers alone (no upstream causation id or trace crosses the boundary).
         guard let data = try? JSONValue.object(projected).serialized() else {
-            return .hold(reason: "the projected body cannot be encoded")
+            return .hold(.unencodable)
         }
         var message = plain
         message.value = data

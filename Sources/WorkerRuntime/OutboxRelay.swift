@@ -44,7 +44,7 @@ public final class OutboxRelay: Sendable {
     private let stopRequested = Atomic<Bool>(false)
 
     /// Why a row waits: an earlier row of its key was refused by Kafka.
-    static let behindRefusedReason = "an earlier row of its key was refused by Kafka"
+    static let behindRefusedReason = HoldReason.behindRefused.text
 
     /// Advisory-lock class for relay buckets (the second key is the bucket number).
     static let lockClass: Int32 = 0x6B6F6B69
@@ -279,10 +279,10 @@ public final class OutboxRelay: Sendable {
             if row.blocked || key.map(blockedKeys.contains) == true {
                 blocked.append((row.message.id, OutboxRelay.behindRefusedReason))
             } else if !row.readable {
-                held.append((row.message.id, "the row's headers cannot be read"))
+                held.append((row.message.id, HoldReason.unreadableHeaders.text))
             } else if OutboxRow.bytes(payload: row.message.payload?.count ?? 0, key: row.message.key, headers: row.message.headers)
                         > OutboxRow.maxBytes {
-                blocked.append((row.message.id, "Kafka refused it: larger than the \(OutboxRow.maxBytes) bytes a message may have"))
+                blocked.append((row.message.id, "\(HoldReason.kafkaRefused.text): larger than the \(OutboxRow.maxBytes) bytes a message may have"))
                 if let key { blockedKeys.insert(key) }
             } else {
                 sendable.append(row)
@@ -340,7 +340,7 @@ public final class OutboxRelay: Sendable {
                 perTopic[row.topic, default: 0] += 1
                 metrics.publishLatency.record(.milliseconds(Int64(now.timeIntervalSince(row.createdAt) * 1000)))
             case .failure(let error) where error.isPermanentForMessage:
-                refused.append((row.id, "Kafka refused it: \(error.code)"))
+                refused.append((row.id, "\(HoldReason.kafkaRefused.text): \(error.code)"))
             case .failure(let error):
                 if firstFailure == nil { firstFailure = error }
             }
@@ -404,12 +404,12 @@ public final class OutboxRelay: Sendable {
         for (id, reason) in held {
             logger.error("outbox row held by the publish policy",
                          metadata: batch.logFields(of: id).merging(["outbox_id": "\(id)", "reason": "\(reason)"]) { $1 })
-            metrics.held(reason)
+            metrics.held(HoldReason.code(of: reason))
         }
         for (id, reason) in blocking {
             logger.error("outbox row held: Kafka refused it or an earlier row of its key; `koki outbox release` sends them on",
                          metadata: batch.logFields(of: id).merging(["outbox_id": "\(id)", "reason": "\(reason)"]) { $1 })
-            metrics.held(reason.hasPrefix("Kafka refused") ? "kafka-refused" : "behind-refused")
+            metrics.held(HoldReason.code(of: reason))
         }
         return firstFailure
     }

@@ -19,6 +19,59 @@ public struct OutboxMessage: Sendable {
 public enum PublishDecision: Sendable {
     case publish(OutgoingMessage, audit: AuditRecord?)
     case hold(reason: String)
+
+    /// Held for one of the known reasons, with a detail (never personal data) after it.
+    public static func hold(_ why: HoldReason, _ detail: String? = nil) -> PublishDecision {
+        .hold(reason: detail.map { "\(why.text): \($0)" } ?? why.text)
+    }
+}
+
+/// Why the relay holds a row: the sentence stored with the row (`koki held list`) and a short
+/// code, the `reason` label of `koki_outbox_held_total` (a metric label must take few values).
+public enum HoldReason: String, CaseIterable, Sendable {
+    case notKokisTopic = "not-kokis-topic"
+    case deadLetterBody = "dead-letter-body"
+    case noDestination = "no-destination"
+    case basisInactive = "basis-inactive"
+    case noBasis = "no-basis"
+    case unknownCondition = "unknown-condition"
+    case notSubject = "not-subject"
+    case ambiguousBody = "ambiguous-body"
+    case myNumberNotAllowed = "mynumber-not-allowed"
+    case keyNotSubject = "key-not-subject"
+    case usageStop = "usage-stop"
+    case myNumberUnopened = "mynumber-unopened"
+    case unencodable = "unencodable"
+    case unreadableHeaders = "unreadable-headers"
+    case kafkaRefused = "kafka-refused"
+    case behindRefused = "behind-refused"
+
+    public var text: String {
+        switch self {
+        case .notKokisTopic: "koki publishes nothing to this topic"
+        case .deadLetterBody: "a dead-letter topic carries references only"
+        case .noDestination: "no destination for this transfer topic"
+        case .basisInactive: "outside the legal basis's active period"
+        case .noBasis: "no legal basis for this event type at this destination"
+        case .unknownCondition: "the destination has a subject condition koki does not know"
+        case .notSubject: "the destination's basis covers only foreign residents and this person is not one"
+        case .ambiguousBody: "the body is not a JSON object with unique names"
+        case .myNumberNotAllowed: "the body carries a 個人番号 and the rule allows none"
+        case .keyNotSubject: "the message key names a person the body is not about"
+        case .usageStop: "a person it is about has a recorded usage stop and no statute requires this transfer"
+        case .myNumberUnopened: "a 個人番号 to send cannot be opened"
+        case .unencodable: "the projected body cannot be encoded"
+        case .unreadableHeaders: "the row's headers cannot be read"
+        case .kafkaRefused: "Kafka refused it"
+        case .behindRefused: "an earlier row of its key was refused by Kafka"
+        }
+    }
+
+    /// The code of a stored reason (its sentence, perhaps with a detail after it); `other` for
+    /// a text none of them begins.
+    public static func code(of reason: String) -> String {
+        allCases.first { reason.hasPrefix($0.text) }?.rawValue ?? "other"
+    }
 }
 
 /// The transfer log's row for one published transfer (written in the transaction that marks

@@ -19,14 +19,14 @@ struct RelayEndStateTests {
                          headers: [KafkaHeader("ce_id", "\(key)-\(n)")], payload: Data(body.utf8))
     }
 
-    func startRelay(_ cluster: MockKafkaCluster, _ url: String, producerMade: (@Sendable (KafkaProducer) -> Void)? = nil)
-        -> (OutboxRelay, WorkerStatus) {
+    func startRelay(_ cluster: MockKafkaCluster, _ url: String, metrics: RuntimeMetrics = RuntimeMetrics(),
+                    producerMade: (@Sendable (KafkaProducer) -> Void)? = nil) -> (OutboxRelay, WorkerStatus) {
         var options = OutboxRelay.Options(instance: "test")
         options.pollInterval = .milliseconds(50)
         options.producerMade = producerMade
         let status = WorkerStatus()
         let relay = OutboxRelay(kafka: cluster.config(), databaseURL: url, options: options, policy: PassThroughPolicy(),
-                                metrics: RuntimeMetrics(), status: status, logger: quiet)
+                                metrics: metrics, status: status, logger: quiet)
         Thread { try? relay.run() }.start()
         return (relay, status)
     }
@@ -62,7 +62,8 @@ struct RelayEndStateTests {
         // K's second row is larger than Kafka takes; L's rows have nothing to do with it.
         let rows = [row(topic, "K", 1), row(topic, "K", 2, bytes: 1_100_000), row(topic, "K", 3), row(topic, "L", 1), row(topic, "L", 2)]
         try await conn.run { conn in try conn.transaction { try RuntimeStore.enqueue(rows, on: $0) } }
-        let (relay, status) = startRelay(cluster, url)
+        let metrics = RuntimeMetrics()
+        let (relay, status) = startRelay(cluster, url, metrics: metrics)
         defer { relay.requestStop() }
         #expect(try await waitUntil(.seconds(30)) {
             try await conn.run { try $0.count("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL OR held_at IS NOT NULL") } == 5
@@ -75,6 +76,10 @@ struct RelayEndStateTests {
         #expect(states.map(\.1) == [true, false, false, true, true])
         #expect(states[1].2 == "Kafka refused it: larger than the 900000 bytes a message may have")
         #expect(states[2].2 == OutboxRelay.behindRefusedReason && states[1].3 && states[2].3)
+        // The metric counts them by code, never by the sentence.
+        let held = metrics.text().split(separator: "\n").filter { $0.hasPrefix("koki_outbox_held_total{") }
+        #expect(Set(held.map { String($0.split(separator: " ")[0]) })
+                == [#"koki_outbox_held_total{reason="kafka-refused"}"#, #"koki_outbox_held_total{reason="behind-refused"}"#], "\(held)")
         // A row of K written later waits behind them too; other keys flow.
         try await conn.run { conn in try conn.transaction { try RuntimeStore.enqueue([row(topic, "K", 4), row(topic, "L", 3)], on: $0) } }
         #expect(try await waitUntil(.seconds(30)) {

@@ -425,4 +425,22 @@ struct TransferPolicyTests {
             #expect(try conn.count("SELECT count(*) FROM public.audit_log") == 1)
         }
     }
+
+    /// The held metric's label takes one of a few codes: every reason's sentence (with or without
+    /// a detail after it) gives its own code, and a text none of them begins gives `other`.
+    @Test func everyHoldReasonHasItsOwnCode() {
+        #expect(Set(HoldReason.allCases.map(\.rawValue)).count == HoldReason.allCases.count)
+        for reason in HoldReason.allCases {
+            #expect(HoldReason.code(of: reason.text) == reason.rawValue, "\(reason)")
+            #expect(HoldReason.code(of: reason.text + ": a detail") == reason.rawValue, "\(reason)")
+            for other in HoldReason.allCases where other != reason {
+                #expect(!other.text.hasPrefix(reason.text), "\(reason) would be read as \(other)'s code")
+            }
+        }
+        #expect(HoldReason.code(of: "something else") == "other")
+        guard case .hold(let reason) = PublishDecision.hold(.myNumberUnopened, "sealed under key 'k9', which the keyring does not hold") else {
+            Issue.record("not held"); return
+        }
+        #expect(HoldReason.code(of: reason) == "mynumber-unopened")
+    }
 }
