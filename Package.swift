@@ -59,13 +59,15 @@ let package = Package(
         ]),
         .executableTarget(name: "koki", dependencies: ["KokiCommands"]),
         .testTarget(name: "KokiBaseTests", dependencies: ["KokiBase"]),
-        .testTarget(name: "KokiSecretsTests", dependencies: ["KokiSecrets"]),
+        .testTarget(name: "KokiSecretsTests", dependencies: ["KokiSecrets", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "KokiDomainTests", dependencies: ["KokiDomain", "KokiBase", "KokiEvents", "KokiStore", "KokiSynth"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KokiBase"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "KokiBase"]),
         .testTarget(name: "RuntimeTests", dependencies: ["WorkerRuntime", "SampleWorker", "Kafka", "Postgres", "KokiBase",
                                                       "KokiDomain", "KokiEvents", "KokiStore", "KokiSynth", "ResidentWorker", "TaxWorker",
-                                                      "PaymentWorker", "Transfer", "KokiSecrets"]),
+                                                      "PaymentWorker", "Transfer", "KokiSecrets",
+                                                      // to write values sealed the way an older koki sealed them
+                                                      .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -44,7 +44,7 @@ struct ResidentBench: AsyncParsableCommand {
                     try cluster.createTopic(topic.name, partitions: topic.partitions, replicationFactor: 3)
                 }
                 let run = PipelineRun(cluster: cluster, server: server, tag: "\(UInt32.random(in: 0...UInt32.max))",
-                                      topics: ResidentHandler.topics, handler: ResidentHandler(vault: try MyNumberVault.benchVault(), clock: .replay),
+                                      topics: ResidentHandler.topics, handler: ResidentHandler(myNumbers: try MyNumberIntake.benchIntake(), clock: .replay),
                                       batch: batch, perEvent: perEvent)
                 return try await run.measure(messages)
             }

@@ -182,7 +182,7 @@ struct ChaosRun {
                    "KOKI_KAFKA_PROPERTIES": "session.timeout.ms=6000;heartbeat.interval.ms=1000;fetch.wait.max.ms=10",
                    // The synthetic year (2026) may lie ahead of the wall clock.
                    "KOKI_CLOCK_LATEST": "2027-03-31"]
-        if try MyNumberVault.fromEnvironment() == nil { env["KOKI_MYNUMBER_KEYS"] = MyNumberVault.generateKeyring(keyID: "chaos") }
+        if try MyNumberIntake.fromEnvironment() == nil { env.merge(try throwawayMyNumberKeys(in: logs, id: "chaos")) { $1 } }
         let bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let supervisor = Supervisor(binDirectory: bin, logDirectory: logs)
         defer { supervisor.stopAll() }

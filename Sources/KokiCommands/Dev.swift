@@ -47,13 +47,13 @@ struct Dev: AsyncParsableCommand {
         let logs = URL(fileURLWithPath: logDir ?? NSTemporaryDirectory() + "koki-dev-\(getpid())")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         var childEnv: [String: String] = [:]
-        if (env["KOKI_MYNUMBER_KEYS_FILE"] ?? "").isEmpty && (env["KOKI_MYNUMBER_KEYS"] ?? "").isEmpty {
-            // A throwaway keyring for a throwaway city.
-            let file = logs.appendingPathComponent("mynumber-keys")
-            try Data(MyNumberVault.generateKeyring(keyID: "dev").utf8).write(to: file)
-            chmod(file.path, 0o600)
-            childEnv["KOKI_MYNUMBER_KEYS_FILE"] = file.path
-            setenv("KOKI_MYNUMBER_KEYS_FILE", file.path, 1)
+        if try keyOrFail({ try MyNumberIntake.fromEnvironment(env) }) == nil {
+            // Throwaway 個人番号 keys for a throwaway city (each child gets all three; a deployment
+            // gives each component only its own).
+            for (variable, path) in try throwawayMyNumberKeys(in: logs.appendingPathComponent("keys"), id: "dev") {
+                childEnv[variable] = path
+                setenv(variable, path, 1)
+            }
         }
 
         if (env["KOKI_DLQ_PUBLIC_KEY"] ?? "").isEmpty {
@@ -83,9 +83,9 @@ struct Dev: AsyncParsableCommand {
         do {
             conn = try await PostgresConnection.connect(databaseURL)
             let migrator = try Migrator(directory: URL(fileURLWithPath: env["KOKI_MIGRATIONS_DIR"] ?? "migrations"))
-            let vault = try MyNumberVault.fromEnvironment()
+            let intake = try MyNumberIntake.fromEnvironment()
             let applied = try await conn.run {
-                try migrator.apply(on: $0, after: [8: { try MyNumberSealing.sealPlaintext(on: $0, vault: vault) }])
+                try migrator.apply(on: $0, after: [8: { try MyNumberSealing.sealPlaintext(on: $0, intake: intake) }])
             }
             say("koki dev: database migrated (\(applied.count) applied, \(migrator.migrations.count) in all)")
             // The synthetic city's 年度 may have rates the union has not decided (R8): the 本算定 runs on them, on the record.

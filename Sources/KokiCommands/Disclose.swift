@@ -59,7 +59,7 @@ struct Disclose: AsyncParsableCommand {
 
     mutating func run() async throws {
         let (atenaNo, day, officer, reference) = (self.atenaNo, request.day, request.officer, request.reference)
-        let vault = try MyNumberVault.fromEnvironment()
+        let opener = try keyOrFail { try MyNumberOpener.fromEnvironment() }
         let disclosure = try await withDatabase { conn in
             try conn.transaction { tx -> Disclosure? in
                 guard try tx.query("SELECT 1 FROM residents WHERE atena_no = \(atenaNo)").count == 1 else { return nil }
@@ -67,7 +67,7 @@ struct Disclose: AsyncParsableCommand {
                 // The disclosure reads everything: it is a read like any other, and shows in the next one.
                 try AccessLog.record(subject: "person:\(atenaNo)", command: "disclose", fields: ["保有個人情報のすべて"],
                                      purpose: "開示請求" + (reference.map { " \($0)" } ?? ""), operatorName: officer, on: tx)
-                return try Disclosure.gather(atenaNo, on: tx, maskMyNumber: { MyNumberSealing.masked($0, vault: vault) })
+                return try Disclosure.gather(atenaNo, on: tx, maskMyNumber: { MyNumberSealing.masked($0, atenaNo: atenaNo, opener: opener) })
             }
         }
         guard let disclosure else { throw fail("no person with 宛名番号 \(atenaNo)") }

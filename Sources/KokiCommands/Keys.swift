@@ -5,16 +5,20 @@ import KokiSecrets
 import KokiStore
 import Postgres
 
-/// `koki keys` — the 個人番号 keyring: make one, re-seal under the newest key.
+/// `koki keys` — the 個人番号 keys (three files, each for the components that need it), the
+/// dead-letter key pair and the transfer log's MAC key.
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The 個人番号 keyring (KOKI_MYNUMBER_KEYS_FILE or KOKI_MYNUMBER_KEYS).",
+        abstract: "The 個人番号 keys, the dead-letter key pair and the audit MAC key.",
         discussion: """
-            A keyring holds lines '<id> <base64 of 32 bytes>'. The first key seals new values, every key \
-            opens old ones, and the line 'lookup' keys the search hash. To rotate: put a new key first, \
-            restart the resident worker and the relay, run `koki keys rotate`, then retire the old line.
+            個人番号 keys are three files: the sealing (public) keys for the resident worker \
+            (KOKI_MYNUMBER_SEAL_KEYS_FILE), the opening (private) keys for the relay and the operators' \
+            CLI (KOKI_MYNUMBER_OPEN_KEYS_FILE) and the search-hash key for the resident worker and \
+            `koki person --by-my-number` (KOKI_MYNUMBER_LOOKUP_KEY_FILE). To rotate: `koki keys \
+            new-seal-key`, restart the resident worker and the relay, `koki keys rotate`, then remove \
+            the old key's line from the opening keys.
             """,
-        subcommands: [Generate.self, Rotate.self, DeadLetterKeys.self, AuditMacKeyFile.self])
+        subcommands: [Generate.self, Split.self, NewSealKey.self, Rotate.self, DeadLetterKeys.self, AuditMacKeyFile.self])
 
     /// A key into a new file only its owner can read (0600); an existing file is never overwritten.
     static func writeNewSecret(_ secret: String, to path: String) throws {
@@ -66,20 +70,110 @@ struct Keys: AsyncParsableCommand {
         }
     }
 
+    /// The three 個人番号 key files into a directory: the opening and lookup keys 0600, the
+    /// sealing (public) keys 0644; existing files are never overwritten.
+    static func writeKeyFiles(_ files: (seal: String, open: String, lookup: String), into directory: String) throws {
+        let dir = URL(fileURLWithPath: directory)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let paths = ["mynumber-seal-keys", "mynumber-open-keys", "mynumber-lookup-key"].map { dir.appendingPathComponent($0).path }
+        for path in paths where FileManager.default.fileExists(atPath: path) { throw fail("\(path) exists: not overwritten") }
+        try writeNewSecret(files.open.trimmingCharacters(in: .newlines), to: paths[1])
+        try writeNewSecret(files.lookup.trimmingCharacters(in: .newlines), to: paths[2])
+        guard FileManager.default.createFile(atPath: paths[0], contents: Data(files.seal.utf8), attributes: [.posixPermissions: 0o644]) else {
+            throw fail("cannot write \(paths[0])")
+        }
+        print("""
+            wrote \(paths[0]) (public: the resident worker's KOKI_MYNUMBER_SEAL_KEYS_FILE)
+            wrote \(paths[1]) (0600: the relay's and the operators' KOKI_MYNUMBER_OPEN_KEYS_FILE)
+            wrote \(paths[2]) (0600: the resident worker's and the clerks' KOKI_MYNUMBER_LOOKUP_KEY_FILE)
+            """)
+    }
+
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a fresh keyring (one encryption key and a lookup key) to standard output.",
-            discussion: "Store it as a secret (a file readable only by koki); never commit it.")
+            abstract: "Write new 個人番号 key files: mynumber-seal-keys, mynumber-open-keys, mynumber-lookup-key.",
+            discussion: "Give each file only to the components that need it (`koki keys --help`); never commit them.")
 
-        @Option(help: "The new key's id (letters, digits, '-', '_').")
+        @Option(help: "The new sealing key's id (letters, digits, '-', '_').")
         var id = "k1"
+
+        @Option(help: "The directory to write the three files into (created if missing).")
+        var outDir: String
 
         func run() throws {
             do {
-                let keyring = MyNumberVault.generateKeyring(keyID: id)
-                _ = try MyNumberVault(keyring: keyring)  // the id is valid
-                print(keyring, terminator: "")
-            } catch let error as MyNumberVault.Failure {
+                try Keys.writeKeyFiles(try MyNumberKeys.generate(keyID: id), into: outDir)
+            } catch let error as MyNumberKeys.Failure {
+                throw fail(error.description)
+            }
+        }
+    }
+
+    struct Split: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make the three key files from the one keyring every component once held (KOKI_MYNUMBER_KEYS_FILE).",
+            discussion: """
+                The new files hold a new sealing key pair, the old keys (to open what they sealed) and the \
+                old lookup key (the search hashes stay valid). Then: give each component its files, \
+                restart, run `koki keys rotate` (every 個人番号 re-sealed to the new key, bound to its \
+                person) and remove the old keys' lines from mynumber-open-keys.
+                """)
+
+        @Option(help: "The old keyring file.")
+        var keyring: String
+
+        @Option(help: "The new sealing key's id (not one of the old keyring's).")
+        var id: String
+
+        @Option(help: "The directory to write the three files into.")
+        var outDir: String
+
+        func run() throws {
+            guard let text = FileManager.default.contents(atPath: keyring) else { throw fail("\(keyring) cannot be read") }
+            do {
+                try Keys.writeKeyFiles(try MyNumberKeys.split(legacyKeyring: String(decoding: text, as: UTF8.self), newKeyID: id),
+                                       into: outDir)
+            } catch let error as MyNumberKeys.Failure {
+                throw fail(error.description)
+            }
+        }
+    }
+
+    struct NewSealKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "new-seal-key",
+            abstract: "Add a new sealing key pair: its public key first in the sealing keys, its private key to the opening keys.")
+
+        @Option(help: "The new key's id (not one the opening keys hold).")
+        var id: String
+
+        @Option(help: "The sealing keys file (KOKI_MYNUMBER_SEAL_KEYS_FILE).")
+        var sealKeys: String
+
+        @Option(help: "The opening keys file (KOKI_MYNUMBER_OPEN_KEYS_FILE).")
+        var openKeys: String
+
+        func run() throws {
+            do {
+                guard let seal = try MyNumberKeys.read(MyNumberKeys.sealVariable, secret: false, [MyNumberKeys.sealVariable: sealKeys]),
+                      let open = try MyNumberKeys.read(MyNumberKeys.openVariable, secret: true, [MyNumberKeys.openVariable: openKeys]) else {
+                    throw fail("both files are needed")
+                }
+                guard try !MyNumberOpener(keys: open).holds(keyID: id) else { throw fail("the opening keys already hold a key '\(id)'") }
+                let (sealLine, openLine) = MyNumberKeys.newPair(keyID: id)
+                let lines = seal.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                let firstKey = lines.firstIndex { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") } ?? lines.count
+                let newSeal = (lines[..<firstKey] + [sealLine] + lines[firstKey...]).joined(separator: "\n")
+                _ = try MyNumberSealer(keys: newSeal)
+                let newOpen = open.hasSuffix("\n") || open.isEmpty ? open + openLine + "\n" : open + "\n" + openLine + "\n"
+                _ = try MyNumberOpener(keys: newOpen)
+                // The private key first (a public key without it would seal what nothing opens).
+                try Data(newOpen.utf8).write(to: URL(fileURLWithPath: openKeys), options: .atomic)
+                chmod(openKeys, 0o600)
+                try Data(newSeal.utf8).write(to: URL(fileURLWithPath: sealKeys), options: .atomic)
+                chmod(sealKeys, 0o644)
+                print("koki keys: key '\(id)' now seals; restart the resident worker and the relay, then run `koki keys rotate`")
+            } catch let error as MyNumberKeys.Failure {
                 throw fail(error.description)
             }
         }
@@ -87,52 +181,56 @@ struct Keys: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Re-seal every 個人番号 not sealed under the keyring's first key, and recompute every search hash.")
+            abstract: "Re-seal every 個人番号 not sealed to the first sealing key for its person, and recompute every search hash.",
+            discussion: "Needs all three key files: it opens (KOKI_MYNUMBER_OPEN_KEYS_FILE), seals and hashes.")
 
         @Option(help: "Rows per transaction.")
         var batch = 5_000
 
         mutating func run() async throws {
-            let vault = try requiredVault()
+            let keys: (MyNumberIntake, MyNumberOpener)
+            do {
+                keys = (try MyNumberIntake.required(), try MyNumberOpener.required())
+            } catch let error as MyNumberKeys.Failure {
+                throw fail(error.description)
+            }
             let batch = self.batch
             let (resealed, remaining) = try await withDatabase(as: .owner) { conn in
-                try MyNumberSealing.rotate(on: conn, vault: vault, batch: batch)
+                try MyNumberSealing.rotate(on: conn, intake: keys.0, opener: keys.1, batch: batch)
             }
-            print("koki keys rotate: \(resealed) 個人番号 re-sealed under key '\(vault.currentKeyID)'; "
+            print("koki keys rotate: \(resealed) 個人番号 re-sealed under key '\(keys.0.sealer.currentKeyID)'; "
                   + "\(remaining) still under other keys")
             if remaining > 0 { throw ExitCode(1) }
         }
     }
 }
 
-/// The keyring the environment names, or a clear failure.
-func requiredVault() throws -> MyNumberVault {
-    do {
-        return try MyNumberVault.required()
-    } catch let error as MyNumberVault.Failure {
-        throw fail(error.description)
-    }
-}
-
 /// Sealing the store's 個人番号: the conversion of plaintext values (migration 0008) and rotation.
 enum MyNumberSealing {
     /// Seals every plaintext value in `residents.my_number` (before 0009 drops the column).
-    static func sealPlaintext(on tx: PostgresConnection, vault: MyNumberVault?) throws {
+    static func sealPlaintext(on tx: PostgresConnection, intake: MyNumberIntake?) throws {
         let rows = try tx.query("SELECT atena_no, my_number FROM residents WHERE my_number IS NOT NULL")
         guard !rows.isEmpty else { return }
-        guard let vault else {
+        guard let intake else {
             throw PostgresError(.migration, """
-                \(rows.count) residents hold a plaintext 個人番号 to seal: set KOKI_MYNUMBER_KEYS_FILE \
-                (or KOKI_MYNUMBER_KEYS; `koki keys generate` makes one) and run koki migrate again
+                \(rows.count) residents hold a plaintext 個人番号 to seal: set \(MyNumberKeys.sealVariable) and \
+                \(MyNumberKeys.lookupVariable) (`koki keys generate` makes them) and run koki migrate again
                 """)
         }
+        // Values are sealed as today (v2); 0008's constraint knew only v1: widen it here, as 0048 does.
+        try tx.execute("ALTER TABLE residents DROP CONSTRAINT IF EXISTS residents_my_number_sealed_check")
+        try tx.execute("""
+            ALTER TABLE residents ADD CONSTRAINT residents_my_number_sealed_check
+                CHECK (my_number_sealed ~ '^v[12]:[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]+=*$')
+            """)
         for chunk in stride(from: 0, to: rows.count, by: 5_000).map({ rows[$0..<min(rows.count, $0 + 5_000)] }) {
             var people: [String] = [], sealed: [String] = [], hashes: [Data] = []
             for row in chunk {
-                let digits: String = try row.decode(at: 1)
-                people.append(try row.decode(at: 0))
-                sealed.append(try vault.seal(digits))
-                hashes.append(vault.lookupHash(digits))
+                let (atenaNo, digits): (String, String) = (try row.decode(at: 0), try row.decode(at: 1))
+                let taken = try intake.take(digits, atenaNo: atenaNo)
+                people.append(atenaNo)
+                sealed.append(taken.sealed)
+                hashes.append(taken.hash)
             }
             try tx.execute("""
                 UPDATE residents r SET my_number_sealed = v.sealed, my_number_hash = v.hash, my_number = NULL
@@ -142,26 +240,31 @@ enum MyNumberSealing {
         }
     }
 
-    /// Re-seals under the current key what an older key sealed; returns how many were
-    /// re-sealed and how many remain under other keys (their keys are missing from the keyring).
-    static func rotate(on conn: PostgresConnection, vault: MyNumberVault, batch: Int) throws -> (Int, Int) {
+    /// Re-seals to the current sealing key, bound to its person, what is not (an older key, or
+    /// a value sealed before the keys were separated); returns how many were re-sealed and how
+    /// many remain (their keys are missing from the opening keys, or they do not open as their
+    /// person). Then recomputes the hashes (the lookup key may have changed too).
+    static func rotate(on conn: PostgresConnection, intake: MyNumberIntake, opener: MyNumberOpener, batch: Int) throws -> (Int, Int) {
+        let current = MyNumberKeys.prefix + intake.sealer.currentKeyID + ":"
         var resealed = 0
         var unopenable = Set<String>()
         while true {
             let done = try conn.transaction { tx -> Int in
                 let rows = try tx.query("""
                     SELECT atena_no, my_number_sealed FROM residents
-                    WHERE my_number_key_id <> \(vault.currentKeyID) AND NOT (atena_no = ANY(\(Array(unopenable))::text[]))
+                    WHERE my_number_sealed IS NOT NULL AND NOT starts_with(my_number_sealed, \(current))
+                      AND NOT (atena_no = ANY(\(Array(unopenable))::text[]))
                     ORDER BY atena_no LIMIT \(batch) FOR UPDATE
                     """)
                 var resealed: [ResidentStore.SealedMyNumber] = []
                 for row in rows {
                     let atenaNo: String = try row.decode(at: 0)
-                    guard let digits = try? vault.open(try row.decode(String.self, at: 1)) else {
+                    guard let digits = try? opener.open(try row.decode(String.self, at: 1), atenaNo: atenaNo) else {
                         unopenable.insert(atenaNo)
                         continue
                     }
-                    resealed.append(.init(atenaNo: atenaNo, sealed: try vault.seal(digits), hash: vault.lookupHash(digits)))
+                    let taken = try intake.take(digits, atenaNo: atenaNo)
+                    resealed.append(.init(atenaNo: atenaNo, sealed: taken.sealed, hash: taken.hash))
                 }
                 try ResidentStore(tx).setMyNumbers(resealed)
                 return rows.isEmpty ? -1 : resealed.count
@@ -169,14 +272,14 @@ enum MyNumberSealing {
             if done < 0 { break }
             resealed += done
         }
-        // The lookup key may have changed too: recompute the hashes of values already current.
         try conn.transaction { tx in
-            let rows = try tx.query("SELECT atena_no, my_number_sealed FROM residents WHERE my_number_key_id = \(vault.currentKeyID)")
+            let rows = try tx.query("SELECT atena_no, my_number_sealed FROM residents WHERE starts_with(my_number_sealed, \(current))")
             var people: [String] = [], hashes: [Data] = []
             for row in rows {
-                let digits = try vault.open(try row.decode(String.self, at: 1))
-                people.append(try row.decode(at: 0))
-                hashes.append(vault.lookupHash(digits))
+                let atenaNo: String = try row.decode(at: 0)
+                let digits = try opener.open(try row.decode(String.self, at: 1), atenaNo: atenaNo)
+                people.append(atenaNo)
+                hashes.append(intake.lookup.hash(digits))
             }
             try tx.execute("""
                 UPDATE residents r SET my_number_hash = v.hash FROM unnest(\(people)::text[], \(hashes)::bytea[]) AS v(atena_no, hash)
@@ -186,16 +289,46 @@ enum MyNumberSealing {
         return (resealed, unopenable.count)
     }
 
-    /// What an inquiry shows for a sealed value: the last four digits, or that it is sealed.
-    static func masked(_ sealed: String, vault: MyNumberVault?) -> String {
-        if let vault, let digits = try? vault.open(sealed), let number = MyNumber(digits) { return number.masked }
-        return "（暗号化・鍵 \(MyNumberVault.keyID(of: sealed) ?? "?")）"
+    /// What an inquiry shows for a person's sealed value: the last four digits, or that it is sealed.
+    static func masked(_ sealed: String, atenaNo: String, opener: MyNumberOpener?) -> String {
+        if let opener, let digits = try? opener.open(sealed, atenaNo: atenaNo), let number = MyNumber(digits) { return number.masked }
+        return "（暗号化・鍵 \(MyNumberKeys.keyID(of: sealed) ?? "?")）"
     }
 }
 
-extension MyNumberVault {
-    /// For benchmarks on synthetic data: the configured keyring, or a throwaway one.
-    static func benchVault() throws -> MyNumberVault {
-        try fromEnvironment() ?? MyNumberVault(keyring: generateKeyring(keyID: "bench"))
+/// For benchmarks and chaos runs on synthetic data: throwaway key files in `directory`, named by
+/// the three variables in the environment returned (for the child processes).
+func throwawayMyNumberKeys(in directory: URL, id: String) throws -> [String: String] {
+    let files = try MyNumberKeys.generate(keyID: id)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    var env: [String: String] = [:]
+    for (variable, name, text, mode) in [(MyNumberKeys.sealVariable, "mynumber-seal-keys", files.seal, 0o644),
+                                         (MyNumberKeys.openVariable, "mynumber-open-keys", files.open, 0o600),
+                                         (MyNumberKeys.lookupVariable, "mynumber-lookup-key", files.lookup, 0o600)] {
+        let path = directory.appendingPathComponent(name).path
+        try? FileManager.default.removeItem(atPath: path)
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+            throw fail("cannot write \(path)")
+        }
+        env[variable] = path
+    }
+    return env
+}
+
+extension MyNumberIntake {
+    /// For benchmarks on synthetic data: the configured keys, or throwaway ones.
+    static func benchIntake() throws -> MyNumberIntake {
+        if let configured = try fromEnvironment() { return configured }
+        let files = try MyNumberKeys.generate(keyID: "bench")
+        return MyNumberIntake(sealer: try MyNumberSealer(keys: files.seal), lookup: try MyNumberLookup(key: files.lookup))
+    }
+}
+
+/// A key file's failure as the CLI's clear error (it names the variable, never a key).
+func keyOrFail<T>(_ load: () throws -> T) throws -> T {
+    do {
+        return try load()
+    } catch let error as MyNumberKeys.Failure {
+        throw fail(error.description)
     }
 }

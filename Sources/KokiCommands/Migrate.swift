@@ -17,10 +17,10 @@ struct Migrate: AsyncParsableCommand {
         do {
             let migrator = try Migrator(directory: URL(fileURLWithPath: directory))
             let conn = try await PostgresConnection.connect(PostgresConnection.conninfo(from: env))
-            // 0008 seals the plaintext 個人番号 values with the keyring (needed only if there are any).
-            let vault = try MyNumberVault.fromEnvironment(env)
+            // 0008 seals the plaintext 個人番号 values (the sealing and lookup keys, needed only if there are any).
+            let intake = try MyNumberIntake.fromEnvironment(env)
             let applied = try await conn.run {
-                try migrator.apply(on: $0, after: [8: { try MyNumberSealing.sealPlaintext(on: $0, vault: vault) }])
+                try migrator.apply(on: $0, after: [8: { try MyNumberSealing.sealPlaintext(on: $0, intake: intake) }])
             }
             if applied.isEmpty {
                 print("koki migrate: up to date (\(migrator.migrations.count) migrations)")
@@ -28,7 +28,7 @@ struct Migrate: AsyncParsableCommand {
                 for migration in applied { print("applied \(migration.name)") }
                 print("koki migrate: applied \(applied.count), \(migrator.migrations.count) in all")
             }
-        } catch let error as MyNumberVault.Failure {
+        } catch let error as MyNumberKeys.Failure {
             throw fail(error.description)
         } catch let error as PostgresError {
             // Schema files and connection errors carry no personal data: show the server's text.

@@ -39,13 +39,14 @@ struct Person: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let vault = try MyNumberVault.fromEnvironment()
+        let opener = try keyOrFail { try MyNumberOpener.fromEnvironment() }
         let atenaNo: String
         if byMyNumber {
             let line = (readLine() ?? "").trimmingCharacters(in: .whitespaces)
             guard let number = MyNumber(line) else { throw fail("standard input is not a 個人番号 (12 digits with a valid check digit)") }
-            guard let vault else { throw fail("finding by 個人番号 needs the keyring (KOKI_MYNUMBER_KEYS_FILE)") }
-            let hash = vault.lookupHash(number.digits)
+            let lookup = try keyOrFail { try MyNumberLookup.fromEnvironment() }
+            guard let lookup else { throw fail("finding by 個人番号 needs the lookup key (\(MyNumberKeys.lookupVariable))") }
+            let hash = lookup.hash(number.digits)
             let found = try await withDatabase(as: .clerk) { try ResidentStore($0).people(withMyNumberHash: hash) }
             guard let first = found.first else { throw fail("no person with that 個人番号") }
             guard found.count == 1 else { throw fail("\(found.count) people share that 個人番号: \(found.joined(separator: ", "))") }
@@ -58,7 +59,7 @@ struct Person: AsyncParsableCommand {
         guard let person = try await withDatabase(as: .clerk, { conn in
             try conn.transaction { tx in
                 try read.record([atenaNo], command: command, fields: Self.fieldsShown, on: tx)
-                return try PersonInquiry.load(atenaNo, on: tx, maskMyNumber: { MyNumberSealing.masked($0, vault: vault) })
+                return try PersonInquiry.load(atenaNo, on: tx, maskMyNumber: { MyNumberSealing.masked($0, atenaNo: atenaNo, opener: opener) })
             }
         }) else {
             throw fail("no person with 宛名番号 \(atenaNo)")

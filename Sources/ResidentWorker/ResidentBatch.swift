@@ -13,7 +13,7 @@ struct ResidentBatch {
     let tx: PostgresConnection
     let steps: [Step]
     /// Seals each 個人番号 before it is stored; the plaintext goes no further than this batch.
-    let vault: MyNumberVault
+    let myNumberIntake: MyNumberIntake
     /// Derived events per event index.
     var derived: [[DerivedEvent]]
 
@@ -41,10 +41,10 @@ struct ResidentBatch {
     /// People whose acquisition this batch told the union (for `unknown-to-union`).
     var reportedToUnion: Set<String> = []
 
-    init(tx: PostgresConnection, steps: [Step], vault: MyNumberVault, derived: [[DerivedEvent]]) {
+    init(tx: PostgresConnection, steps: [Step], myNumbers: MyNumberIntake, derived: [[DerivedEvent]]) {
         self.tx = tx
         self.steps = steps
-        self.vault = vault
+        self.myNumberIntake = myNumbers
         self.derived = derived
         self.stepPosition = Dictionary(uniqueKeysWithValues: steps.indices.map { (steps[$0].index, $0) })
     }
@@ -195,8 +195,8 @@ struct ResidentBatch {
                     nextAddress: p.nextAddress,
                     deathDate: p.deathDate ?? (kind == .died ? change.change.effectiveDate : nil)))
                 if let myNumber = change.myNumber {
-                    myNumbers[change.atenaNo] = .init(atenaNo: change.atenaNo, sealed: try vault.seal(myNumber),
-                                                      hash: vault.lookupHash(myNumber))
+                    let (sealed, hash) = try myNumberIntake.take(myNumber, atenaNo: change.atenaNo)
+                    myNumbers[change.atenaNo] = .init(atenaNo: change.atenaNo, sealed: sealed, hash: hash)
                 }
             }
             for row in try residents.insertHistory(rows) where firstNumbers[row.atenaNo] == 0 {

@@ -16,12 +16,12 @@ public struct ResidentHandler: EventHandler {
 
     public let acceptedTypes = ResidentCommand.acceptedTypes
 
-    let vault: MyNumberVault
+    let myNumbers: MyNumberIntake
     /// Which business days are accepted (the same rule in every worker).
     let clock: ClockRule
 
-    public init(vault: MyNumberVault, clock: ClockRule = .standard) {
-        self.vault = vault
+    public init(myNumbers: MyNumberIntake, clock: ClockRule = .standard) {
+        self.myNumbers = myNumbers
         self.clock = clock
     }
 
@@ -38,7 +38,7 @@ public struct ResidentHandler: EventHandler {
         let refused = try CalendarStore(tx, worker: .resident).admitDays(
             &commands, rule: clock, day: { if case .clock(let date) = $0.command { date } else { nil } }, index: \.index)
         for (index, reason) in refused { rejected[index] = Rejection(.validation, reason) }
-        var batch = ResidentBatch(tx: tx, steps: commands, vault: vault, derived: Array(repeating: [], count: events.count))
+        var batch = ResidentBatch(tx: tx, steps: commands, myNumbers: myNumbers, derived: Array(repeating: [], count: events.count))
         try batch.run()
         return events.indices.map { index in
             if let rejection = rejected[index] { return .rejected(rejection) }

@@ -45,29 +45,33 @@ public enum Projection {
         return result
     }
 
-    /// Opens every sealed `myNumber` value of a projected body (the destination may receive
-    /// 個人番号). A value that is not sealed is a 個人番号 only if it has 12 digits; anything
-    /// else, or a value that does not open, stops the transfer.
-    public static func openMyNumbers(_ object: [String: JSONValue], with vault: MyNumberVault?) throws -> [String: JSONValue] {
+    /// Opens every sealed `myNumber` value of a body (for a destination that may receive 個人番号).
+    /// A sealed value opens only as the person of the `atenaNo` beside it (its associated data).
+    /// A value that is not sealed is a 個人番号 only if it has 12 digits; anything else, or a
+    /// value that does not open, stops the transfer.
+    public static func openMyNumbers(_ object: [String: JSONValue], with opener: MyNumberOpener?) throws -> [String: JSONValue] {
         var result: [String: JSONValue] = [:]
         for (key, value) in object {
             switch value {
             case .string(let text) where key == "myNumber":
-                if MyNumberVault.isSealed(text) {
-                    guard let vault else { throw MyNumberVault.Failure("no 個人番号 keyring to open a sealed value") }
-                    result[key] = .string(try vault.open(text))
+                if MyNumberKeys.isSealed(text) {
+                    guard let opener else { throw MyNumberKeys.Failure("no 個人番号 opening keys to open a sealed value") }
+                    guard case .string(let atenaNo)? = object["atenaNo"] else {
+                        throw MyNumberKeys.Failure("a sealed 個人番号 has no atenaNo beside it to open as")
+                    }
+                    result[key] = .string(try opener.open(text, atenaNo: atenaNo))
                 } else {
                     guard text.utf8.count == 12, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-                        throw MyNumberVault.Failure("a myNumber value is neither sealed nor 12 digits")
+                        throw MyNumberKeys.Failure("a myNumber value is neither sealed nor 12 digits")
                     }
                     result[key] = value
                 }
             case .object(let nested):
-                result[key] = .object(try openMyNumbers(nested, with: vault))
+                result[key] = .object(try openMyNumbers(nested, with: opener))
             case .array(let list):
                 result[key] = .array(try list.map { element in
                     guard case .object(let nested) = element else { return element }
-                    return .object(try openMyNumbers(nested, with: vault))
+                    return .object(try openMyNumbers(nested, with: opener))
                 })
             default:
                 result[key] = value

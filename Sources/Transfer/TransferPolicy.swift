@@ -49,9 +49,9 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
     private let lock = NSLock()
     private var current = Rules()
     private let today: @Sendable () -> LocalDate
-    private let vault: MyNumberVault?
+    private let opener: MyNumberOpener?
 
-    /// `today` is the publication date the active periods are checked against; `vault` opens
+    /// `today` is the publication date the active periods are checked against; `opener` opens
     /// sealed 個人番号 for the destinations allowed to receive them (without it such a transfer
     /// is held).
     /// The topics besides `transfer.*` koki publishes to (nil: any — for tests of the policy
@@ -59,10 +59,10 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
     /// `clock.business-day.v1` cannot make the relay forge an upstream event.
     private let ownTopics: Set<String>?
 
-    public init(rules: Rules = Rules(), vault: MyNumberVault?, ownTopics: Set<String>? = nil,
+    public init(rules: Rules = Rules(), opener: MyNumberOpener?, ownTopics: Set<String>? = nil,
                 today: @escaping @Sendable () -> LocalDate = TransferPolicy.tokyoToday) {
         current = rules
-        self.vault = vault
+        self.opener = opener
         self.ownTopics = ownTopics
         self.today = today
     }
@@ -165,7 +165,17 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
         guard let payload = row.payload, let object = JSONValue.parseUnambiguous(payload)?.objectValue else {
             return .hold(.ambiguousBody)
         }
-        var (projected, sent) = Projection.project(object, allowed: rule.fields, dropMyNumber: !rule.myNumberAllowed)
+        // A 個人番号 the rule allows is opened before the projection: it opens only beside its
+        // person's atenaNo, which the destination's fields need not include.
+        var source = object
+        if rule.myNumberAllowed {
+            do {
+                source = try Projection.openMyNumbers(object, with: opener)
+            } catch {
+                return .hold(.myNumberUnopened, "\(error)")
+            }
+        }
+        let (projected, sent) = Projection.project(source, allowed: rule.fields, dropMyNumber: !rule.myNumberAllowed)
         // Defence in depth: a 個人番号 only where the rule allows one, whatever the field is called.
         if !rule.myNumberAllowed, Projection.containsMyNumber(projected) {
             return .hold(.myNumberNotAllowed)
@@ -178,13 +188,6 @@ public final class TransferPolicy: PublishPolicy, @unchecked Sendable {  // rule
         }
         if !rule.requiredByStatute, subjects.contains(where: known.stopped.contains) {
             return .hold(.usageStop)
-        }
-        if rule.myNumberAllowed {
-            do {
-                projected = try Projection.openMyNumbers(projected, with: vault)
-            } catch {
-                return .hold(.myNumberUnopened, "\(error)")
-            }
         }
         // Only bytes koki wrote from what it checked go out: the projected body, re-serialized
         // (never the upstream bytes, even when nothing was projected away), with the CloudEvents

@@ -7,11 +7,11 @@ import WorkerRuntime
 ProcessMain.answerCommandLine(name: "koki-relay", purpose: "publishes the outbox through the transfer policy into the transfer log")
 
 // Every row for a transfer topic goes through the transfer policy (legal basis, active period,
-// allowed fields) and is written to the hash-chained transfer log when published. The keyring
-// opens sealed 個人番号 for the destinations whose rules include them, and for no other.
-let vault: MyNumberVault
+// allowed fields) and is written to the hash-chained transfer log when published. The opening
+// keys open sealed 個人番号 for the destinations whose rules include them, and for no other.
+let opener: MyNumberOpener
 do {
-    vault = try MyNumberVault.required()
+    opener = try MyNumberOpener.required()
 } catch {
     ProcessMain.exitWithConfigurationError("koki-relay", error)
 }
@@ -24,4 +24,4 @@ let ownTopics = Set(Topics.all.map(\.name).filter { !$0.hasPrefix("transfer.") &
     .union([env["KOKI_SAMPLE_OUTPUT_TOPIC"] ?? "sample.derived.v1", Topics.deadLetter(of: sampleInput)])
 
 await ProcessMain.runRelay(name: "koki-relay", defaultHTTPPort: 9100, databaseRole: "koki_relay",
-                           policy: TransferPolicy(vault: vault, ownTopics: ownTopics))
+                           policy: TransferPolicy(opener: opener, ownTopics: ownTopics))

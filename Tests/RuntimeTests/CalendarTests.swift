@@ -19,7 +19,7 @@ struct CalendarTests {
         let conn = try await PostgresConnection.connect(url)
         let factory = EventFactory(source: "urn:test")
         let a = "0000000301"
-        let payment = PaymentHandler(after: nil, clock: .replay), resident = ResidentHandler(vault: TestKeys.vault, clock: .replay)
+        let payment = PaymentHandler(after: nil, clock: .replay), resident = ResidentHandler(myNumbers: TestKeys.intake, clock: .replay)
         let derived = try await conn.run { conn -> [DerivedEvent] in
             try PaymentWorkerTests.seed(conn, a, [(1, "2026-07-31", 10_000)])
             var offset: Int64 = 0

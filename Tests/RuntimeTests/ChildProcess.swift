@@ -17,7 +17,7 @@ final class ChildProcess: @unchecked Sendable {  // pid and status touched from 
         name = (path as NSString).lastPathComponent
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).log")
         var env = ProcessInfo.processInfo.environment
-        env["KOKI_MYNUMBER_KEYS"] = TestKeys.keyring
+        env.merge(TestKeys.environment(for: name)) { $1 }
         env.merge(environment) { _, new in new }
 
         var actions = posix_spawn_file_actions_t()

@@ -70,7 +70,7 @@ struct ContractTests {
         let url = try await MigratedDatabase.create()
         let conn = try await PostgresConnection.connect(url)
         let handlers: [(any EventHandler, [String])] = [
-            (ResidentHandler(vault: TestKeys.vault, clock: .replay), ResidentHandler.topics), (TaxHandler(clock: .replay), TaxHandler.topics),
+            (ResidentHandler(myNumbers: TestKeys.intake, clock: .replay), ResidentHandler.topics), (TaxHandler(clock: .replay), TaxHandler.topics),
             (PaymentHandler(clock: .replay), PaymentHandler.topics),
         ]
         try await conn.run { conn in

@@ -31,7 +31,7 @@ struct DeadLetterPrivacyTests {
     @Test func theDeadLetterTopicGetsAReferenceNotTheBody() async throws {
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
         let processor = BatchProcessor(group: "koki-resident-worker", source: "urn:koki:resident-worker",
-                                       handler: ResidentHandler(vault: TestKeys.vault, clock: .replay), seal: TestDeadLetterKeys.seal)
+                                       handler: ResidentHandler(myNumbers: TestKeys.intake, clock: .replay), seal: TestDeadLetterKeys.seal)
         let letter = poisoned()
         let summary = try await conn.run {
             try processor.process([letter], tp: TopicPartition("resident.changes.v1", 0), expected: nil, on: $0)
@@ -59,7 +59,7 @@ struct DeadLetterPrivacyTests {
     @Test func readingABodyIsLoggedAndResolvingALetterDropsIt() async throws {
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
         let processor = BatchProcessor(group: "koki-resident-worker", source: "urn:koki:resident-worker",
-                                       handler: ResidentHandler(vault: TestKeys.vault, clock: .replay), seal: TestDeadLetterKeys.seal)
+                                       handler: ResidentHandler(myNumbers: TestKeys.intake, clock: .replay), seal: TestDeadLetterKeys.seal)
         let letter = poisoned()
         _ = try await conn.run { try processor.process([letter], tp: TopicPartition("resident.changes.v1", 0), expected: nil, on: $0) }
         let id = try await conn.run { try $0.query("SELECT id FROM dead_letters")[0].decode(Int64.self, at: 0) }
@@ -94,7 +94,7 @@ struct DeadLetterPrivacyTests {
     @Test func withoutTheKeyNoBodyIsKept() async throws {
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
         let processor = BatchProcessor(group: "koki-resident-worker", source: "urn:koki:resident-worker",
-                                       handler: ResidentHandler(vault: TestKeys.vault, clock: .replay))
+                                       handler: ResidentHandler(myNumbers: TestKeys.intake, clock: .replay))
         _ = try await conn.run { try processor.process([poisoned()], tp: TopicPartition("resident.changes.v1", 0), expected: nil, on: $0) }
         #expect(try await conn.run { try $0.count("SELECT count(*) FROM dead_letters WHERE payload IS NULL") } == 1)
     }
@@ -102,7 +102,7 @@ struct DeadLetterPrivacyTests {
     @Test func oldBodiesArePurgedWhetherResolvedOrNot() async throws {
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
         let processor = BatchProcessor(group: "koki-resident-worker", source: "urn:koki:resident-worker",
-                                       handler: ResidentHandler(vault: TestKeys.vault, clock: .replay), seal: TestDeadLetterKeys.seal)
+                                       handler: ResidentHandler(myNumbers: TestKeys.intake, clock: .replay), seal: TestDeadLetterKeys.seal)
         _ = try await conn.run { try processor.process([poisoned()], tp: TopicPartition("resident.changes.v1", 0), expected: nil, on: $0) }
         try await conn.run { conn throws in
             try conn.execute("UPDATE dead_letters SET dead_lettered_at = now() - interval '91 days'")

@@ -21,7 +21,7 @@ struct FuzzTests {
     static let seed = UInt64(ProcessInfo.processInfo.environment["KOKI_FUZZ_SEED"] ?? "") ?? 20_261_207
 
     @Test func residentWorker() async throws {
-        try await run(group: "koki-resident-worker", handler: ResidentHandler(vault: TestKeys.vault), types: Fuzz.residentTypes)
+        try await run(group: "koki-resident-worker", handler: ResidentHandler(myNumbers: TestKeys.intake), types: Fuzz.residentTypes)
     }
 
     @Test func taxWorker() async throws {

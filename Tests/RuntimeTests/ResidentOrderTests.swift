@@ -29,7 +29,7 @@ struct ResidentOrderTests {
             let url = try await MigratedDatabase.create()
             let conn = try await PostgresConnection.connect(url)
             let events = try (order + ticks).enumerated().map { try InboundEvent(consumed($0.element, offset: Int64($0.offset))) }
-            let handler = ResidentHandler(vault: TestKeys.vault, clock: .replay)
+            let handler = ResidentHandler(myNumbers: TestKeys.intake, clock: .replay)
             try await conn.run { conn in
                 for start in stride(from: 0, to: events.count, by: 50) {
                     let batch = Array(events[start..<min(events.count, start + 50)])
@@ -83,7 +83,7 @@ extension ResidentOrderTests {
         for (order, together) in [([record, welfare], false), ([welfare, record], false), ([record, welfare], true)] {
             let url = try await MigratedDatabase.create()
             let conn = try await PostgresConnection.connect(url)
-            let handler = ResidentHandler(vault: TestKeys.vault, clock: .replay)
+            let handler = ResidentHandler(myNumbers: TestKeys.intake, clock: .replay)
             states.append(try await conn.run { conn in
                 let events = try (order + [factory.businessDay(LocalDate(year: 2026, month: 4, day: 1)!)]).enumerated().map {
                     try InboundEvent(consumed($0.element, offset: Int64($0.offset)))
@@ -121,7 +121,7 @@ extension ResidentOrderTests {
                               previousAddress: nil)), id: "change-\(day)")
         }
         let conn = try await PostgresConnection.connect(try await MigratedDatabase.create())
-        let handler = ResidentHandler(vault: TestKeys.vault, clock: .replay)
+        let handler = ResidentHandler(myNumbers: TestKeys.intake, clock: .replay)
         var offset: Int64 = 0
         func apply(_ messages: [OutgoingMessage]) async throws -> String? {
             let events = try messages.map { message in
@@ -132,8 +132,8 @@ extension ResidentOrderTests {
                 _ = try conn.transaction { try handler.apply(events, in: $0) }
                 let row = try conn.query("SELECT my_number_sealed, my_number_hash FROM residents WHERE atena_no = \(a)")[0]
                 guard let sealed = try row.decode(String?.self, at: 0) else { return nil }
-                let digits = try TestKeys.vault.open(sealed)
-                #expect(try row.decode(Data?.self, at: 1) == TestKeys.vault.lookupHash(digits), "the search hash is the number's")
+                let digits = try TestKeys.opener.open(sealed, atenaNo: a)
+                #expect(try row.decode(Data?.self, at: 1) == TestKeys.lookup.hash(digits), "the search hash is the number's")
                 return digits
             }
         }

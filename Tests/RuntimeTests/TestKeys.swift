@@ -1,10 +1,38 @@
 import Foundation
 import KokiSecrets
 
-/// The keyring every process in these tests runs with (a test key, sealing synthetic numbers only).
+/// The 個人番号 keys these tests run with (made once per test process; synthetic numbers only),
+/// as objects and as the three files, each executable given only the files it needs.
 enum TestKeys {
-    static let keyring = "k-test wqN2sZqtKEZy2nSx1l3HAbb0ALR/kggpTuwx1h0i8fE=;lookup eUy7vjChxSwr6cXT7ekpf7CSzQqU2462OKYlW+o6af8="
-    static let vault = try! MyNumberVault(keyring: keyring)
+    static let files = try! MyNumberKeys.generate(keyID: "k-test")
+    static let sealer = try! MyNumberSealer(keys: files.seal)
+    static let opener = try! MyNumberOpener(keys: files.open)
+    static let lookup = try! MyNumberLookup(key: files.lookup)
+    static let intake = MyNumberIntake(sealer: sealer, lookup: lookup)
+
+    /// The three files, written once per test process (the public key 0644, the secrets 0600).
+    static let paths: (seal: String, open: String, lookup: String) = {
+        let directory = NSTemporaryDirectory() + "koki-test-mynumber-keys-\(getpid())/"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func write(_ name: String, _ text: String, _ mode: Int) -> String {
+            let path = directory + name
+            try? FileManager.default.removeItem(atPath: path)
+            FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+            return path
+        }
+        return (write("seal", files.seal, 0o644), write("open", files.open, 0o600), write("lookup", files.lookup, 0o600))
+    }()
+
+    /// What each executable gets: the resident worker seals and hashes, the relay opens, the
+    /// operators' CLI does all three; the other workers get no 個人番号 key at all.
+    static func environment(for executable: String) -> [String: String] {
+        switch executable {
+        case "koki-resident-worker": [MyNumberKeys.sealVariable: paths.seal, MyNumberKeys.lookupVariable: paths.lookup]
+        case "koki-relay": [MyNumberKeys.openVariable: paths.open]
+        case "koki": [MyNumberKeys.sealVariable: paths.seal, MyNumberKeys.openVariable: paths.open, MyNumberKeys.lookupVariable: paths.lookup]
+        default: [:]
+        }
+    }
 }
 
 /// The operators' dead-letter key pair for these tests: the workers seal to the public key, the

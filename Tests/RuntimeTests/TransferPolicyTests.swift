@@ -14,7 +14,7 @@ struct TransferPolicyTests {
         let url = try await MigratedDatabase.create()
         let conn = try await PostgresConnection.connect(url)
         let rules = try await conn.run { try TransferPolicy.load(on: $0) }
-        return (TransferPolicy(rules: rules, vault: TestKeys.vault, today: { LocalDate(year: 2026, month: 11, day: 28)! }), rules, url)
+        return (TransferPolicy(rules: rules, opener: TestKeys.opener, today: { LocalDate(year: 2026, month: 11, day: 28)! }), rules, url)
     }
 
     static func row(_ topic: String, _ type: String, _ body: [String: Any], key: String = "0000000001") -> OutboxMessage {
@@ -145,12 +145,12 @@ struct TransferPolicyTests {
 
     @Test func holdsWithoutABasisOrOutsideItsPeriod() async throws {
         let (_, rules, _) = try await Self.policy()
-        let policy = TransferPolicy(rules: rules, vault: TestKeys.vault, today: { LocalDate(year: 2007, month: 1, day: 1)! })
+        let policy = TransferPolicy(rules: rules, opener: TestKeys.opener, today: { LocalDate(year: 2007, month: 1, day: 1)! })
         guard case .hold(let reason) = policy.decide(Self.row("transfer.koiki.v1", "koiki.certificate-issued", ["atenaNo": "1"])) else {
             Issue.record("published before the basis was active"); return
         }
         #expect(reason.contains("active period"))
-        let now = TransferPolicy(rules: rules, vault: TestKeys.vault, today: { LocalDate(year: 2026, month: 11, day: 28)! })
+        let now = TransferPolicy(rules: rules, opener: TestKeys.opener, today: { LocalDate(year: 2026, month: 11, day: 28)! })
         // A department never gets premiums it has no basis for; the notices go to the print
         // contractor as their rule says (a field it does not name stays behind).
         if case .publish = now.decide(Self.row("transfer.disability-welfare.v1", "premium.changed", ["atenaNo": "1"])) {
@@ -276,7 +276,7 @@ struct TransferPolicyTests {
     /// references only.
     @Test func onlyKokisOwnTopicsAreWritten() async throws {
         let (_, rules, _) = try await Self.policy()
-        let policy = TransferPolicy(rules: rules, vault: TestKeys.vault, ownTopics: ["koki.notices.v1", "resident.changes.v1.dlq"],
+        let policy = TransferPolicy(rules: rules, opener: TestKeys.opener, ownTopics: ["koki.notices.v1", "resident.changes.v1.dlq"],
                                     today: { LocalDate(year: 2026, month: 11, day: 28)! })
         guard case .hold(let reason) = policy.decide(Self.row("clock.business-day.v1", "clock.business-day", ["date": "2062-04-01"])) else {
             Issue.record("a forged business day went out"); return
