@@ -57,7 +57,9 @@ struct Audit: AsyncParsableCommand {
                 let (rows, problem) = try AuditLog.verify(on: conn)
                 let (reads, readProblem) = try AccessLog.verify(on: conn)
                 let heads = marks.compactMap { mark in mark.accessID.flatMap { id in mark.accessHash.map { (id, $0, mark.takenAt) } } }
-                let macs = keys.isEmpty ? nil : try AuditLog.verifyMacs(on: conn) { seq, hash in
+                // Where the MACs started, as the earliest checkpoint kept outside the database says.
+                let anchoredFrom = marks.compactMap(\.macFrom).min()
+                let macs = keys.isEmpty ? nil : try AuditLog.verifyMacs(on: conn, anchoredFrom: anchoredFrom) { seq, hash in
                     keys.map { $0.mac(seq: seq, hash: hash) }
                 }
                 return (rows, problem, try AuditLog.verify(marks, on: conn), reads, readProblem,

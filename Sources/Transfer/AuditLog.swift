@@ -15,23 +15,28 @@ public enum AuditLog {
         /// The access log's head at the same time (absent in checkpoints taken before it was chained).
         public var accessID: Int64?
         public var accessHash: String?
+        /// The first row with a MAC at the time (absent before the relay had a MAC key): from it
+        /// on, every row must keep its MAC — the MACs cannot be dropped wholesale unnoticed.
+        public var macFrom: Int64?
 
-        public init(seq: Int64, hash: String, takenAt: String, accessID: Int64? = nil, accessHash: String? = nil) {
+        public init(seq: Int64, hash: String, takenAt: String, accessID: Int64? = nil, accessHash: String? = nil,
+                    macFrom: Int64? = nil) {
             self.seq = seq
             self.hash = hash
             self.takenAt = takenAt
             self.accessID = accessID
             self.accessHash = accessHash
+            self.macFrom = macFrom
         }
     }
 
     /// The heads now, of the transfer log and the access log (nil while the transfer log is empty).
     /// Read through `audit_heads()`, which the scheduler may call without reading either log.
     public static func checkpoint(on conn: PostgresConnection) throws -> Checkpoint? {
-        let row = try conn.query("SELECT seq, hash, access_id, access_hash, taken_at FROM audit_heads()")[0]
+        let row = try conn.query("SELECT seq, hash, access_id, access_hash, taken_at, mac_from FROM audit_heads()")[0]
         guard let seq = try row.decode(Int64?.self, at: 0), let hash = try row.decode(String?.self, at: 1) else { return nil }
         return Checkpoint(seq: seq, hash: hash, takenAt: try row.decode(at: 4), accessID: try row.decode(at: 2),
-                          accessHash: try row.decode(at: 3))
+                          accessHash: try row.decode(at: 3), macFrom: try row.decode(at: 5))
     }
 
     /// The first checkpoint the log no longer matches, as a problem; nil when every one does.
@@ -81,11 +86,13 @@ public enum AuditLog {
         return (rows.count, nil)
     }
 
-    /// The rows' MACs checked with the key (`mac(seq, hash)`): from the first row that has one,
-    /// every row must have its own, matching; a MAC whose row is gone is a removed row. Names
-    /// rows by `seq` only.
+    /// The rows' MACs checked with the key (`mac(seq, hash)`): from the first row that has one —
+    /// or from `anchoredFrom`, where a checkpoint kept outside the database says they started,
+    /// if that is earlier — every row must have its own, matching; a MAC whose row is gone is a
+    /// removed row. Names rows by `seq` only.
     /// `macs` gives a row's MAC under each key held (a key of an earlier year still checks its rows).
-    public static func verifyMacs(on conn: PostgresConnection, macs: (Int64, String) -> [String]) throws -> (checked: Int, problem: String?) {
+    public static func verifyMacs(on conn: PostgresConnection, anchoredFrom: Int64? = nil,
+                                  macs: (Int64, String) -> [String]) throws -> (checked: Int, problem: String?) {
         var checked = 0
         var started = false
         for row in try conn.query("""
@@ -94,6 +101,9 @@ public enum AuditLog {
             let (seq, hash, stored) = try row.decode(Int64.self, String.self, String?.self)
             guard let stored else {
                 if started { return (checked, "row \(seq) has no MAC (appended without the relay's key, or its MAC removed)") }
+                if let anchoredFrom, seq >= anchoredFrom {
+                    return (checked, "row \(seq) has no MAC, though a checkpoint records MACs from row \(anchoredFrom) (MACs removed)")
+                }
                 continue
             }
             started = true

@@ -29,6 +29,10 @@ extension ResidentWorkerTests {
         #expect(try await stack.count("SELECT count(*) FROM audit_log WHERE canon <> 2") == 0, "written with the canonical text")
         let (clean, cleanOutput) = try await runCommand("koki", ["audit", "verify", "--mac-key-file", keyFile], environment: env)
         #expect(clean == 0 && cleanOutput.contains("transfer log MACs verified: \(rows) rows"), "\(cleanOutput)")
+        // A checkpoint kept outside the database records where the MACs start.
+        let checkpoints = NSTemporaryDirectory() + "audit-checkpoints-\(UUID().uuidString)"
+        let (marked, markedOutput) = try await runCommand("koki", ["audit", "checkpoint", "--out", checkpoints], environment: env)
+        #expect(marked == 0 && markedOutput.contains("\"macFrom\":1"), "\(markedOutput)")
 
         // The log's owner rewrites row 1 and rehashes every later row: the chain holds, the MACs do not.
         let conn = try await PostgresConnection.connect(stack.databaseURL)
@@ -47,6 +51,19 @@ extension ResidentWorkerTests {
         #expect(alone == 0, "the chain alone looks whole: \(aloneOutput)")
         let (keyed, keyedOutput) = try await runCommand("koki", ["audit", "verify", "--mac-key-file", keyFile], environment: env)
         #expect(keyed != 0 && keyedOutput.contains("row 1's MAC does not match"), "\(keyedOutput)")
+        // Whoever may disable the guard drops every MAC too: alone the log then reads as "no MAC
+        // yet"; against the checkpoint, the missing MACs are found.
+        try await conn.run { conn throws in
+            try conn.execute("ALTER TABLE audit_macs DISABLE TRIGGER audit_macs_no_truncate")
+            try conn.execute("TRUNCATE audit_macs")
+            try conn.execute("ALTER TABLE audit_macs ENABLE TRIGGER audit_macs_no_truncate")
+        }
+        let (stripped, strippedOutput) = try await runCommand("koki", ["audit", "verify", "--mac-key-file", keyFile], environment: env)
+        #expect(stripped == 0, "without an anchor, no MAC reads as none yet: \(strippedOutput)")
+        let (anchored, anchoredOutput) = try await runCommand("koki", ["audit", "verify", "--mac-key-file", keyFile,
+                                                                       "--checkpoints", checkpoints], environment: env)
+        #expect(anchored != 0 && anchoredOutput.contains("row 1 has no MAC, though a checkpoint records MACs from row 1"),
+                "\(anchoredOutput)")
         // A key file others may read is refused.
         chmod(keyFile, 0o644)
         let (loose, looseOutput) = try await runCommand("koki", ["audit", "verify", "--mac-key-file", keyFile], environment: env)
