@@ -205,10 +205,12 @@ INTERNAL["notice.interim-collection"] = obj(
 INTERNAL["notice.premium-changed"] = PREMIUM_NOTICE
 INTERNAL["koki.audit-checkpoint"] = obj(
     {"seq": integer(minimum=1), "hash": string(pattern="^[0-9a-f]{64}$"), "takenAt": string(format="date-time"),
-     "accessID": integer(minimum=1), "accessHash": string(pattern="^[0-9a-f]{64}$")},
+     "accessID": integer(minimum=1), "accessHash": string(pattern="^[0-9a-f]{64}$"),
+     "macFrom": integer(minimum=1, description="the first transfer-log row with a MAC (absent before the relay had a key)")},
     required=["seq", "hash", "takenAt"],
-    description="The heads of the transfer log (seq, hash) and the access log (accessID, accessHash) when taken; "
-                "`koki audit verify --checkpoint-topic` finds a chain rebuilt after any of them (key `audit`, no person)")
+    description="The heads of the transfer log (seq, hash) and the access log (accessID, accessHash) when taken, and where "
+                "the transfer log's MACs start (macFrom); `koki audit verify --checkpoint-topic` finds a chain rebuilt after "
+                "any of them, or MACs removed (key `audit`, no person)")
 INTERNAL_TOPIC = {"koki.resident-update": "koki.resident-updates.v1", "koki.audit-checkpoint": "koki.audit-checkpoints.v1"}
 
 OUTBOUND_TOPICS = {
@@ -267,11 +269,14 @@ def write_schema(event_type, schema, direction, topic):
     key = f"`{KEY_CONST[event_type]}`" if event_type in KEY_CONST else "the person's 宛名番号"
     extra = (" koki accepts fields this schema does not name (it ignores them); it never requires more."
              if direction == "inbound" else
+             " koki accepts fields this schema does not name (it ignores them); what it forwards carries only the fields"
+             " its transfer rule allows, and consumers must ignore fields they do not know."
+             if direction.startswith("inbound") else
              " Consumers must ignore fields they do not know: a minor version may add optional ones.")
     doc = {"$schema": S, "$id": f"https://koki.example/contracts/schemas/{event_type}.json",
            "title": event_type, "description": f"Body of `{event_type}` ({direction}, {topic}). CloudEvents binary mode: the "
            f"envelope is in the ce_* headers; the key is {key}.{extra}",
-           **(accepting(schema) if direction == "inbound" else schema)}
+           **(accepting(schema) if direction.startswith("inbound") else schema)}
     with open(os.path.join(HERE, "schemas", f"{event_type}.json"), "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False, indent=2)
         f.write("\n")
@@ -282,7 +287,11 @@ def main():
         for t, schema in types.items(): write_schema(t, schema, "inbound", topic)
     for t, schema in OUTBOUND.items():
         topics = [tp for tp, (_, ts) in OUTBOUND_TOPICS.items() if t in ts]
-        write_schema(t, schema, "outbound", ", ".join(topics))
+        received = [tp for tp, types in INBOUND.items() if t in types]
+        if received:  # an application koki receives and forwards: one schema, both contracts
+            write_schema(t, schema, f"inbound, {', '.join(received)}; forwarded outbound", ", ".join(topics))
+        else:
+            write_schema(t, schema, "outbound", ", ".join(topics))
     for t, schema in INTERNAL.items():
         write_schema(t, schema, "internal", INTERNAL_TOPIC.get(t, "koki.notices.v1"))
     write_schema("koki.dead-letter", DEAD_LETTER, "internal", "<topic>.dlq")

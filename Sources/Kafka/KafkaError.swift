@@ -24,6 +24,11 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public var description: String {
         String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(rawValue: rawValue)))
     }
+
+    /// librdkafka's name for the code (`MSG_TIMED_OUT`, `_ALL_BROKERS_DOWN` …): a metric label.
+    public var name: String {
+        String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: rawValue)))
+    }
 }
 
 /// One error type for the wrapper. Its description names the operation and the

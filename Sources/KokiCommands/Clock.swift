@@ -53,7 +53,11 @@ struct Clock: AsyncParsableCommand {
             throw fail("\(error)")
         }
         let conn: PostgresConnection
-        do { conn = try await PostgresConnection.connect(PostgresConnection.conninfo()) } catch { throw fail("\(error)") }
+        do {
+            conn = try await PostgresConnection.connect(PostgresConnection.conninfo())
+        } catch {
+            throw fail((error as? PostgresError)?.operatorText ?? "\(error)")
+        }
         let (lockClass, lockKey) = Self.lock
         var announced = false
         while try await !conn.run({ try $0.query("SELECT pg_try_advisory_lock(\(lockClass), \(lockKey))")[0].decode(Bool.self, at: 0) }) {

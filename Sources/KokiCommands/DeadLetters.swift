@@ -121,9 +121,17 @@ func withDatabase<T: Sendable>(as role: CommandRole = .admin,
     } catch let error as DeadLetterOperations.Refused {
         throw fail(error.description)
     } catch let error as PostgresError {
-        throw fail(error.description)
+        throw fail(error.operatorText)
     } catch let error as KafkaError {
         throw fail("publishing failed, nothing was recorded: \(error)")
+    }
+}
+
+extension PostgresError {
+    /// What a command prints: the failure, and for a connection libpq's reason (the host and port,
+    /// or the login refused — never a password), so a wrong password does not read as an outage.
+    var operatorText: String {
+        description + (connectionFailureReason.map { ": \($0)" } ?? "")
     }
 }
 

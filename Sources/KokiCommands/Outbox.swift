@@ -45,13 +45,15 @@ struct OutboxCommand: AsyncParsableCommand {
 
     struct Release: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Release a held row (and, for a row Kafka refused, the rows of its key held behind it).",
+            abstract: "Release a held row (and, for a row Kafka refused, the rows of its key held behind it); recorded in operator_actions.",
             discussion: "The relay decides each released row again: the transfer policy may hold it again.")
         @Argument var id: Int64
+        @Option(help: "Why (no personal data): the rule fixed, the broker's limit raised …") var reason: String
+        @Option(help: "Who (default: $USER); the database login is recorded as well.") var operatorName: String?
 
         mutating func run() async throws {
-            let id = self.id
-            let released = try await withOutbox { try OutboxOperations.release(id, on: $0) }
+            let (id, reason, by) = (self.id, self.reason, operatorName ?? defaultOperator())
+            let released = try await withOutbox { try OutboxOperations.release(id, reason: reason, operatorName: by, on: $0) }
             print("released \(released) row\(released == 1 ? "" : "s") from outbox row \(id)")
         }
     }

@@ -31,10 +31,12 @@ public enum OutboxOperations {
     }
 
     /// Releases a held row; for a row that blocks its key, also the rows of that key held behind
-    /// it. Returns how many rows were released.
+    /// it — recorded in `operator_actions` (who, why, how many) in the same transaction. Returns
+    /// how many rows were released.
     @discardableResult
-    public static func release(_ id: Int64, on conn: PostgresConnection) throws -> Int {
-        try conn.transaction { tx in
+    public static func release(_ id: Int64, reason: String, operatorName: String, on conn: PostgresConnection) throws -> Int {
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw Refused(description: "a reason is required") }
+        return try conn.transaction { tx in
             guard let row = try tx.query("""
                 SELECT topic, message_key, blocks_key FROM outbox
                 WHERE id = \(id) AND held_at IS NOT NULL AND published_at IS NULL FOR UPDATE
@@ -42,15 +44,21 @@ public enum OutboxOperations {
                 throw Refused(description: "outbox row \(id) is not held")
             }
             let (topic, key, blocks) = try row.decode(String.self, String?.self, Bool.self)
+            let released: Int
             if blocks, let key {
-                return try tx.execute("""
+                released = try tx.execute("""
                     UPDATE outbox SET held_at = NULL, held_reason = NULL, blocks_key = false
                     WHERE topic = \(topic) AND message_key = \(key) AND blocks_key AND published_at IS NULL AND id >= \(id)
                     """)
+            } else {
+                released = try tx.execute("""
+                    UPDATE outbox SET held_at = NULL, held_reason = NULL, blocks_key = false WHERE id = \(id)
+                    """)
             }
-            return try tx.execute("""
-                UPDATE outbox SET held_at = NULL, held_reason = NULL, blocks_key = false WHERE id = \(id)
-                """)
+            try OperatorActions.record("outbox-release", subject: "outbox \(id)",
+                                       detail: ["topic": .string(topic), "released": .number(Double(released))],
+                                       reason: reason, operatorName: operatorName, on: tx)
+            return released
         }
     }
 }

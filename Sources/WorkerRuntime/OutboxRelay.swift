@@ -342,6 +342,7 @@ public final class OutboxRelay: Sendable {
             case .failure(let error) where error.isPermanentForMessage:
                 refused.append((row.id, "\(HoldReason.kafkaRefused.text): \(error.code)"))
             case .failure(let error):
+                metrics.deliveryFailed(error.code.name)
                 if firstFailure == nil { firstFailure = error }
             }
         }

@@ -26,7 +26,7 @@ public enum PublishDecision: Sendable {
     }
 }
 
-/// Why the relay holds a row: the sentence stored with the row (`koki held list`) and a short
+/// Why the relay holds a row: the sentence stored with the row (`koki outbox held`) and a short
 /// code, the `reason` label of `koki_outbox_held_total` (a metric label must take few values).
 public enum HoldReason: String, CaseIterable, Sendable {
     case notKokisTopic = "not-kokis-topic"

@@ -96,9 +96,16 @@ public final class RuntimeMetrics: Sendable {
         counter("koki_batch_retries_total", "Batches retried after a transient failure", [("topic", topic)]).increment()
     }
 
-    func lag(_ topic: String, _ partition: Int32, _ value: Int64) {
+    func lag(group: String, _ topic: String, _ partition: Int32, _ value: Int64) {
         gauge("koki_consumer_lag", "High watermark minus the database offset",
-              [("topic", topic), ("partition", String(partition))]).set(Double(value))
+              [("group", group), ("topic", topic), ("partition", String(partition))]).set(Double(value))
+    }
+
+    /// A delivery Kafka did not confirm (the row stays unpublished and goes out again), by
+    /// librdkafka's code name.
+    func deliveryFailed(_ code: String) {
+        counter("koki_relay_delivery_failures_total", "Deliveries that failed and are retried, by librdkafka's code",
+                [("code", code)]).increment()
     }
 
     func published(_ topic: String, _ n: Int) {

@@ -431,7 +431,7 @@ public final class WorkerLoop: Sendable {
         guard due else { return }
         for (tp, position) in partitions.positions() {
             guard let high = consumer.cachedWatermarks(tp)?.high else { continue }
-            metrics.lag(tp.topic, tp.partition, max(0, high - (position ?? 0)))
+            metrics.lag(group: config.groupID, tp.topic, tp.partition, max(0, high - (position ?? 0)))
         }
     }
 }

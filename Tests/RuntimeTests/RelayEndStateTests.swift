@@ -89,7 +89,10 @@ struct RelayEndStateTests {
         #expect(try await conn.run { try $0.count("SELECT count(*) FROM outbox WHERE ce_id = 'L-3' AND published_at IS NOT NULL") } == 1)
         // Released, the refused row is refused again and its key's rows stay behind it, in order.
         #expect(try await conn.run { try OutboxOperations.release(try $0.query("SELECT id FROM outbox WHERE ce_id = 'K-2'")[0]
-            .decode(Int64.self, at: 0), on: $0) } == 3)
+            .decode(Int64.self, at: 0), reason: "test: the limit raised", operatorName: "tester", on: $0) } == 3)
+        #expect(try await conn.run {
+            try $0.count("SELECT count(*) FROM operator_actions WHERE action = 'outbox-release' AND operator = 'tester' AND detail->>'released' = '3'")
+        } == 1, "the release is recorded")
         #expect(try await waitUntil(.seconds(30)) {
             try await conn.run { try $0.count("SELECT count(*) FROM outbox WHERE held_at IS NOT NULL AND blocks_key") } == 3
         })

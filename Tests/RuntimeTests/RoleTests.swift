@@ -158,4 +158,20 @@ struct RoleTests {
         #expect(PostgresConnection.conninfo("host=h dbname=db", role: "koki_tax") == "host=h dbname=db options='-c role=koki_tax'")
         #expect(PostgresConnection.isPlainRoleName("koki_relay") && !PostgresConnection.isPlainRoleName("x; DROP TABLE y"))
     }
+
+    /// A command that cannot reach the database says why, as libpq does (the login refused, or
+    /// the host and port): a wrong login must not read as an outage (ecosystem review §3.3).
+    @Test func aCommandNamesWhyTheDatabaseRefusedIt() async throws {
+        let server = try #require(URLComponents(string: try Env.require("KOKI_TEST_DATABASE_URL")))
+        var wrongLogin = server
+        wrongLogin.user = "no_such_login"
+        let (refused, refusedText) = try await runCommand("koki", ["person", "0000000001", "--purpose", "T-1"],
+                                                          environment: ["KOKI_DATABASE_URL": wrongLogin.string!])
+        #expect(refused != 0 && refusedText.contains("no_such_login"), "\(refusedText)")
+        var closed = server
+        closed.port = 1
+        let (unreachable, unreachableText) = try await runCommand("koki", ["person", "0000000001", "--purpose", "T-1"],
+                                                                  environment: ["KOKI_DATABASE_URL": closed.string!])
+        #expect(unreachable != 0 && unreachableText.contains("port 1"), "\(unreachableText)")
+    }
 }
