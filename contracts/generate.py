@@ -367,6 +367,9 @@ def main():
             [t + ".dlq" for t in list(INBOUND) + ["koki.resident-updates.v1"]]:
         cid = topic.replace(".", "-")
         lines += [f"  send-{cid}:", "    action: send", "    channel:", f"      $ref: '#/channels/{cid}'"]
+    # The business days: koki's own scheduler publishes them (koki clock; koki tick by hand).
+    lines += ["  send-clock-business-day-v1:", "    action: send", "    description: koki clock (and koki tick) publish each business day.",
+              "    channel:", "      $ref: '#/channels/clock-business-day-v1'"]
     lines += ["components:", "  securitySchemes:", "    scram:", "      type: scramSha512",
               "      description: One principal per service (docker/compose.production.yaml, docker/kafka-acls.sh).",
               "  schemas:", "    cloudEventHeaders:", "      type: object",
