@@ -46,7 +46,9 @@ acl --allow-principal User:koki-payment-worker --operation Read --group koki-pay
 
 # The relay: the only writer of transfer topics, koki's own topics and dead letters (idempotent).
 acl --allow-principal User:koki-relay --operation Write --operation Describe --resource-pattern-type prefixed --topic transfer.
-acl --allow-principal User:koki-relay --operation Write --operation Describe --resource-pattern-type prefixed --topic koki.
+# koki's own topics by name (not the prefix: the audit checkpoints are the scheduler's and the operators').
+acl --allow-principal User:koki-relay --operation Write --operation Describe --topic koki.resident-updates.v1
+acl --allow-principal User:koki-relay --operation Write --operation Describe --topic koki.notices.v1
 acl --allow-principal User:koki-relay --operation IdempotentWrite --cluster
 # (Kafka matches prefixes from the start of a name: dead-letter topics end in .dlq, so list them.)
 for t in resident.changes.v1 welfare.public-assistance.v1 counter.applications.v1 tax.income.v1 pension.deduction-targets.v1 \

@@ -15,10 +15,22 @@ struct Keys: AsyncParsableCommand {
             (KOKI_MYNUMBER_SEAL_KEYS_FILE), the opening (private) keys for the relay and the operators' \
             CLI (KOKI_MYNUMBER_OPEN_KEYS_FILE) and the search-hash key for the resident worker and \
             `koki person --by-my-number` (KOKI_MYNUMBER_LOOKUP_KEY_FILE). To rotate: `koki keys \
-            new-seal-key`, restart the resident worker and the relay, `koki keys rotate`, then remove \
-            the old key's line from the opening keys.
+            new-seal-key`, restart the relays, then the resident worker, `koki keys rotate` (until it \
+            exits 0), then remove the old key's line from the opening keys.
             """,
         subcommands: [Generate.self, Split.self, NewSealKey.self, Rotate.self, DeadLetterKeys.self, AuditMacKeyFile.self])
+
+    /// A key file's new text, written beside it with its mode first and moved over it (no moment
+    /// where the file is missing, half written, or readable by others).
+    static func replace(_ path: String, with text: String, mode: mode_t) throws {
+        let temporary = path + ".new-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temporary)
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: Int(mode)]),
+              rename(temporary, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw fail("cannot replace \(path)")
+        }
+    }
 
     /// A key into a new file only its owner can read (0600); an existing file is never overwritten.
     static func writeNewSecret(_ secret: String, to path: String) throws {
@@ -168,11 +180,10 @@ struct Keys: AsyncParsableCommand {
                 let newOpen = open.hasSuffix("\n") || open.isEmpty ? open + openLine + "\n" : open + "\n" + openLine + "\n"
                 _ = try MyNumberOpener(keys: newOpen)
                 // The private key first (a public key without it would seal what nothing opens).
-                try Data(newOpen.utf8).write(to: URL(fileURLWithPath: openKeys), options: .atomic)
-                chmod(openKeys, 0o600)
-                try Data(newSeal.utf8).write(to: URL(fileURLWithPath: sealKeys), options: .atomic)
-                chmod(sealKeys, 0o644)
-                print("koki keys: key '\(id)' now seals; restart the resident worker and the relay, then run `koki keys rotate`")
+                try Keys.replace(openKeys, with: newOpen, mode: 0o600)
+                try Keys.replace(sealKeys, with: newSeal, mode: 0o644)
+                print("koki keys: key '\(id)' now seals; restart the relays first (they must hold the new private key before "
+                      + "anything is sealed to it), then the resident worker, then run `koki keys rotate`")
             } catch let error as MyNumberKeys.Failure {
                 throw fail(error.description)
             }
@@ -187,6 +198,9 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "Rows per transaction.")
         var batch = 5_000
 
+        @Flag(help: "The lookup key was changed on purpose: recompute every search hash with the one given.")
+        var rehash = false
+
         mutating func run() async throws {
             let keys: (MyNumberIntake, MyNumberOpener)
             do {
@@ -194,13 +208,22 @@ struct Keys: AsyncParsableCommand {
             } catch let error as MyNumberKeys.Failure {
                 throw fail(error.description)
             }
-            let batch = self.batch
-            let (resealed, remaining) = try await withDatabase(as: .owner) { conn in
-                try MyNumberSealing.rotate(on: conn, intake: keys.0, opener: keys.1, batch: batch)
+            let (batch, rehash) = (self.batch, self.rehash)
+            let report: MyNumberSealing.Rotation
+            do {
+                report = try await withDatabase(as: .owner) { conn in
+                    try MyNumberSealing.rotate(on: conn, intake: keys.0, opener: keys.1, batch: batch, rehash: rehash)
+                }
+            } catch let error as MyNumberSealing.LookupMismatch {
+                throw fail(error.description)
             }
-            print("koki keys rotate: \(resealed) 個人番号 re-sealed under key '\(keys.0.sealer.currentKeyID)'; "
-                  + "\(remaining) still under other keys")
-            if remaining > 0 { throw ExitCode(1) }
+            print("koki keys rotate: \(report.resealed) 個人番号 re-sealed under key '\(keys.0.sealer.currentKeyID)'; "
+                  + "\(report.remaining) still under other keys" + (rehash ? "; \(report.rehashed) search hashes recomputed" : ""))
+            if report.outboxUnderOtherKeys > 0 {
+                print("koki keys rotate: \(report.outboxUnderOtherKeys) outbox rows not yet published carry a value under another key: "
+                      + "keep the old keys among the opening keys until they are published (`koki outbox held`)")
+            }
+            if report.remaining > 0 || report.outboxUnderOtherKeys > 0 { throw ExitCode(1) }
         }
     }
 }
@@ -240,13 +263,47 @@ enum MyNumberSealing {
         }
     }
 
-    /// Re-seals to the current sealing key, bound to its person, what is not (an older key, or
-    /// a value sealed before the keys were separated); returns how many were re-sealed and how
-    /// many remain (their keys are missing from the opening keys, or they do not open as their
-    /// person). Then recomputes the hashes (the lookup key may have changed too).
-    static func rotate(on conn: PostgresConnection, intake: MyNumberIntake, opener: MyNumberOpener, batch: Int) throws -> (Int, Int) {
-        let current = MyNumberKeys.prefix + intake.sealer.currentKeyID + ":"
+    struct Rotation {
         var resealed = 0
+        /// Values left: their key is missing from the opening keys, or they do not open as their person.
+        var remaining = 0
+        /// Outbox rows not yet published (or held) that carry a value under another key: the old
+        /// key must stay among the opening keys until they are gone.
+        var outboxUnderOtherKeys = 0
+        var rehashed = 0
+    }
+
+    struct LookupMismatch: Error, CustomStringConvertible {
+        let differing: Int, checked: Int
+        var description: String {
+            "the lookup key given does not give the stored search hashes (\(differing) of \(checked) checked differ): give the "
+                + "resident worker's lookup key, or --rehash if the lookup key was changed on purpose (nothing was changed)"
+        }
+    }
+
+    /// Re-seals to the current sealing key, bound to its person, what is not (an older key, or
+    /// a value sealed before the keys were separated). The lookup key is checked first against
+    /// the stored hashes: a different one is refused unless `rehash` says it was changed on
+    /// purpose, and then every hash is recomputed (row by row under lock, the value it was
+    /// computed from unchanged).
+    static func rotate(on conn: PostgresConnection, intake: MyNumberIntake, opener: MyNumberOpener, batch: Int,
+                       rehash: Bool = false) throws -> Rotation {
+        let current = MyNumberKeys.prefix + intake.sealer.currentKeyID + ":"
+        var report = Rotation()
+        if !rehash {
+            let sample = try conn.query("""
+                SELECT atena_no, my_number_sealed, my_number_hash FROM residents WHERE my_number_sealed IS NOT NULL
+                ORDER BY atena_no LIMIT 200
+                """)
+            var checked = 0, differing = 0
+            for row in sample {
+                let (atenaNo, sealed, hash) = try row.decode(String.self, String.self, Data.self)
+                guard let digits = try? opener.open(sealed, atenaNo: atenaNo) else { continue }
+                checked += 1
+                if intake.lookup.hash(digits) != hash { differing += 1 }
+            }
+            if differing > 0 { throw LookupMismatch(differing: differing, checked: checked) }
+        }
         var unopenable = Set<String>()
         while true {
             let done = try conn.transaction { tx -> Int in
@@ -270,23 +327,46 @@ enum MyNumberSealing {
                 return rows.isEmpty ? -1 : resealed.count
             }
             if done < 0 { break }
-            resealed += done
+            report.resealed += done
         }
-        try conn.transaction { tx in
-            let rows = try tx.query("SELECT atena_no, my_number_sealed FROM residents WHERE starts_with(my_number_sealed, \(current))")
-            var people: [String] = [], hashes: [Data] = []
-            for row in rows {
-                let atenaNo: String = try row.decode(at: 0)
-                let digits = try opener.open(try row.decode(String.self, at: 1), atenaNo: atenaNo)
-                people.append(atenaNo)
-                hashes.append(intake.lookup.hash(digits))
+        if rehash {
+            var after = ""
+            while true {
+                let done = try conn.transaction { tx -> Int in
+                    let rows = try tx.query("""
+                        SELECT atena_no, my_number_sealed FROM residents
+                        WHERE starts_with(my_number_sealed, \(current)) AND atena_no > \(after)
+                        ORDER BY atena_no LIMIT \(batch) FOR UPDATE
+                        """)
+                    var people: [String] = [], hashes: [Data] = []
+                    for row in rows {
+                        let atenaNo: String = try row.decode(at: 0)
+                        after = atenaNo
+                        guard let digits = try? opener.open(try row.decode(String.self, at: 1), atenaNo: atenaNo) else {
+                            unopenable.insert(atenaNo)
+                            continue
+                        }
+                        people.append(atenaNo)
+                        hashes.append(intake.lookup.hash(digits))
+                    }
+                    try tx.execute("""
+                        UPDATE residents r SET my_number_hash = v.hash FROM unnest(\(people)::text[], \(hashes)::bytea[]) AS v(atena_no, hash)
+                        WHERE r.atena_no = v.atena_no AND r.my_number_hash IS DISTINCT FROM v.hash
+                        """)
+                    return rows.isEmpty ? -1 : people.count
+                }
+                if done < 0 { break }
+                report.rehashed += done
             }
-            try tx.execute("""
-                UPDATE residents r SET my_number_hash = v.hash FROM unnest(\(people)::text[], \(hashes)::bytea[]) AS v(atena_no, hash)
-                WHERE r.atena_no = v.atena_no AND r.my_number_hash IS DISTINCT FROM v.hash
-                """)
         }
-        return (resealed, unopenable.count)
+        report.remaining = unopenable.count
+        report.outboxUnderOtherKeys = try conn.query("""
+            SELECT count(*) FROM outbox o
+            WHERE o.published_at IS NULL AND o.payload IS NOT NULL
+              AND EXISTS (SELECT 1 FROM regexp_matches(convert_from(o.payload, 'UTF8'), '"myNumber":"(v[12]:[A-Za-z0-9_-]+):', 'g') m
+                          WHERE m[1] || ':' <> \(current))
+            """)[0].decode(Int.self, at: 0)
+        return report
     }
 
     /// What an inquiry shows for a person's sealed value: the last four digits, or that it is sealed.

@@ -36,12 +36,18 @@ public enum MyNumberKeys {
     static let info = Data("koki 個人番号 v2".utf8)
     static let legacyAssociatedData = Data("koki 個人番号 v1".utf8)
 
-    /// The key id a sealed value names (either version), or nil if it is not a sealed value.
+    /// The key id a sealed value names (either version), or nil if it is not a sealed value (an
+    /// id is what a key file may name: ASCII letters, digits, `-` and `_`, at most 32).
     public static func keyID(of sealed: String) -> String? {
         guard sealed.hasPrefix(prefix) || sealed.hasPrefix(legacyPrefix) else { return nil }
         let rest = sealed.dropFirst(prefix.count)
-        guard let colon = rest.firstIndex(of: ":"), colon != rest.startIndex else { return nil }
-        return String(rest[..<colon])
+        guard let colon = rest.firstIndex(of: ":") else { return nil }
+        let id = String(rest[..<colon])
+        return isKeyID(id) ? id : nil
+    }
+
+    static func isKeyID(_ id: String) -> Bool {
+        (1...32).contains(id.utf8.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
     public static func isSealed(_ value: String) -> Bool { keyID(of: value) != nil }
@@ -60,8 +66,7 @@ public enum MyNumberKeys {
             let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard parts.count == 2 else { throw Failure("\(file): an entry is not '<id> <base64 key>'") }
             let (id, encoded) = (parts[0], parts[1])
-            guard (1...32).contains(id.utf8.count),
-                  id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            guard isKeyID(id) else {
                 throw Failure("\(file): a key id may hold only ASCII letters, digits, '-' and '_' (at most 32)")
             }
             guard let bytes = Data(base64Encoded: encoded), bytes.count == 32 else {
@@ -175,7 +180,8 @@ public struct MyNumberOpener: @unchecked Sendable {  // keys are immutable value
     /// unknown key, another person's value or an altered one.
     public func open(_ sealed: String, atenaNo: String) throws -> String {
         guard let id = MyNumberKeys.keyID(of: sealed) else { throw MyNumberKeys.Failure("not a sealed 個人番号") }
-        guard let raw = keys[id] else { throw MyNumberKeys.Failure("sealed under key '\(id)', which the opening keys do not hold") }
+        // An id the opening keys do not hold is not named: it is the value's text, not a key file's.
+        guard let raw = keys[id] else { throw MyNumberKeys.Failure("sealed under a key the opening keys do not hold") }
         guard let combined = Data(base64Encoded: String(sealed.dropFirst(MyNumberKeys.prefix.count + id.count + 1))) else {
             throw MyNumberKeys.Failure("a sealed 個人番号 under key '\(id)' is not base64")
         }

@@ -83,7 +83,7 @@ public enum Projection {
     /// Every 宛名番号 a body is about: the message key and each value of a field named
     /// `atenaNo` or ending in `AtenaNo` (`deceasedAtenaNo`), at any depth; sorted, unique.
     /// Whether any string in the body is a 個人番号: twelve digits whose last is the check digit
-    /// of the first eleven (a sealed one, `MyNumberVault`'s text, is not digits).
+    /// of the first eleven (a sealed one, `v2:<key id>:…`, is not digits).
     public static func containsMyNumber(_ object: [String: JSONValue]) -> Bool {
         func walk(_ value: JSONValue) -> Bool {
             switch value {

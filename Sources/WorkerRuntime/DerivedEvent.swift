@@ -64,8 +64,9 @@ enum TraceContext {
 
     /// An event id as logs may carry it: an upstream `ce_id` is the sender's text, so only an
     /// id of letters, digits and `._:-` up to 128 bytes, with no run of 12 digits (the length
-    /// of a 個人番号), is written; anything else is logged as absent (the dead letter keeps it; the
-    /// offset still names the event — a UUID whose last group is all digits is left out too).
+    /// of a 個人番号, separators not counting as a break), is written; anything else is logged as
+    /// absent (the dead letter keeps it; the offset still names the event — a UUID with twelve
+    /// digits between two letters is left out too).
     static func loggableID(_ id: String?) -> String? {
         guard let id, (1...128).contains(id.utf8.count) else { return nil }
         var digits = 0
@@ -74,7 +75,9 @@ enum TraceContext {
             guard isDigit || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
                     || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":")
                     || byte == UInt8(ascii: "-") else { return nil }
-            digits = isDigit ? digits + 1 : 0
+            // A separator does not end a run of digits (`1234-5678-9018` is 12 digits); a letter does.
+            let isLetter = (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            digits = isDigit ? digits + 1 : isLetter ? 0 : digits
             if digits >= 12 { return nil }
         }
         return id

@@ -32,7 +32,11 @@ struct MyNumberKeysTests {
         #expect(throws: MyNumberKeys.Failure.self) { try Self.opener.open("v2:k1:" + bytes.base64EncodedString(), atenaNo: "0000000001") }
         let other = try MyNumberOpener(keys: try MyNumberKeys.generate(keyID: "k2").open)
         let error = #expect(throws: MyNumberKeys.Failure.self) { try other.open(sealed, atenaNo: "0000000001") }
-        #expect(error?.description.contains("'k1'") == true)
+        #expect(error?.description == "sealed under a key the opening keys do not hold")
+        // A value's key id is checked like a key file's, and an id not held is never echoed.
+        #expect(MyNumberKeys.keyID(of: "v2:123456789018:x") == "123456789018" && MyNumberKeys.keyID(of: "v2:a b:x") == nil)
+        let echoed = #expect(throws: MyNumberKeys.Failure.self) { try other.open("v2:123456789018:AAAA", atenaNo: "0000000001") }
+        #expect(echoed?.description.contains("123456789018") == false)
         #expect(throws: MyNumberKeys.Failure.self) { try Self.opener.open("123456789018", atenaNo: "0000000001") }
         #expect(throws: MyNumberKeys.Failure.self) { try Self.opener.open("v2:k1:AAAA", atenaNo: "0000000001") }
     }

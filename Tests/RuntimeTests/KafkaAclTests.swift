@@ -80,6 +80,10 @@ struct KafkaAclTests {
         // Dead letters: the relay writes each by name (Kafka's prefixes match a name's start, not its end).
         #expect(topics(grants, "User:koki-relay", "Write").filter { $0.hasSuffix(".dlq") } == Set(Topics.deadLetters.map(\.name)))
         #expect(!grants.contains { $0.resource.hasPrefix("prefixed-topic:.") }, "a prefix starting with a dot matches nothing koki has")
+        // The relay writes koki's internal topics, never the audit checkpoints (a forged one would anchor nothing true).
+        #expect(!grants.contains { $0.principal == "User:koki-relay" && $0.operation == "Write" && $0.resource.hasPrefix("prefixed-topic:koki") })
+        #expect(topics(grants, "User:koki-relay", "Write").isSuperset(of: [Topics.residentUpdates, Topics.notices]))
+        #expect(!topics(grants, "User:koki-relay", "Write").contains(Topics.auditCheckpoints))
         // A dead letter goes back to its topic under the operator's name.
         #expect(topics(grants, "User:koki-operator", "Write").isSuperset(of: Topics.deadLetters.map { String($0.name.dropLast(".dlq".count)) }))
         // Each destination reads its own topic and nobody else's.

@@ -201,8 +201,36 @@ struct MyNumberMigrationTests {
                                                                  "--open-keys", files[MyNumberKeys.openVariable]!], environment: [:])
         #expect(added == 0, "\(addedOutput)")
         #expect(try MyNumberSealer.fromEnvironment(files)?.currentKeyID == "k2")
+        // A lookup key that does not give the stored hashes is refused before anything changes.
+        let otherLookup = scratch + "/other-lookup"
+        FileManager.default.createFile(atPath: otherLookup, contents: Data(try MyNumberKeys.generate(keyID: "x").lookup.utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        let (wrong, wrongOutput) = try await runCommand("koki", ["keys", "rotate"],
+                                                        environment: env.merging([MyNumberKeys.lookupVariable: otherLookup]) { $1 })
+        #expect(wrong != 0 && wrongOutput.contains("does not give the stored search hashes (2 of 2 checked differ)"), "\(wrongOutput)")
+        let conn = try await PostgresConnection.connect(url)
+        #expect(try await conn.run { try $0.count("SELECT count(*) FROM residents WHERE my_number_key_id = 'k1'") } == 2, "nothing changed")
+        // A transfer not yet published that carries a value under the old key keeps rotate from finishing.
+        try await conn.run { conn in
+            try conn.execute("""
+                INSERT INTO outbox (topic, bucket, ce_id, ce_type, headers, payload)
+                VALUES ('transfer.koiki.v1', 0, 'pending-1', 'koiki.resident-record', '[]',
+                        convert_to('{"members":[{"atenaNo":"0000000001","myNumber":"v2:k1:AAAA"}]}', 'UTF8'))
+                """)
+        }
         let (status, output) = try await runCommand("koki", ["keys", "rotate"], environment: env)
-        #expect(status == 0 && output.contains("2 個人番号 re-sealed under key 'k2'"), "\(output)")
+        #expect(status != 0 && output.contains("2 個人番号 re-sealed under key 'k2'") && output.contains("1 outbox rows not yet published"),
+                "\(output)")
+        try await conn.run { try $0.execute("UPDATE outbox SET published_at = now() WHERE ce_id = 'pending-1'") }
+        let (done, doneOutput) = try await runCommand("koki", ["keys", "rotate"], environment: env)
+        #expect(done == 0 && doneOutput.contains("0 個人番号 re-sealed"), "\(doneOutput)")
+        // A lookup key changed on purpose: --rehash recomputes every hash with it.
+        let (rehashed, rehashedOutput) = try await runCommand("koki", ["keys", "rotate", "--rehash"],
+                                                              environment: env.merging([MyNumberKeys.lookupVariable: otherLookup]) { $1 })
+        #expect(rehashed == 0 && rehashedOutput.contains("2 search hashes recomputed"), "\(rehashedOutput)")
+        let newLookup = try #require(try MyNumberLookup.fromEnvironment([MyNumberKeys.lookupVariable: otherLookup]))
+        let hash = try await conn.run { try $0.query("SELECT my_number_hash FROM residents WHERE atena_no = '0000000002'")[0].decode(Data.self, at: 0) }
+        #expect(hash == newLookup.hash(ResidentWorkerTests.validNumber("27182818284")))
         let (again, againOutput) = try await runCommand("koki", ["keys", "new-seal-key", "--id", "k2", "--seal-keys", files[MyNumberKeys.sealVariable]!,
                                                                  "--open-keys", files[MyNumberKeys.openVariable]!], environment: [:])
         #expect(again != 0 && againOutput.contains("already hold a key 'k2'"), "\(againOutput)")
