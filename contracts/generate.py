@@ -36,11 +36,17 @@ PERSON = obj({
     "relationshipToHead": string(enum=["head", "spouse", "child", "parent", "other"]),
     "residentStatus": string(enum=["resident", "foreign-resident", "nonresident"]),
     "address": ADDRESS, "previousAddress": {"anyOf": [ADDRESS, {"type": "null"}]},
-    "nextAddress": {"anyOf": [{**ADDRESS, "properties": {**ADDRESS["properties"], "startsOn": nullable(DATE)}}, {"type": "null"}]},
+    # A move abroad has no city and no prefecture (EVENTS.md); startsOn: the day the new address starts.
+    "nextAddress": {"anyOf": [{**ADDRESS, "properties": {**ADDRESS["properties"], "postalCode": nullable(string(pattern=r"^[0-9]{7}$")),
+                                                          "cityCode": nullable(string(pattern=r"^[0-9]{6}$")),
+                                                          "prefecture": nullable(string()), "startsOn": nullable(DATE)},
+                               "required": ["line"]},
+                              {"type": "null"}]},
     "deathDate": nullable(DATE)},
     required=["nameKanji", "nameKana", "sex", "birthDate", "relationshipToHead", "residentStatus", "address"])
 RESIDENT_CHANGE = obj({"atenaNo": ATENA, "myNumber": nullable(MY_NUMBER), "householdNo": string(pattern=r"^[0-9]{10}$"),
-                       "change": obj({"effectiveDate": DATE, "notifiedDate": DATE}), "person": PERSON},
+                       "change": obj({"effectiveDate": DATE, "notifiedDate": nullable(DATE)}, required=["effectiveDate"]),
+                       "person": PERSON},
                       required=["atenaNo", "householdNo", "change", "person"])
 APPLICATION_BASE = {"atenaNo": ATENA, "receivedDate": DATE, "applicationNo": string(minLength=1)}
 

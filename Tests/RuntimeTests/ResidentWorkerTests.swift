@@ -432,8 +432,12 @@ extension ResidentWorkerTests {
                               person(u, household: "0000000302", born: "1940-01-01", .corrected, on: "2026-03-31"),
                               person(v, household: "0000000303", born: "1940-01-01", .corrected, on: "2026-03-31")])
         try await stack.waitFor("insured", "SELECT count(*) FROM qualification_periods", atLeast: 3)
+        let movedAbroad = person(u, household: "0000000302", born: "1940-01-01", .movedOut, on: "2026-06-10", next: abroad)
+        // EVENTS.md's move abroad (no city, no prefecture) is valid under the published schema.
+        let schema = try #require(try SchemaValidator.forType("resident.moved-out"))
+        #expect(schema.validate(try JSONSerialization.jsonObject(with: Data(movedAbroad.value ?? []))) == [])
         try await stack.send([person(t, household: "0000000301", born: "1940-01-01", .movedOut, on: "2026-06-10", next: Self.tokyo),
-                              person(u, household: "0000000302", born: "1940-01-01", .movedOut, on: "2026-06-10", next: abroad),
+                              movedAbroad,
                               person(v, household: "0000000303", born: "1940-01-01", .removed, on: "2026-06-10"),
                               factory.businessDay(d("2026-06-15"))])
         try await stack.waitFor("lost", "SELECT count(*) FROM qualification_periods WHERE lost_on IS NOT NULL", atLeast: 3)
