@@ -9,7 +9,7 @@ import KokiSynth
 import Postgres
 import Transfer
 
-/// `koki dev` — the whole of koki on one machine, playing a synthetic year (the README's main
+/// `koki dev` — the whole of koki on one machine, playing a synthetic year (the README's first
 /// command runs it through scripts/dev, which installs what is missing and starts PostgreSQL).
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -103,8 +103,8 @@ public enum ProcessMain {
                 \(name) \(KokiVersion.string): \(purpose)
 
                 Usage: \(name)   (no arguments: configured by the environment)
-                  KOKI_DATABASE_URL, KOKI_KAFKA_BROKERS and the other KOKI_* variables — see the README's
-                  "Configuration". Serves /livez, /readyz and /metrics on KOKI_HTTP_PORT; SIGTERM stops it cleanly.
+                  KOKI_DATABASE_URL, KOKI_KAFKA_BROKERS and the other KOKI_* variables — see
+                  docs/configuration.md. Serves /livez, /readyz and /metrics on KOKI_HTTP_PORT; SIGTERM stops it cleanly.
                 """)
             exit(0)
         default:

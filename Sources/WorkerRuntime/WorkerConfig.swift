@@ -4,7 +4,7 @@ import KokiSecrets
 import Postgres
 
 /// Everything a worker process reads from its environment, once, at start-up. Every koki
-/// executable reads the same names (README, "Configuration").
+/// executable reads the same names (docs/configuration.md).
 public struct WorkerConfig: Sendable, CustomStringConvertible {
     public var kafka: KafkaConfig
     /// `KOKI_DATABASE_URL`, or empty for libpq's `PG*` variables.

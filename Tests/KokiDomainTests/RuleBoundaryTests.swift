@@ -3,7 +3,7 @@ import KokiBase
 import KokiDomain
 import Testing
 
-/// Rules at their boundaries, each with its source (DOMAIN.md; README "The rules").
+/// Rules at their boundaries, each with its source (DOMAIN.md; docs/rules.md).
 @Suite("rules at their boundaries")
 struct RuleBoundaryTests {
     func estimate(_ json: String) throws -> PremiumEstimate.Output {
