@@ -113,11 +113,7 @@ struct Keys: AsyncParsableCommand {
         var outDir: String
 
         func run() throws {
-            do {
-                try Keys.writeKeyFiles(try MyNumberKeys.generate(keyID: id), into: outDir)
-            } catch let error as MyNumberKeys.Failure {
-                throw fail(error.description)
-            }
+            try keyOrFail { try Keys.writeKeyFiles(try MyNumberKeys.generate(keyID: id), into: outDir) }
         }
     }
 
@@ -142,11 +138,9 @@ struct Keys: AsyncParsableCommand {
 
         func run() throws {
             guard let text = FileManager.default.contents(atPath: keyring) else { throw fail("\(keyring) cannot be read") }
-            do {
+            try keyOrFail {
                 try Keys.writeKeyFiles(try MyNumberKeys.split(legacyKeyring: String(decoding: text, as: UTF8.self), newKeyID: id),
                                        into: outDir)
-            } catch let error as MyNumberKeys.Failure {
-                throw fail(error.description)
             }
         }
     }
@@ -166,7 +160,7 @@ struct Keys: AsyncParsableCommand {
         var openKeys: String
 
         func run() throws {
-            do {
+            try keyOrFail {
                 guard let seal = try MyNumberKeys.read(MyNumberKeys.sealVariable, secret: false, [MyNumberKeys.sealVariable: sealKeys]),
                       let open = try MyNumberKeys.read(MyNumberKeys.openVariable, secret: true, [MyNumberKeys.openVariable: openKeys]) else {
                     throw fail("both files are needed")
@@ -184,8 +178,6 @@ struct Keys: AsyncParsableCommand {
                 try Keys.replace(sealKeys, with: newSeal, mode: 0o644)
                 print("koki keys: key '\(id)' now seals; restart the relays first (they must hold the new private key before "
                       + "anything is sealed to it), then the resident worker, then run `koki keys rotate`")
-            } catch let error as MyNumberKeys.Failure {
-                throw fail(error.description)
             }
         }
     }
@@ -202,12 +194,7 @@ struct Keys: AsyncParsableCommand {
         var rehash = false
 
         mutating func run() async throws {
-            let keys: (MyNumberIntake, MyNumberOpener)
-            do {
-                keys = (try MyNumberIntake.required(), try MyNumberOpener.required())
-            } catch let error as MyNumberKeys.Failure {
-                throw fail(error.description)
-            }
+            let keys = try keyOrFail { (try MyNumberIntake.required(), try MyNumberOpener.required()) }
             let (batch, rehash) = (self.batch, self.rehash)
             let report: MyNumberSealing.Rotation
             do {
