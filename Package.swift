@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "koki", targets: ["koki"]),
+        .executable(name: "koki-dev", targets: ["koki-dev"]),
         .executable(name: "koki-relay", targets: ["koki-relay"]),
         .executable(name: "koki-sample-worker", targets: ["koki-sample-worker"]),
         .executable(name: "koki-resident-worker", targets: ["koki-resident-worker"]),
@@ -51,13 +52,21 @@ let package = Package(
         .executableTarget(name: "koki-sample-worker", dependencies: ["SampleWorker", "WorkerRuntime"]),
         .target(name: "Transfer", dependencies: ["WorkerRuntime", "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiSecrets"]),
         .executableTarget(name: "koki-relay", dependencies: ["WorkerRuntime", "Transfer", "KokiEvents", "KokiSecrets"]),
+        // The operators' commands: no worker library, no synthetic data.
         .target(name: "KokiCommands", dependencies: [
-            "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiEvents", "KokiStore", "WorkerRuntime", "SampleWorker",
-            "ResidentWorker", "TaxWorker", "PaymentWorker", "KokiSynth", "Transfer", "KokiSecrets",
+            "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiEvents", "KokiStore", "WorkerRuntime", "Transfer", "KokiSecrets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "koki", dependencies: ["KokiCommands"]),
+        // The development tools (koki-dev: dev, synth, bench, chaos, broker): never in the image.
+        .target(name: "KokiDevTools", dependencies: [
+            "KokiCommands", "Kafka", "Postgres", "KokiBase", "KokiDomain", "KokiEvents", "KokiStore", "WorkerRuntime",
+            "SampleWorker", "ResidentWorker", "TaxWorker", "PaymentWorker", "KokiSynth", "Transfer", "KokiSecrets",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "koki-dev", dependencies: ["KokiDevTools"]),
         .testTarget(name: "KokiBaseTests", dependencies: ["KokiBase"]),
         .testTarget(name: "KokiSecretsTests", dependencies: ["KokiSecrets", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "KokiDomainTests", dependencies: ["KokiDomain", "KokiBase", "KokiEvents", "KokiStore", "KokiSynth"]),

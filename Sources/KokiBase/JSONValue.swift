@@ -3,7 +3,7 @@ import Foundation
 /// Any JSON value, as plain Swift data: what the relay projects and compares. Parsed by
 /// `JSONSyntax`'s reader and written with `JSONEncoder`, which on Linux cost a fraction of
 /// `JSONSerialization`'s `[String: Any]` (whose bridging to NSDictionary took three quarters
-/// of the relay's time under `koki bench latency`).
+/// of the relay's time under `koki-dev bench latency`).
 ///
 /// Integers stay integers (`.integer`): an amount read as 12000 is written as 12000, never
 /// as 12000.0; a number with a fraction or beyond Int64 is a `.number`.

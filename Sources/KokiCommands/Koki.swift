@@ -1,21 +1,21 @@
 import ArgumentParser
 import KokiBase
 
-/// `koki` — the operator's and developer's command line.
+/// `koki` — the operators' and the counter's command line (the development tools are `koki-dev`).
 @available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
 public struct Koki: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "koki",
-        abstract: "後期高齢者医療 back office: operations and development commands.",
+        abstract: "後期高齢者医療 back office: the operators' and the counter's commands (development tools: koki-dev).",
         version: KokiVersion.string,
-        subcommands: [Migrate.self, Broker.self, Tick.self, Clock.self, Person.self, Estimate.self, LateFeeCommand.self, Rates.self, Reconcile.self, Ledger.self, PremiumsPaid.self, Policy.self, Audit.self, Keys.self, Disclose.self, UsageStop.self, TopicsCommand.self, Dev.self, Synth.self, Chaos.self, DeadLetters.self, OutboxCommand.self, Offsets.self, Bench.self])
+        subcommands: [Migrate.self, Tick.self, Clock.self, Person.self, Estimate.self, LateFeeCommand.self, Rates.self, Reconcile.self, Ledger.self, PremiumsPaid.self, Policy.self, Audit.self, Keys.self, Disclose.self, UsageStop.self, TopicsCommand.self, DeadLetters.self, OutboxCommand.self, Offsets.self])
 
     public init() {}
 }
 
 /// Prints an error's safe description (and, for schema errors, the server's text) and
 /// exits non-zero.
-func fail(_ message: String) -> ExitCode {
+package func fail(_ message: String) -> ExitCode {
     var stderr = StandardError()
     print("koki: \(message)", to: &stderr)
     return ExitCode(1)

@@ -7,7 +7,7 @@ enum FileHandleOutput {
 }
 
 /// Writes a file by renaming a temporary one, so a reader never sees half of it.
-func writeAtomically(_ text: String, to path: String) throws {
+package func writeAtomically(_ text: String, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     try Data(text.utf8).write(to: url, options: .atomic)
 }

@@ -137,7 +137,12 @@ struct Person: AsyncParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    static func reasonLabel(_ reason: String) -> String {
+    static func reasonLabel(_ reason: String) -> String { QualificationReason.label(reason) }
+}
+
+/// 資格の取得・喪失事由 in Japanese, for what the counter and the synthetic year's summary print.
+package enum QualificationReason {
+    package static func label(_ reason: String) -> String {
         [
             "age-75": "年齢到達", "moved-in": "転入", "disability-certified": "障害認定", "assistance-ended": "生活保護廃止",
             "moved-out": "転出", "died": "死亡", "assistance-started": "生活保護開始", "disability-withdrawn": "障害認定撤回",

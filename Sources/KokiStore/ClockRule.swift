@@ -15,7 +15,7 @@ public struct ClockRule: Sendable, Equatable {
     /// `KOKI_CLOCK_WINDOW_DAYS` (default 10).
     public let windowDays: Int
     /// `KOKI_CLOCK_LATEST`: a fixed last acceptable day instead of tomorrow in Asia/Tokyo — for a
-    /// synthetic or replayed year (`koki dev`, tests), never for production.
+    /// synthetic or replayed year (`koki-dev dev`, tests), never for production.
     public let latest: LocalDate?
 
     public init(windowDays: Int = 10, latest: LocalDate? = nil) {

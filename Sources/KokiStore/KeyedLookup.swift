@@ -8,7 +8,7 @@ import Postgres
 /// takes each key for 0.5% of the table, the keys for all of it, and scans it. Unnesting the
 /// keys and looking each one up (`LATERAL … OFFSET 0`: the OFFSET keeps the planner from
 /// flattening it back into that join) uses the index whatever the statistics say. Measured
-/// under `koki bench resident`, a household's members took 47 µs per event the first way and a
+/// under `koki-dev bench resident`, a household's members took 47 µs per event the first way and a
 /// tenth of it this way.
 enum KeyedLookup {
     /// A `FROM` item: every row of `table` whose `column` is one of `keys`, as `alias` (its

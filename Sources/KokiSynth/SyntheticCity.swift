@@ -7,7 +7,7 @@ import KokiEvents
 /// register with its movements, 生活保護 cases, counter applications (障害認定, 住所地特例,
 /// 元被扶養者, 減免, 高額療養費, 葬祭費, 口座振替), department enrollments, the June income
 /// delivery and its corrections, and 特別徴収 targets. Deterministic for a seed. Payments are
-/// not here: banks pay what was billed, so the player makes them from the bills (see `koki dev`).
+/// not here: banks pay what was billed, so the player makes them from the bills (see `koki-dev dev`).
 /// The clock is not here either: the business calendar is the scheduler's (`koki tick`).
 public struct SyntheticCity {
     public struct Options: Sendable {

@@ -213,7 +213,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs a statement. A data statement (SELECT, INSERT, UPDATE, DELETE, WITH) is prepared
     /// once per session and then executed by name: the workers run the same few statements
     /// thousands of times, and parsing them was an eighth of the server's time under
-    /// `koki bench latency`. The session plans each execution with its own values
+    /// `koki-dev bench latency`. The session plans each execution with its own values
     /// (`plan_cache_mode`): only parsing is saved, never a stale plan kept. A prepared
     /// statement whose result columns come from `SELECT *` would fail once a migration adds a
     /// column to its table under a running worker: koki's statements name their columns.

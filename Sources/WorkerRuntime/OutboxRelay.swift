@@ -229,7 +229,7 @@ public final class OutboxRelay: Sendable {
         /// Per bucket, the last row id in flight: the next round starts after it. A row that
         /// commits after a higher id of its bucket was read (overlapping worker transactions)
         /// waits until that bucket has nothing in flight. Excluding exactly the ids in flight
-        /// instead measured p99 115–146 ms against 74–86 ms under `koki bench latency`.
+        /// instead measured p99 115–146 ms against 74–86 ms under `koki-dev bench latency`.
         static func lastIDs(_ batches: [InFlightBatch]) -> [Int16: Int64] {
             batches.reduce(into: [:]) { last, batch in last.merge(batch.lastIDs, uniquingKeysWith: max) }
         }

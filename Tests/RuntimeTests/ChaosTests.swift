@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// A small `koki chaos` run in CI: a few kills, a short database and broker outage, the resident
+/// A small `koki-dev chaos` run in CI: a few kills, a short database and broker outage, the resident
 /// group scaled down and up, a bad-input corpus of 56 — nothing lost, nothing doubled, nothing
 /// unpublished, the ledger and the transfer log verified, the same end state as a clean run.
 @Suite("koki chaos, small")
@@ -9,7 +9,7 @@ struct ChaosTests {
     @Test func faultsLoseNothingAndChangeNothing() async throws {
         // A server of this test's own: the run stops and starts it.
         let postgres = try await TemporaryPostgres.start()
-        let (status, output) = try await runCommand("koki", [
+        let (status, output) = try await runCommand("koki-dev", [
             "chaos", "--residents", "1000", "--kills", "4", "--outage", "3", "--bad", "56", "--seed", "3",
         ], environment: [
             "KOKI_DATABASE_URL": postgres.url, "KOKI_MIGRATIONS_DIR": Env.repoRoot.appendingPathComponent("migrations").path,

@@ -2,12 +2,12 @@ import Foundation
 import Postgres
 import Testing
 
-/// The README's main command, small: `koki dev --exit-when-done` plays a synthetic year through
+/// The README's main command, small: `koki-dev dev --exit-when-done` plays a synthetic year through
 /// every worker and the relay and prints the summary; the synthetic data is valid, so nothing is
 /// dead-lettered or held, the ledger balances and the transfer log's chain is intact.
 @Suite("koki dev, a small synthetic year", .serialized)
 struct DevTests {
-    /// Plays `koki dev --exit-when-done` with `arguments` on a database of its own; its logs and
+    /// Plays `koki-dev dev --exit-when-done` with `arguments` on a database of its own; its logs and
     /// `summary.json` go to `logs`.
     func play(_ arguments: [String], environment: [String: String] = [:]) async throws
         -> (status: Int32, output: String, url: String, logs: URL) {
@@ -18,7 +18,7 @@ struct DevTests {
         let url = String(server[...server.lastIndex(of: "/")!]) + name
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("koki-dev-test-\(UUID().uuidString)")
         let (status, output) = try await runCommand(
-            "koki", ["dev"] + arguments + ["--exit-when-done", "--base-port", "0", "--log-dir", logs.path,
+            "koki-dev", ["dev"] + arguments + ["--exit-when-done", "--base-port", "0", "--log-dir", logs.path,
                                            "--summary-json", logs.appendingPathComponent("summary.json").path],
             environment: ["KOKI_DATABASE_URL": url, "KOKI_MIGRATIONS_DIR": Env.repoRoot.appendingPathComponent("migrations").path]
                 .merging(environment) { $1 },
@@ -83,7 +83,7 @@ struct DevTests {
         }
     }
 
-    /// `koki dev --years 2`: the second 年度 starts with 仮徴収 for whoever's pension paid last
+    /// `koki-dev dev --years 2`: the second 年度 starts with 仮徴収 for whoever's pension paid last
     /// February (and a sixth of last year for a new start), so most of it is collected through
     /// pensions; no pension 期 is ever dunned, and the play ends clean.
     @Test func twoYearsExerciseTheInterimCollection() async throws {

@@ -5,7 +5,7 @@ import Testing
 
 extension PaymentWorkerTests {
     /// A 口座振替不能 for a payment whose over-payment was already appropriated (充当) to another
-    /// 期: both 期 are owed again and the ledger still balances (found by `koki dev`'s synthetic year).
+    /// 期: both 期 are owed again and the ledger still balances (found by `koki-dev dev`'s synthetic year).
     @Test func aFailedTransferTakesBackWhatItsOverpaymentPaid() async throws {
         let stack = try await ResidentStack()
         defer { stack.stopAll() }

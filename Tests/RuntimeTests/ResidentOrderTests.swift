@@ -63,7 +63,7 @@ struct ResidentOrderTests {
 extension ResidentOrderTests {
     /// A person on 生活保護 since before 75 is never insured, whichever of the register's record and
     /// welfare's notice arrives first — and keeps no provisional 被保険者番号 from the moment the
-    /// record stood alone (found by koki chaos: the number stuck when the notice came second).
+    /// record stood alone (found by koki-dev chaos: the number stuck when the notice came second).
     @Test func aVoidQualificationLeavesNoInsuredNumber() async throws {
         let factory = EventFactory(source: "urn:test")
         let a = "0000000601"

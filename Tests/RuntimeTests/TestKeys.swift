@@ -29,7 +29,7 @@ enum TestKeys {
         switch executable {
         case "koki-resident-worker": [MyNumberKeys.sealVariable: paths.seal, MyNumberKeys.lookupVariable: paths.lookup]
         case "koki-relay": [MyNumberKeys.openVariable: paths.open]
-        case "koki": [MyNumberKeys.sealVariable: paths.seal, MyNumberKeys.openVariable: paths.open, MyNumberKeys.lookupVariable: paths.lookup]
+        case "koki", "koki-dev": [MyNumberKeys.sealVariable: paths.seal, MyNumberKeys.openVariable: paths.open, MyNumberKeys.lookupVariable: paths.lookup]
         default: [:]
         }
     }

@@ -1,15 +1,16 @@
 import ArgumentParser
 import Foundation
-import KokiSecrets
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiEvents
+import KokiSecrets
 import KokiStore
 import KokiSynth
 import Postgres
 import ResidentWorker
 
-/// `koki bench resident` — koki-resident-worker end to end on a synthetic city's resident
+/// `koki-dev bench resident` — koki-resident-worker end to end on a synthetic city's resident
 /// register (every resident's record, then a year of moves, deaths and household changes).
 struct ResidentBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import Postgres
 
-/// `koki bench …` — prints throughput figures. Benchmarks measure; tests assert behaviour.
+/// `koki-dev bench …` — prints throughput figures. Benchmarks measure; tests assert behaviour.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print performance figures for this machine.",
@@ -40,7 +41,7 @@ struct BenchFigure: Sendable, Codable {
     }
 }
 
-/// Every figure printed in this process, for `koki bench all`'s files.
+/// Every figure printed in this process, for `koki-dev bench all`'s files.
 enum BenchRecord {
     nonisolated(unsafe) private static var recorded: [BenchFigure] = []
     private static let lock = NSLock()
@@ -80,7 +81,7 @@ struct KafkaBench: AsyncParsableCommand {
     @Option(help: "Value size in bytes.")
     var size: Int = 200
 
-    @Option(help: "Use this existing topic instead of creating one (brokers without CreateTopics, such as a `koki broker`).")
+    @Option(help: "Use this existing topic instead of creating one (brokers without CreateTopics, such as a `koki-dev broker`).")
     var topic: String?
 
     mutating func run() async throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiEvents
 import KokiSecrets
 import KokiStore
@@ -12,7 +13,7 @@ import ResidentWorker
 import TaxWorker
 import Transfer
 
-/// `koki chaos` — the same input twice: once clean, once while processes are killed, the
+/// `koki-dev chaos` — the same input twice: once clean, once while processes are killed, the
 /// database and the brokers go away, and the resident worker group shrinks and grows; then
 /// what came of it: nothing lost, nothing applied twice, nothing left unpublished, the ledger
 /// and the transfer log verified, and the same end state as the clean run.

@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiSynth
 
-/// `koki synth` — a synthetic city's year of upstream events, deterministic for a seed.
+/// `koki-dev synth` — a synthetic city's year of upstream events, deterministic for a seed.
 struct Synth: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate a synthetic city's year of upstream events (EVENTS.md): write them as JSON Lines or publish them.",
@@ -12,7 +13,7 @@ struct Synth: AsyncParsableCommand {
             Names and addresses are assembled from parts, 個人番号 are random with valid check digits: no real \
             person is in it. The same --seed gives the same city. Each line of --out is one Kafka message: \
             {"date", "topic", "key", "headers", "value"}. Payments and the business-day clock are not generated \
-            here (banks pay the bills koki issues; the calendar is the scheduler's): `koki dev` plays both.
+            here (banks pay the bills koki issues; the calendar is the scheduler's): `koki-dev dev` plays both.
             """)
 
     @Option(help: "Residents (Kawaguchi has about 600,000).") var residents = 20_000

@@ -2,12 +2,13 @@ import ArgumentParser
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiEvents
 import KokiSecrets
 import KokiSynth
 import Postgres
 
-/// `koki bench latency` — event → transfer latency at a steady rate, and each process's
+/// `koki-dev bench latency` — event → transfer latency at a steady rate, and each process's
 /// steady-state memory: the real executables (three workers and the relay) as children on a
 /// mock cluster; resident events for people over 75 at `--rate` per second; the time from
 /// sending each to receiving its first transfer on `transfer.koiki.v1`.

@@ -1,10 +1,11 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiEvents
 import KokiSynth
 
-/// What `koki chaos` feeds the stack: a synthetic city's upstream events, its business days,
+/// What `koki-dev chaos` feeds the stack: a synthetic city's upstream events, its business days,
 /// and a corpus of bad input mixed in — each bad event something an upstream system could
 /// really send wrong, every one of which must be dead-lettered with a reason, never lost.
 struct ChaosInput {

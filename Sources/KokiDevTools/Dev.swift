@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiEvents
 import KokiSecrets
 import KokiStore
@@ -9,7 +10,7 @@ import KokiSynth
 import Postgres
 import Transfer
 
-/// `koki dev` — the whole of koki on one machine, playing a synthetic year (the README's first
+/// `koki-dev dev` — the whole of koki on one machine, playing a synthetic year (the README's first
 /// command runs it through scripts/dev, which installs what is missing and starts PostgreSQL).
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -208,7 +209,7 @@ struct Dev: AsyncParsableCommand {
     }
 }
 
-/// The year's summary as printed by `koki dev`.
+/// The year's summary as printed by `koki-dev dev`.
 enum DevReport {
     /// The summary for machines (`--summary-json`): the same figures, keyed.
     static func json(_ s: CitySummary, ledgerBalanced: Bool, auditIntact: Bool) throws -> Data {
@@ -252,8 +253,8 @@ enum DevReport {
         lines.append("upstream events: " + sent.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         lines.append("住民（在住）　\(s.livingHere)")
         lines.append("被保険者（\(s.asOf) 現在）　\(s.insuredByReason.reduce(0) { $0 + $1.count })")
-        for l in s.insuredByReason { lines.append("  取得事由 \(Person.reasonLabel(l.label))　\(l.count)") }
-        for l in s.lostByReason { lines.append("  年度中の喪失 \(Person.reasonLabel(l.label))　\(l.count)") }
+        for l in s.insuredByReason { lines.append("  取得事由 \(QualificationReason.label(l.label))　\(l.count)") }
+        for l in s.lostByReason { lines.append("  年度中の喪失 \(QualificationReason.label(l.label))　\(l.count)") }
         let assessed = s.premiumsByReduction.reduce(0) { $0 + $1.count }
         let total = s.premiumsByReduction.reduce(0) { $0 + ($1.amount ?? 0) }
         lines.append("賦課　\(assessed) 人　保険料 \(yen(total))　平均 \(yen(assessed == 0 ? 0 : total / assessed))")

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiEvents
 import KokiStore
 import KokiSynth

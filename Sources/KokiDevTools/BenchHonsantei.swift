@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiDomain
 import KokiEvents
 import KokiStore
@@ -9,7 +10,7 @@ import KokiSynth
 import Postgres
 import TaxWorker
 
-/// `koki bench honsantei` — the July 本算定 through koki-tax-worker: a synthetic city's
+/// `koki-dev bench honsantei` — the July 本算定 through koki-tax-worker: a synthetic city's
 /// residents, households, qualifications and income records are loaded with COPY, then one
 /// business day (1 July) is produced and timed until every premium is decided and every
 /// transfer and notice is published.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiEvents
 import KokiStore
 import Logging
@@ -9,7 +10,7 @@ import Postgres
 import SampleWorker
 import WorkerRuntime
 
-/// `koki bench runtime` — the sample worker end to end: N events produced up front, then
+/// `koki-dev bench runtime` — the sample worker end to end: N events produced up front, then
 /// timed from the worker's assignment until every event is applied and every derived
 /// event published by the relay. Runs the worker loop and the relay in this process
 /// against an in-process mock cluster and a fresh database on the configured server.

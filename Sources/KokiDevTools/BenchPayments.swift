@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiEvents
 import KokiStore
 import KokiSynth
 import PaymentWorker
 import Postgres
 
-/// `koki bench payments` — a month of 収納 for the insured through koki-payment-worker.
+/// `koki-dev bench payments` — a month of 収納 for the insured through koki-payment-worker.
 struct PaymentsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payments",

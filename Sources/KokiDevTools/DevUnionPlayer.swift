@@ -1,11 +1,12 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiEvents
 import KokiSynth
 import Postgres
 
-/// The union's side of `koki dev`: 埼玉県後期高齢者医療広域連合 decides a few business days after koki
+/// The union's side of `koki-dev dev`: 埼玉県後期高齢者医療広域連合 decides a few business days after koki
 /// tells it a 資格 change or decides a premium — mostly as koki computed, with a realistic share of
 /// disagreements so the 突合 queue is exercised: a 届出 the union processed with another date (2 %
 /// of qualification decisions) and a 更正 koki has not seen (3 % of assessments). Every choice is

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import KokiCommands
 import Postgres
 
-/// `koki bench all` — every benchmark in one run, with the machine, written as JSON and a
+/// `koki-dev bench all` — every benchmark in one run, with the machine, written as JSON and a
 /// Markdown table under bench/results/ (and printed).
 struct BenchAll: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

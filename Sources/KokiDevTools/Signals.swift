@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import KokiCommands
 
 /// Waits for SIGTERM or SIGINT (the container runtime's stop, or Ctrl-C) and returns
 /// which one arrived.

@@ -1,12 +1,13 @@
 import Foundation
 import Kafka
 import KokiBase
+import KokiCommands
 import KokiEvents
 import KokiStore
 import KokiSynth
 import Postgres
 
-/// The 年金保険者's side of `koki dev`, through 国保連: it answers each 特別徴収 request koki sent
+/// The 年金保険者's side of `koki-dev dev`, through 国保連: it answers each 特別徴収 request koki sent
 /// (`pension.request-result`) some weeks later — mostly accepted as asked, a realistic share
 /// refused (the pension stopped, or the premium over half a payment) — and deducts, on each
 /// pension payday, the pension 期 the current plans hold then (a refused or stopped deduction is

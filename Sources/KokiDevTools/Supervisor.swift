@@ -1,6 +1,7 @@
 import Foundation
+import KokiCommands
 
-/// koki's processes as children of `koki dev`: started with posix_spawn (output to a log file
+/// koki's processes as children of `koki-dev dev`: started with posix_spawn (output to a log file
 /// each), checked on their health port, stopped with SIGTERM (then SIGKILL after a budget).
 final class Supervisor: @unchecked Sendable {  // used from the dev command's task only
     struct Child {
@@ -152,7 +153,7 @@ struct SupervisorError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// Set by SIGINT or SIGTERM while `koki dev` plays: the play stops at the next day.
+/// Set by SIGINT or SIGTERM while `koki-dev dev` plays: the play stops at the next day.
 final class StopRequest: @unchecked Sendable {  // flag guarded by lock
     private let lock = NSLock()
     private var requested = false

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import KokiCommands
 import KokiEvents
 
-/// `koki broker` — hosts librdkafka's mock Kafka cluster for tests and the local stack.
+/// `koki-dev broker` — hosts librdkafka's mock Kafka cluster for tests and the local stack.
 struct Broker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Host a local mock Kafka cluster (librdkafka's, real protocol on 127.0.0.1) with every koki topic.")

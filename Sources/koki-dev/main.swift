@@ -1,0 +1,3 @@
+import KokiDevTools
+
+await KokiDev.runAsMain()
