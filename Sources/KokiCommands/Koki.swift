@@ -28,10 +28,10 @@ struct StandardError: TextOutputStream {
 }
 
 @available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
-extension Koki {
-    /// The entry point. Dispatching inside a method (not at a `main.swift` top level,
-    /// where `run()` binds to the synchronous default that only prints help) reaches
-    /// each subcommand's async `run`.
+extension AsyncParsableCommand {
+    /// The entry point of `koki` and `koki-dev`. Dispatching inside a method (not at a
+    /// `main.swift` top level, where `run()` binds to the synchronous default that only prints
+    /// help) reaches each subcommand's async `run`.
     public static func runAsMain() async {
         do {
             var command = try await asyncParseAsRoot()

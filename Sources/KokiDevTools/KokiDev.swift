@@ -16,20 +16,3 @@ public struct KokiDev: AsyncParsableCommand {
 
     public init() {}
 }
-
-@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
-extension KokiDev {
-    /// The entry point (as `Koki.runAsMain`: each subcommand's async `run` is reached).
-    public static func runAsMain() async {
-        do {
-            var command = try await asyncParseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
-    }
-}
