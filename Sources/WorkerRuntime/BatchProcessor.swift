@@ -19,7 +19,8 @@ struct BatchProcessor: Sendable {
     struct Summary: Sendable, Equatable {
         var applied = 0
         var duplicates = 0
-        var deadLettered: [Rejection.Kind: Int] = [:]
+        /// Events dead-lettered, by kind (from `letters`).
+        var deadLettered: [Rejection.Kind: Int] { letters.reduce(into: [:]) { $0[$1.kind, default: 0] += 1 } }
         /// Each event dead-lettered: where it was and its kind, for the log.
         var letters: [Letter] = []
 
@@ -210,10 +211,8 @@ struct BatchProcessor: Sendable {
 
         summary.applied = fresh.count - released.count
         summary.derived = derivedCount
-        for letter in letters {
-            summary.deadLettered[letter.rejection.kind, default: 0] += 1
-            summary.letters.append(Summary.Letter(offset: letter.message.offset, kind: letter.rejection.kind,
-                                                  headers: letter.message.headers))
+        summary.letters = letters.map {
+            Summary.Letter(offset: $0.message.offset, kind: $0.rejection.kind, headers: $0.message.headers)
         }
         return summary
     }

@@ -54,9 +54,7 @@ enum TraceContext {
     /// The trace id of a W3C `traceparent` (32 lower-case hex digits, not all zero), for logs;
     /// nil for anything else.
     static func traceID(of traceparent: String?) -> String? {
-        guard let parent = traceparent.map({ Array($0.utf8) }), parent.count == 55,
-              parent.enumerated().allSatisfy({ i, byte in i == 2 || i == 35 || i == 52 ? byte == UInt8(ascii: "-") : byte.isHexDigit })
-        else { return nil }
+        guard let parent = wellFormed(traceparent) else { return nil }
         let id = parent[3..<35]
         guard id.contains(where: { $0 != UInt8(ascii: "0") }) else { return nil }
         return String(decoding: id, as: UTF8.self).lowercased()
@@ -91,12 +89,19 @@ enum TraceContext {
         return fields
     }
 
+    /// A `traceparent`'s bytes when it has the W3C shape — version-traceid-spanid-flags: 2-32-16-2
+    /// hex digits —, else nil.
+    static func wellFormed(_ traceparent: String?) -> [UInt8]? {
+        guard let parent = traceparent.map({ Array($0.utf8) }), parent.count == 55,
+              parent.enumerated().allSatisfy({ i, byte in i == 2 || i == 35 || i == 52 ? byte == UInt8(ascii: "-") : byte.isHexDigit })
+        else { return nil }
+        return parent
+    }
+
     static func child(of traceparent: String?) -> String {
         var out: [UInt8] = Array("00-".utf8)
         out.reserveCapacity(55)
-        // version-traceid-spanid-flags: 2-32-16-2 hex digits.
-        if let parent = traceparent?.utf8, parent.count == 55,
-           parent.enumerated().allSatisfy({ i, byte in i == 2 || i == 35 || i == 52 ? byte == UInt8(ascii: "-") : byte.isHexDigit }) {
+        if let parent = wellFormed(traceparent) {
             out += parent.dropFirst(3).prefix(33)  // the trace id and its dash
             appendRandomHex(words: 1, to: &out)
             out += parent.suffix(3)  // dash and flags
